@@ -1,0 +1,286 @@
+//! Typed settings: config/default.toml, then config/{CONFAB_ENV}.toml, then CONFAB__* variables.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Everything Confab can be told; see config/default.toml for the meaning of each key.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub limits: LimitSettings,
+    pub realtime: RealtimeSettings,
+    pub rate_limits: RateLimitSettings,
+    pub uploads: UploadSettings,
+    pub broker: BrokerSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub workers: usize,
+    pub static_dir: String,
+    pub allowed_origins: Vec<String>,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_size: usize,
+    pub pool_timeout_secs: u64,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct AuthSettings {
+    #[serde(default)]
+    pub jwt_secret: String,
+    pub jwt_algorithm: String,
+    pub platform_jwt_algorithm: String,
+    pub platform_public_key_path: String,
+    pub issuer: String,
+    pub audience: String,
+    pub leeway_secs: u64,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    pub ws_ticket_ttl_secs: i64,
+    pub allow_registration: bool,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    pub argon2_max_concurrent: usize,
+    pub login_max_failures_per_account: u32,
+    pub login_max_failures_per_ip: u32,
+    pub login_window_secs: u64,
+}
+
+// The secret never reaches a log through `{:?}`.
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("jwt_algorithm", &self.jwt_algorithm)
+            .field("platform_jwt_algorithm", &self.platform_jwt_algorithm)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LimitSettings {
+    pub max_message_chars: usize,
+    pub max_frame_bytes: usize,
+    pub max_json_body_bytes: usize,
+    pub max_upload_bytes: u64,
+    pub max_resume_events: i64,
+    pub max_outbound_queue: usize,
+    pub max_connections_per_user: usize,
+    pub edit_window_secs: i64,
+    pub max_room_members: i32,
+    pub max_search_query_chars: usize,
+    pub max_page_size: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RealtimeSettings {
+    pub heartbeat_secs: u64,
+    pub client_timeout_secs: u64,
+    pub typing_timeout_secs: u64,
+    pub presence_grace_secs: u64,
+    pub room_idle_secs: u64,
+    pub group_commit_max: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitSettings {
+    pub ws_frames_per_sec: u32,
+    pub ws_burst: u32,
+    pub messages_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct UploadSettings {
+    pub dir: String,
+    pub thumbnail_px: u32,
+    pub max_image_pixels: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BrokerSettings {
+    pub redis_url: String,
+}
+
+/// A setting that cannot be used, named by its key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+fn bad(key: &str, why: impl std::fmt::Display) -> ConfigError {
+    ConfigError(format!("`{key}` {why}"))
+}
+
+/// Where config/ lives: CONFAB_CONFIG_DIR, else ./config, else the one beside Cargo.toml.
+pub fn config_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("CONFAB_CONFIG_DIR") {
+        return PathBuf::from(dir);
+    }
+    let local = PathBuf::from("config");
+    if local.join("default.toml").exists() {
+        return local;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("config")
+}
+
+impl Settings {
+    /// Loads and validates the settings from the files and the environment.
+    pub fn load() -> Result<Settings, ConfigError> {
+        Self::load_from(&config_dir())
+    }
+
+    pub fn load_from(dir: &Path) -> Result<Settings, ConfigError> {
+        Self::load_with(dir, &[])
+    }
+
+    /// Like `load_from`, with `overrides` (key, value) applied last: how tests set their keys
+    /// without touching the process environment.
+    pub fn load_with(dir: &Path, overrides: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let env_name = std::env::var("CONFAB_ENV").unwrap_or_else(|_| "development".into());
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from(dir.join("default.toml")))
+            .add_source(config::File::from(dir.join(format!("{env_name}.toml"))).required(false))
+            .add_source(
+                config::Environment::with_prefix("CONFAB")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("server.allowed_origins"),
+            );
+        for (key, value) in overrides {
+            builder = builder
+                .set_override(*key, *value)
+                .map_err(|e| ConfigError(e.to_string()))?;
+        }
+        let built = builder.build().map_err(|e| ConfigError(e.to_string()))?;
+        let mut settings: Settings = built
+            .try_deserialize()
+            .map_err(|e| ConfigError(e.to_string()))?;
+        if settings.database.url.is_empty() {
+            settings.database.url = std::env::var("DATABASE_URL").unwrap_or_default();
+        }
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Rejects values that would make the server misbehave, naming the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let a = &self.auth;
+        if !matches!(a.jwt_algorithm.as_str(), "HS256" | "HS384" | "HS512") {
+            return Err(bad("auth.jwt_algorithm", "must be HS256, HS384 or HS512"));
+        }
+        if a.jwt_secret.len() < 32 {
+            return Err(bad(
+                "auth.jwt_secret",
+                "must be set from the environment (CONFAB__AUTH__JWT_SECRET) to at least 32 bytes",
+            ));
+        }
+        match a.platform_jwt_algorithm.as_str() {
+            "" => {}
+            "RS256" | "RS384" | "RS512" | "ES256" | "ES384" | "EdDSA" => {
+                if a.platform_public_key_path.is_empty() {
+                    return Err(bad(
+                        "auth.platform_public_key_path",
+                        "must name a PEM public key when auth.platform_jwt_algorithm is set",
+                    ));
+                }
+            }
+            _ => {
+                return Err(bad(
+                    "auth.platform_jwt_algorithm",
+                    "must be empty, RS256, RS384, RS512, ES256, ES384 or EdDSA",
+                ))
+            }
+        }
+        if !(30..=60).contains(&a.leeway_secs) {
+            return Err(bad("auth.leeway_secs", "must be between 30 and 60"));
+        }
+        for (key, v) in [
+            ("auth.access_token_ttl_secs", a.access_token_ttl_secs),
+            ("auth.refresh_token_ttl_secs", a.refresh_token_ttl_secs),
+            ("auth.ws_ticket_ttl_secs", a.ws_ticket_ttl_secs),
+        ] {
+            if v <= 0 {
+                return Err(bad(key, "must be positive"));
+            }
+        }
+        if a.argon2_memory_kib < 8 * a.argon2_parallelism.max(1)
+            || a.argon2_iterations == 0
+            || a.argon2_parallelism == 0
+        {
+            return Err(bad(
+                "auth.argon2_memory_kib",
+                "argon2 parameters are out of range",
+            ));
+        }
+        if a.argon2_max_concurrent == 0 {
+            return Err(bad("auth.argon2_max_concurrent", "must be at least 1"));
+        }
+        let l = &self.limits;
+        for (key, v) in [
+            ("limits.max_message_chars", l.max_message_chars),
+            ("limits.max_frame_bytes", l.max_frame_bytes),
+            ("limits.max_json_body_bytes", l.max_json_body_bytes),
+            ("limits.max_outbound_queue", l.max_outbound_queue),
+            (
+                "limits.max_connections_per_user",
+                l.max_connections_per_user,
+            ),
+            ("limits.max_search_query_chars", l.max_search_query_chars),
+        ] {
+            if v == 0 {
+                return Err(bad(key, "must be at least 1"));
+            }
+        }
+        if l.max_message_chars > 100_000 {
+            return Err(bad("limits.max_message_chars", "must be at most 100000"));
+        }
+        if l.max_outbound_queue < 4 {
+            return Err(bad("limits.max_outbound_queue", "must be at least 4"));
+        }
+        if l.max_resume_events < 1 || l.max_page_size < 1 || l.max_room_members < 2 {
+            return Err(bad(
+                "limits",
+                "max_resume_events, max_page_size must be >= 1 and max_room_members >= 2",
+            ));
+        }
+        let r = &self.realtime;
+        if r.heartbeat_secs == 0 || r.client_timeout_secs <= r.heartbeat_secs {
+            return Err(bad(
+                "realtime.client_timeout_secs",
+                "must be greater than realtime.heartbeat_secs (> 0)",
+            ));
+        }
+        if r.typing_timeout_secs == 0 || r.group_commit_max == 0 || r.room_idle_secs == 0 {
+            return Err(bad(
+                "realtime",
+                "typing_timeout_secs, room_idle_secs and group_commit_max must be >= 1",
+            ));
+        }
+        if self.rate_limits.ws_frames_per_sec == 0 || self.rate_limits.messages_per_minute == 0 {
+            return Err(bad("rate_limits", "limits must be at least 1"));
+        }
+        if self.database.pool_size == 0 {
+            return Err(bad("database.pool_size", "must be at least 1"));
+        }
+        if self.database.url.is_empty() {
+            return Err(bad("database.url", "is empty: set DATABASE_URL"));
+        }
+        if self.uploads.thumbnail_px < 16 {
+            return Err(bad("uploads.thumbnail_px", "must be at least 16"));
+        }
+        Ok(())
+    }
+}

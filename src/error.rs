@@ -1,0 +1,167 @@
+//! `AppError`: the one error type, and the one place that picks status codes and error codes.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        field: Option<String>,
+    },
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("invalid username or password")]
+    InvalidCredentials,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("too many requests")]
+    RateLimited { retry_after_ms: u64 },
+    /// Anything unexpected: logged in full, answered without detail.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// The wire shape of an error, shared by REST answers and WebSocket `error` frames.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+}
+
+impl AppError {
+    pub fn bad_request(field: &str, message: impl Into<String>) -> Self {
+        AppError::BadRequest {
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
+    }
+
+    pub fn bad_request_plain(message: impl Into<String>) -> Self {
+        AppError::BadRequest {
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        AppError::Internal(e.to_string())
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest { .. } => "bad_request",
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::TooLarge(_) => "too_large",
+            AppError::RateLimited { .. } => "rate_limited",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        let message = match self {
+            // The detail is for the log, never for the client.
+            AppError::Internal(_) => "internal server error".to_owned(),
+            other => other.to_string(),
+        };
+        ErrorBody {
+            code: self.code().to_owned(),
+            message,
+            field: match self {
+                AppError::BadRequest { field, .. } => field.clone(),
+                _ => None,
+            },
+            retry_after_ms: match self {
+                AppError::RateLimited { retry_after_ms } => Some(*retry_after_ms),
+                _ => None,
+            },
+        }
+    }
+
+    /// Maps a unique-constraint violation to `409 conflict` with `message`, anything else to 500.
+    pub fn unique_or_internal(e: diesel::result::Error, message: &str) -> Self {
+        if is_unique_violation(&e) {
+            AppError::Conflict(message.to_owned())
+        } else {
+            AppError::from(e)
+        }
+    }
+}
+
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Internal(detail) = self {
+            log::error!("internal error: {detail}");
+        }
+        let mut resp = HttpResponse::build(self.status_code());
+        if let AppError::RateLimited { retry_after_ms } = self {
+            resp.insert_header(("Retry-After", retry_after_ms.div_ceil(1000).to_string()));
+        }
+        if matches!(
+            self,
+            AppError::Unauthorized(_) | AppError::InvalidCredentials
+        ) {
+            resp.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        resp.json(serde_json::json!({ "error": self.body() }))
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => AppError::NotFound,
+            other => AppError::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
+    fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        AppError::Internal(format!("database pool: {e}"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        AppError::Internal(format!("blocking pool: {e}"))
+    }
+}

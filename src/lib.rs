@@ -1,0 +1,24 @@
+//! Confab: an actor-based realtime chat server.
+//!
+//! Browsers speak the WebSocket protocol to a session actor each; room actors order, persist and
+//! fan out every room change; a presence actor tracks who is online. REST handlers (`routes`) serve
+//! admin tools and platform modules through the same store (`db`) and the same actors. `config`
+//! holds the settings, `auth` the tokens and passwords, `domain` the input rules, `protocol` the
+//! wire format, and `error` the one error type.
+
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::dbg_macro)
+)]
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod metrics;
+pub mod protocol;
+pub mod routes;
+pub mod startup;
+pub mod state;

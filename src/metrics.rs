@@ -1,0 +1,131 @@
+//! Prometheus text-format metrics: request counts and latencies, connections, messages.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+#[derive(Default)]
+struct Series {
+    count: u64,
+    sum: f64,
+    buckets: [u64; BUCKETS.len()],
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), Series>>,
+    /// Open WebSocket connections on this node.
+    pub ws_connections: AtomicI64,
+    /// Messages committed by this node.
+    pub messages_total: AtomicU64,
+    /// Room events (of any kind) committed by this node.
+    pub room_events_total: AtomicU64,
+    /// Running room actors on this node.
+    pub room_actors: AtomicI64,
+    /// Connections closed because they could not keep up.
+    pub slow_consumers_total: AtomicU64,
+}
+
+impl Metrics {
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, secs: f64) {
+        let mut map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        let s = map
+            .entry((method.to_owned(), route.to_owned(), status))
+            .or_default();
+        s.count += 1;
+        s.sum += secs;
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if secs <= *b {
+                s.buckets[i] += 1;
+            }
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        out.push_str(
+            "# HELP confab_http_requests_total HTTP requests by method, route and status.\n",
+        );
+        out.push_str("# TYPE confab_http_requests_total counter\n");
+        let map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        for ((m, r, s), series) in map.iter() {
+            let _ = writeln!(
+                out,
+                "confab_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{s}\"}} {}",
+                series.count
+            );
+        }
+        out.push_str("# HELP confab_http_request_duration_seconds HTTP request latency.\n");
+        out.push_str("# TYPE confab_http_request_duration_seconds histogram\n");
+        for ((m, r, s), series) in map.iter() {
+            let labels = format!("method=\"{m}\",route=\"{r}\",status=\"{s}\"");
+            for (i, b) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "confab_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}",
+                    series.buckets[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "confab_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                series.count
+            );
+            let _ = writeln!(
+                out,
+                "confab_http_request_duration_seconds_sum{{{labels}}} {}",
+                series.sum
+            );
+            let _ = writeln!(
+                out,
+                "confab_http_request_duration_seconds_count{{{labels}}} {}",
+                series.count
+            );
+        }
+        drop(map);
+        let gauges: [(&str, &str, &str, i64); 5] = [
+            (
+                "confab_ws_connections",
+                "gauge",
+                "Open WebSocket connections.",
+                self.ws_connections.load(Ordering::Relaxed),
+            ),
+            (
+                "confab_room_actors",
+                "gauge",
+                "Running room actors.",
+                self.room_actors.load(Ordering::Relaxed),
+            ),
+            (
+                "confab_messages_total",
+                "counter",
+                "Messages committed.",
+                self.messages_total.load(Ordering::Relaxed) as i64,
+            ),
+            (
+                "confab_room_events_total",
+                "counter",
+                "Room events committed.",
+                self.room_events_total.load(Ordering::Relaxed) as i64,
+            ),
+            (
+                "confab_slow_consumers_total",
+                "counter",
+                "Connections closed as slow consumers.",
+                self.slow_consumers_total.load(Ordering::Relaxed) as i64,
+            ),
+        ];
+        for (name, kind, help, v) in gauges {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}"
+            );
+        }
+        out
+    }
+}

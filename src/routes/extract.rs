@@ -1,0 +1,105 @@
+//! `Json<T>`: a body extractor whose errors name the offending field and respect the size limit.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.settings.limits.max_json_body_bytes)
+            .unwrap_or(256 * 1024);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|ct| ct.starts_with("application/json") || ct.contains("+json"))
+            .unwrap_or(true);
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared.is_some_and(|n| n > limit) {
+                return Err(AppError::TooLarge(format!(
+                    "body is larger than {limit} bytes"
+                )));
+            }
+            if !is_json {
+                return Err(AppError::bad_request_plain(
+                    "expected Content-Type: application/json",
+                ));
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk =
+                    chunk.map_err(|e| AppError::bad_request_plain(format!("reading body: {e}")))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(AppError::TooLarge(format!(
+                        "body is larger than {limit} bytes"
+                    )));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(Json)
+        })
+    }
+}
+
+/// Deserializes JSON, turning serde's complaint into `bad_request` with the field's path.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner.to_string();
+        let field =
+            missing_field(&message).or_else(|| (path != "." && !path.is_empty()).then_some(path));
+        AppError::BadRequest {
+            message: format!("invalid JSON: {message}"),
+            field,
+        }
+    })
+}
+
+/// serde reports a missing field in its message only: "missing field `x` at …".
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    rest.split_once('`').map(|(f, _)| f.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        count: u32,
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = parse_json::<Body>(br#"{"name": "a", "count": "x"}"#).unwrap_err();
+        assert!(matches!(e, AppError::BadRequest { field: Some(ref f), .. } if f == "count"));
+        let e = parse_json::<Body>(br#"{"count": 1}"#).unwrap_err();
+        assert!(matches!(e, AppError::BadRequest { field: Some(ref f), .. } if f == "name"));
+        let e = parse_json::<Body>(b"{not json").unwrap_err();
+        assert!(matches!(e, AppError::BadRequest { .. }));
+    }
+}

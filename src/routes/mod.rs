@@ -1,0 +1,34 @@
+//! HTTP routes: thin handlers that validate, authorize, call the store or the actors.
+
+pub mod auth;
+pub mod extract;
+pub mod health;
+pub mod users;
+
+use actix_web::{web, HttpResponse};
+
+use crate::error::AppError;
+
+/// Every route of the API, plus the error handlers that keep failures in the error shape.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PathConfig::default().error_handler(|err, _| {
+        AppError::bad_request_plain(format!("invalid path: {err}")).into()
+    }))
+    .app_data(web::QueryConfig::default().error_handler(|err, _| {
+        let message = err.to_string();
+        let field = message.split('`').nth(1).map(str::to_owned);
+        AppError::BadRequest {
+            message: format!("invalid query: {message}"),
+            field,
+        }
+        .into()
+    }))
+    .configure(health::configure)
+    .configure(auth::configure)
+    .configure(users::configure);
+}
+
+/// What a path nothing serves answers.
+pub async fn not_found() -> HttpResponse {
+    actix_web::ResponseError::error_response(&AppError::NotFound)
+}

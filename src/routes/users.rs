@@ -1,0 +1,113 @@
+//! Users of my tenant: me, my profile, and search by name.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::extract::Json;
+use crate::auth::AuthUser;
+use crate::db;
+use crate::domain;
+use crate::error::{AppError, AppResult};
+use crate::protocol::views::{MeView, UserView};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/chat/users/me", web::get().to(me))
+        .route("/api/chat/users/me", web::patch().to(update_me))
+        .route("/api/chat/users", web::get().to(search))
+        .route("/api/chat/users/{user_id}", web::get().to(get_user));
+}
+
+async fn me(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+    let mut conn = state.pool.get().await?;
+    let me = db::users::find(&mut conn, user.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok().json(MeView::from(&me)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchMe {
+    display_name: Option<String>,
+    /// `null` clears the avatar; absent leaves it.
+    #[serde(default, deserialize_with = "double_option")]
+    avatar_url: Option<Option<String>>,
+}
+
+/// Tells "absent" (None) from "null" (Some(None)).
+pub fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+async fn update_me(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Json(body): Json<PatchMe>,
+) -> AppResult<HttpResponse> {
+    let display_name = body
+        .display_name
+        .as_deref()
+        .map(|d| domain::display_name("display_name", d))
+        .transpose()?;
+    let avatar = match &body.avatar_url {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(u)) => Some(Some(domain::url("avatar_url", u)?)),
+    };
+    let mut conn = state.pool.get().await?;
+    let me = db::users::update_profile(
+        &mut conn,
+        user.id,
+        display_name.as_deref(),
+        avatar.as_ref().map(|a| a.as_deref()),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(MeView::from(&me)))
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    limit: Option<i64>,
+}
+
+async fn search(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<SearchQuery>,
+) -> AppResult<HttpResponse> {
+    let max = state.settings.limits.max_search_query_chars;
+    if query.q.chars().count() > max {
+        return Err(AppError::bad_request(
+            "q",
+            format!("q must be at most {max} characters"),
+        ));
+    }
+    let limit = query
+        .limit
+        .unwrap_or(20)
+        .clamp(1, state.settings.limits.max_page_size);
+    let mut conn = state.pool.get().await?;
+    let users = db::users::search(&mut conn, user.tenant_id, query.q.trim(), limit).await?;
+    let results: Vec<UserView> = users.iter().map(UserView::from).collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results })))
+}
+
+async fn get_user(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.pool.get().await?;
+    let found = db::users::find_in_tenant(&mut conn, user.tenant_id, path.into_inner())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok().json(UserView::from(&found)))
+}

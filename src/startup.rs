@@ -1,0 +1,107 @@
+//! `Application`: binds (port 0 in tests), migrates, builds the pool and state, wires the routes.
+
+use std::net::TcpListener;
+use std::time::Instant;
+
+use actix_web::dev::{Server, ServerHandle, Service};
+use actix_web::{middleware, web, App, HttpServer};
+use futures_util::FutureExt;
+
+use crate::config::Settings;
+use crate::db;
+use crate::routes;
+use crate::state::AppState;
+
+pub type StartupError = Box<dyn std::error::Error + Send + Sync>;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Migrates the database, binds `server.host:server.port` and prepares the server.
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let applied = db::run_migrations(&settings.database.url).await?;
+        if !applied.is_empty() {
+            log::info!("applied migrations: {}", applied.join(", "));
+        }
+        let pool = db::pool::build(&settings.database)?;
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let workers = match settings.server.workers {
+            0 => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            n => n,
+        };
+        let shutdown = settings.server.shutdown_timeout_secs;
+        let state = web::Data::new(AppState::new(settings, pool)?);
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            let state = app_state.clone();
+            let metrics = state.metrics.clone();
+            let static_dir = state.settings.server.static_dir.clone();
+            App::new()
+                .app_data(state)
+                .wrap(
+                    // The path only: a query string may carry a token or ticket.
+                    middleware::Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
+                        .custom_request_replace("method", |req| req.method().to_string()),
+                )
+                .wrap_fn(move |req, srv| {
+                    let started = Instant::now();
+                    let metrics = metrics.clone();
+                    let method = req.method().to_string();
+                    srv.call(req).map(move |res| {
+                        if let Ok(res) = &res {
+                            let route = res
+                                .request()
+                                .match_pattern()
+                                .unwrap_or_else(|| "unmatched".into());
+                            metrics.observe_request(
+                                &method,
+                                &route,
+                                res.status().as_u16(),
+                                started.elapsed().as_secs_f64(),
+                            );
+                        }
+                        res
+                    })
+                })
+                .configure(routes::configure)
+                .service(
+                    actix_files::Files::new("/", static_dir)
+                        .index_file("index.html")
+                        .default_handler(web::to(routes::not_found)),
+                )
+                .default_service(web::to(routes::not_found))
+        })
+        .workers(workers)
+        .shutdown_timeout(shutdown)
+        .listen(listener)?
+        .run();
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

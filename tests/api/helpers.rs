@@ -1,0 +1,420 @@
+//! The test harness: a server on port 0 against a fresh database cloned from a migrated template,
+//! and HTTP helpers that talk to it as a client would.
+#![allow(dead_code)] // The harness serves every test module; not each uses every helper.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use awc::http::StatusCode;
+use confab::auth::{Claims, JwtKeys, Role};
+use confab::config::Settings;
+use confab::startup::Application;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+pub const DEFAULT_TENANT: Uuid = Uuid::from_u128(1);
+
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The server the tests may create databases on (`make test` provides it).
+pub fn base_database_url() -> String {
+    std::env::var("DATABASE_URL").expect(
+        "DATABASE_URL is not set: run the tests with `make test`, which starts a private PostgreSQL",
+    )
+}
+
+/// `url` with its database name replaced.
+pub fn url_for_db(url: &str, db: &str) -> String {
+    let (head, tail) = url
+        .rsplit_once('/')
+        .expect("DATABASE_URL has a database name");
+    let query = tail
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    format!("{head}/{db}{query}")
+}
+
+async fn admin_conn() -> AsyncPgConnection {
+    AsyncPgConnection::establish(&url_for_db(&base_database_url(), "postgres"))
+        .await
+        .expect("connect to the postgres database")
+}
+
+/// The migrated template's name: it changes whenever a migration does.
+fn template_name() -> String {
+    let mut hasher = Sha256::new();
+    let mut entries: Vec<PathBuf> = walk(&manifest_dir().join("migrations"));
+    entries.sort();
+    for path in entries {
+        hasher.update(path.to_string_lossy().as_bytes());
+        hasher.update(std::fs::read(&path).expect("read migration"));
+    }
+    format!("confab_tpl_{}", &hex::encode(hasher.finalize())[..16])
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)
+        .expect("read migrations dir")
+        .flatten()
+    {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+/// Creates the migrated template once (across test processes too, under an advisory lock).
+async fn template() -> String {
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = template_name();
+            let mut conn = admin_conn().await;
+            diesel::sql_query("SELECT pg_advisory_lock(727274)")
+                .execute(&mut conn)
+                .await
+                .expect("advisory lock");
+            if !database_exists(&mut conn, &name).await {
+                let building = format!("{name}_building");
+                diesel::sql_query(format!(
+                    "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
+                ))
+                .execute(&mut conn)
+                .await
+                .expect("drop stale template");
+                diesel::sql_query(format!("CREATE DATABASE \"{building}\""))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create template");
+                confab::db::run_migrations(&url_for_db(&base_database_url(), &building))
+                    .await
+                    .expect("migrate template");
+                diesel::sql_query(format!(
+                    "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
+                ))
+                .execute(&mut conn)
+                .await
+                .expect("publish template");
+            }
+            diesel::sql_query("SELECT pg_advisory_unlock(727274)")
+                .execute(&mut conn)
+                .await
+                .expect("advisory unlock");
+            name
+        })
+        .await
+        .clone()
+}
+
+async fn database_exists(conn: &mut AsyncPgConnection, name: &str) -> bool {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let c: Count = diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
+        .bind::<diesel::sql_types::Text, _>(name)
+        .get_result(conn)
+        .await
+        .expect("query pg_database");
+    c.n > 0
+}
+
+/// A fresh, migrated, empty database of its own; dropped when the guard goes.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        let tpl = template().await;
+        let name = format!("confab_test_{}", Uuid::new_v4().simple());
+        let mut conn = admin_conn().await;
+        diesel::sql_query(format!("CREATE DATABASE \"{name}\" TEMPLATE \"{tpl}\""))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        TestDb {
+            url: url_for_db(&base_database_url(), &name),
+            name,
+        }
+    }
+
+    /// An empty database with no migrations applied.
+    pub async fn empty() -> TestDb {
+        let name = format!("confab_test_{}", Uuid::new_v4().simple());
+        let mut conn = admin_conn().await;
+        diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        TestDb {
+            url: url_for_db(&base_database_url(), &name),
+            name,
+        }
+    }
+
+    pub async fn conn(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.url)
+            .await
+            .expect("connect to test db")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop cannot await: a thread with its own runtime removes the database.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(rt) = rt {
+                rt.block_on(async {
+                    if let Ok(mut conn) =
+                        AsyncPgConnection::establish(&url_for_db(&base_database_url(), "postgres"))
+                            .await
+                    {
+                        let _ = diesel::sql_query(format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .execute(&mut conn)
+                        .await;
+                    }
+                });
+            }
+        })
+        .join();
+    }
+}
+
+pub struct TestApp {
+    pub port: u16,
+    pub base: String,
+    pub settings: Settings,
+    pub client: awc::Client,
+    pub handle: actix_web::dev::ServerHandle,
+    pub state: actix_web::web::Data<confab::state::AppState>,
+    // Last: the server stops before its database is dropped.
+    pub db: TestDb,
+}
+
+pub fn test_settings(db_url: &str, secret: &str) -> Settings {
+    let static_dir = manifest_dir().join("static");
+    Settings::load_with(
+        &manifest_dir().join("config"),
+        &[
+            ("server.port", "0"),
+            ("server.workers", "1"),
+            (
+                "server.static_dir",
+                static_dir.to_str().expect("utf-8 path"),
+            ),
+            ("database.url", db_url),
+            ("database.pool_size", "6"),
+            ("auth.jwt_secret", secret),
+            // Tests register many users: cheaper hashing, same code path.
+            ("auth.argon2_memory_kib", "1024"),
+            ("auth.argon2_iterations", "1"),
+        ],
+    )
+    .expect("test settings load")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A server with its own database, its settings adjusted by `adjust` before it starts.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDb::new().await;
+    let secret = format!("test-secret-{}", Uuid::new_v4());
+    let mut settings = test_settings(&db.url, &secret);
+    adjust(&mut settings);
+    start(settings, db).await
+}
+
+/// Starts a server on `settings` (whose database is `db`).
+pub async fn start(settings: Settings, db: TestDb) -> TestApp {
+    let app = Application::build(settings.clone())
+        .await
+        .expect("server builds");
+    let port = app.port();
+    let handle = app.handle();
+    let state = app.state();
+    actix_rt::spawn(app.run_until_stopped());
+    TestApp {
+        port,
+        base: format!("http://127.0.0.1:{port}"),
+        settings,
+        client: awc::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .finish(),
+        handle,
+        state,
+        db,
+    }
+}
+
+/// A JSON answer: status and body (Null when empty or not JSON).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+    pub headers: awc::http::header::HeaderMap,
+}
+
+impl Answer {
+    pub fn error_code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let m = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(m, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let mut resp = match body {
+            Some(b) => req.send_json(&b).await,
+            None => req.send().await,
+        }
+        .expect("request sent");
+        let bytes = resp
+            .body()
+            .limit(50 * 1024 * 1024)
+            .await
+            .expect("body read");
+        Answer {
+            status: resp.status(),
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            headers: resp.headers().clone(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Answer {
+        self.send("GET", path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.send("POST", path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.send("PATCH", path, Some(token), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.send("PUT", path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Answer {
+        self.send("DELETE", path, Some(token), None).await
+    }
+
+    /// Posts raw bytes with a content type (for malformed or oversized bodies).
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Answer {
+        let mut resp = self
+            .client
+            .post(self.url(path))
+            .insert_header(("Content-Type", content_type))
+            .send_body(body)
+            .await
+            .expect("request sent");
+        let bytes = resp.body().limit(1024 * 1024).await.unwrap_or_default();
+        Answer {
+            status: resp.status(),
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            headers: resp.headers().clone(),
+        }
+    }
+
+    /// Registers `username` (password "correct horse battery") and answers the register body.
+    pub async fn register(&self, username: &str) -> User {
+        let a = self
+            .send(
+                "POST",
+                "/api/auth/register",
+                None,
+                Some(json!({"username": username, "password": "correct horse battery", "display_name": username})),
+            )
+            .await;
+        assert_eq!(
+            a.status,
+            StatusCode::CREATED,
+            "register {username}: {:?}",
+            a.body
+        );
+        User::from_pair(&a.body)
+    }
+
+    pub fn keys(&self) -> JwtKeys {
+        JwtKeys::from_settings(&self.settings.auth).expect("keys")
+    }
+
+    /// A token as a host platform would mint it with the shared secret.
+    pub fn platform_token(&self, user_id: Uuid, tenant: Uuid, name: &str, role: Role) -> String {
+        let claims: Claims = JwtKeys::claims_for(user_id, tenant, name, role, 600, None);
+        self.keys().mint(claims).expect("mint")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub username: String,
+    pub token: String,
+    pub refresh: String,
+}
+
+impl User {
+    pub fn from_pair(body: &Value) -> User {
+        User {
+            id: body["user"]["id"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .expect("user id"),
+            tenant_id: body["user"]["tenant_id"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .expect("tenant id"),
+            username: body["user"]["username"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            token: body["access_token"]
+                .as_str()
+                .expect("access token")
+                .to_owned(),
+            refresh: body["refresh_token"]
+                .as_str()
+                .expect("refresh token")
+                .to_owned(),
+        }
+    }
+}

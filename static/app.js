@@ -1,0 +1,521 @@
+// Confab web client: the entry module. Holds the state, boots the session (own account or a host
+// platform's token), keeps the room list, and routes WebSocket frames to the room view.
+
+import * as api from './js/api.js';
+import { ChatSocket } from './js/socket.js';
+import { h, clear, $, avatar, timeShort } from './js/dom.js';
+import { S, roomState, roomTitle, userName, rememberUser, rememberUsers, presenceOf, isDirect } from './js/state.js';
+import * as room from './js/room.js';
+import * as dialogs from './js/dialogs.js';
+import { toast } from './js/ui.js';
+import { icon, fillIcons } from './js/icons.js';
+
+// ---------------------------------------------------------------------------------------------
+// Boot and sign-in
+
+function takeHostToken() {
+  // A host platform opens /#token=JWT (the fragment is never sent to servers or logs).
+  const m = location.hash.match(/(?:^#|&)token=([^&]+)/);
+  if (!m) return false;
+  api.setSession({ access_token: decodeURIComponent(m[1]), refresh_token: null, user: null });
+  history.replaceState(null, '', location.pathname + location.search);
+  return true;
+}
+
+async function boot() {
+  takeHostToken();
+  api.onSessionChange((s) => { if (!s && S.me) signedOut(); });
+  if (api.getSession()) {
+    try {
+      const me = await api.get('/api/chat/users/me');
+      api.setUser(me);
+      await signedIn(me);
+      return;
+    } catch (e) {
+      if (e.status === 401) api.clearSession();
+      else { toast(`Cannot reach the server: ${e.message}`); }
+    }
+  }
+  showAuth();
+}
+
+function showAuth() {
+  $('#chat-view').hidden = true;
+  $('#auth-view').hidden = false;
+  document.title = 'Confab';
+  setTimeout(() => $('#signin-form [name=username]').focus(), 0);
+}
+
+function setupAuthForms() {
+  const tabs = { signin: $('#tab-signin'), signup: $('#tab-signup') };
+  const forms = { signin: $('#signin-form'), signup: $('#signup-form') };
+  const pick = (which) => {
+    for (const k of Object.keys(tabs)) {
+      tabs[k].setAttribute('aria-selected', String(k === which));
+      forms[k].hidden = k !== which;
+    }
+    forms[which].querySelector('input').focus();
+  };
+  tabs.signin.addEventListener('click', () => pick('signin'));
+  tabs.signup.addEventListener('click', () => pick('signup'));
+
+  const submit = (form, path, body) => async (ev) => {
+    ev.preventDefault();
+    const err = form.querySelector('.form-error');
+    err.hidden = true;
+    for (const i of form.querySelectorAll('input')) i.removeAttribute('aria-invalid');
+    const btn = form.querySelector('button[type=submit]');
+    btn.disabled = true;
+    try {
+      const pair = await api.request('POST', path, body(new FormData(form)), { auth: false });
+      api.setSession(pair);
+      form.reset();
+      await signedIn(pair.user);
+    } catch (e) {
+      err.textContent = e.code === 'invalid_credentials' ? 'Wrong username or password.' : e.message;
+      err.hidden = false;
+      const field = e.field && form.querySelector(`[name="${CSS.escape(e.field)}"]`);
+      if (field) { field.setAttribute('aria-invalid', 'true'); field.focus(); }
+    } finally {
+      btn.disabled = false;
+    }
+  };
+  forms.signin.addEventListener('submit', submit(forms.signin, '/api/auth/login', (f) => ({
+    username: f.get('username').trim(), password: f.get('password'),
+  })));
+  forms.signup.addEventListener('submit', submit(forms.signup, '/api/auth/register', (f) => {
+    const b = { username: f.get('username').trim().toLowerCase(), password: f.get('password') };
+    const dn = f.get('display_name').trim();
+    if (dn) b.display_name = dn;
+    return b;
+  }));
+}
+
+async function signedIn(me) {
+  S.me = me;
+  rememberUser(me);
+  $('#auth-view').hidden = true;
+  $('#chat-view').hidden = false;
+  clear($('#me-avatar')).appendChild(avatar(me));
+  $('#me-name').textContent = me.display_name || me.username;
+  $('#me-name').title = me.username ? `@${me.username}` : '';
+  await loadRooms();
+  S.socket.start();
+  const wanted = sessionStorage.getItem('confab.room');
+  if (wanted && S.rooms.has(wanted) && !isPhone()) room.open(wanted);
+  else room.showEmpty();
+}
+
+function signedOut() {
+  S.socket.stop();
+  S.me = null;
+  S.rooms.clear();
+  S.roomStates.clear();
+  S.currentId = null;
+  room.showEmpty();
+  renderRoomList();
+  showAuth();
+}
+
+async function signOut() {
+  const s = api.getSession();
+  try { if (s && s.refresh_token) await api.post('/api/auth/logout', { refresh_token: s.refresh_token }); } catch { /* gone anyway */ }
+  sessionStorage.removeItem('confab.room');
+  api.clearSession();
+}
+
+export const isPhone = () => window.matchMedia('(max-width: 720px)').matches;
+
+// ---------------------------------------------------------------------------------------------
+// Room list
+
+export async function loadRooms() {
+  const all = [];
+  for (const archived of [false, true]) {
+    let cursor = null;
+    for (let page = 0; page < 5; page++) {
+      const ans = await api.get(`/api/chat/rooms${api.qs({ archived, cursor, limit: 100 })}`);
+      all.push(...api.results(ans));
+      cursor = ans && ans.next_cursor;
+      if (!cursor) break;
+    }
+  }
+  const seen = new Set();
+  const fresh = [];
+  for (const r of all) {
+    if (seen.has(r.id)) continue;
+    seen.add(r.id);
+    if (!S.rooms.has(r.id)) fresh.push(r.id);
+    upsertRoom(r);
+  }
+  // Rooms I was added to while connected: subscribe, so their events reach me from now on.
+  if (S.socket.isOpen) for (const id of fresh) if (S.joined.size < 40) joinRoom(id);
+  for (const id of [...S.rooms.keys()]) if (!seen.has(id)) S.rooms.delete(id);
+  renderRoomList();
+  loadPresence([...S.rooms.values()].filter(isDirect).map((r) => r.other_user && r.other_user.id));
+}
+
+export function upsertRoom(r) {
+  const old = S.rooms.get(r.id) || {};
+  const merged = { ...old, ...r };
+  // Counts and previews are only as fresh as their last_seq: keep ours when newer.
+  if (old.last_seq != null && r.last_seq != null && old.last_seq > r.last_seq) {
+    merged.last_seq = old.last_seq;
+    merged.last_message = old.last_message;
+    merged.unread_count = old.unread_count;
+    merged.mention_count = old.mention_count;
+    merged.last_message_at = old.last_message_at;
+  }
+  S.rooms.set(r.id, merged);
+  if (r.other_user) rememberUser(r.other_user);
+  const rs = roomState(r.id);
+  if (rs.lastSeq == null && merged.last_seq != null) rs.lastSeq = merged.last_seq;
+  return merged;
+}
+
+export async function loadPresence(ids) {
+  const want = [...new Set(ids.filter(Boolean))];
+  if (!want.length) return;
+  try {
+    const ans = await api.get(`/api/chat/presence${api.qs({ user_ids: want.join(',') })}`);
+    let list = api.results(ans);
+    if (!list.length && ans && typeof ans === 'object') {
+      list = Object.entries(ans).map(([user_id, p]) => (typeof p === 'string' ? { user_id, status: p } : { user_id, ...p }));
+    }
+    for (const p of list) if (p && p.user_id) S.presence.set(p.user_id, p);
+    renderRoomList();
+    room.presenceChanged();
+  } catch { /* presence is decoration */ }
+}
+
+const sortKey = (r) => r.last_message_at || (r.last_message && r.last_message.created_at) || r.created_at || '';
+
+export function renderRoomList() {
+  const filter = $('#search-input').value.trim().toLowerCase();
+  const rooms = [...S.rooms.values()]
+    .filter((r) => r.is_active !== false)
+    .filter((r) => !filter || roomTitle(r).toLowerCase().includes(filter))
+    .sort((a, b) => (sortKey(b) > sortKey(a) ? 1 : sortKey(b) < sortKey(a) ? -1 : 0));
+  const active = rooms.filter((r) => !r.archived);
+  const archived = rooms.filter((r) => r.archived);
+  clear($('#room-list')).append(...active.map(roomItem));
+  clear($('#archived-list')).append(...archived.map(roomItem));
+  $('#archived-section').hidden = archived.length === 0;
+  $('#archived-count').textContent = String(archived.length);
+  $('#rooms-empty').hidden = S.rooms.size > 0 || !!filter;
+  const unread = active.reduce((n, r) => n + (r.unread_count || 0), 0);
+  document.title = unread ? `(${unread}) Confab` : 'Confab';
+}
+
+function preview(r) {
+  const m = r.last_message;
+  if (!m) return r.room_type === 'direct' ? 'New conversation' : (r.description || roomKind(r));
+  if (m.is_deleted) return 'Message deleted';
+  const who = m.sender && S.me && m.sender.id === S.me.id ? 'You' : (m.sender && m.sender.display_name);
+  let text = (m.content || '').replace(/\s+/g, ' ').trim();
+  if (!text && m.attachment) text = `${m.message_type === 'image' ? 'Photo' : 'File'}: ${m.attachment.file_name || 'attachment'}`;
+  else if (!text) text = m.message_type === 'image' ? 'Photo' : `(${m.message_type})`;
+  return r.room_type === 'direct' && who !== 'You' ? text : `${who}: ${text}`;
+}
+
+export function roomKind(r) {
+  return { direct: 'Direct message', group: 'Group', channel: 'Channel', public: 'Public room' }[r.room_type] || r.room_type;
+}
+
+export function roomAvatar(r, size = 'md') {
+  if (isDirect(r) && r.other_user) {
+    const wrap = h('span.avatar-wrap', avatar(r.other_user, size));
+    const st = presenceOf(r.other_user.id);
+    wrap.appendChild(h(`span.dot.dot-${st}`, { title: st }));
+    return wrap;
+  }
+  const el = avatar({ id: r.id, display_name: r.name }, size);
+  el.classList.add('avatar-room');
+  el.textContent = '';
+  el.appendChild(icon(r.room_type === 'channel' ? 'megaphone' : 'hash', size === 'sm' ? 16 : 18));
+  return h('span.avatar-wrap', el);
+}
+
+function roomItem(r) {
+  const unread = r.unread_count || 0;
+  const mentions = r.mention_count || 0;
+  const title = roomTitle(r);
+  const label = [title, roomKind(r),
+    isDirect(r) && r.other_user ? presenceOf(r.other_user.id) : null,
+    unread ? `${unread} unread` : null, mentions ? `${mentions} mentions` : null].filter(Boolean).join(', ');
+  const btn = h('button.room-item', {
+    type: 'button',
+    'aria-label': label,
+    'aria-current': r.id === S.currentId ? 'true' : null,
+    dataset: { roomId: r.id },
+    on: { click: () => room.open(r.id) },
+  },
+  roomAvatar(r),
+  h('span.room-item-main',
+    h('span.room-item-top',
+      h('span.room-item-name', title),
+      h('time.room-item-time', timeShort(sortKey(r)))),
+    h('span.room-item-bottom',
+      h('span.room-item-preview', preview(r)),
+      mentions ? h('span.badge.badge-mention', { title: `${mentions} mentions` }, '@') : null,
+      unread ? h('span.badge', { title: `${unread} unread` }, unread > 99 ? '99+' : String(unread)) : null)));
+  if (unread) btn.classList.add('unread');
+  if (r.id === S.currentId) btn.classList.add('active');
+  return h('li', btn);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The socket: what to do on (re)connect, and where each frame goes
+
+function joinAndResume() {
+  // The open room first, then the most recently active ones (the frame budget is a burst of 60).
+  const ids = [...S.rooms.values()].filter((r) => r.is_active !== false)
+    .sort((a, b) => (sortKey(b) > sortKey(a) ? 1 : -1)).map((r) => r.id);
+  if (S.currentId) ids.unshift(S.currentId);
+  const join = [...new Set(ids)].slice(0, 40);
+  S.joined = new Set(join);
+  for (const id of join) {
+    S.socket.request({ type: 'join_room', room_id: id })
+      .then((ack) => { if (ack.room) { upsertRoom(ack.room); renderRoomList(); } })
+      .catch(() => { /* not a member any more; the list reload will tell */ });
+  }
+  const resume = join.map((id) => ({ room_id: id, after_seq: roomState(id).lastSeq }))
+    .filter((x) => x.after_seq != null);
+  if (resume.length) S.socket.send({ type: 'resume', rooms: resume });
+  room.flushOutbox();
+}
+
+export function joinRoom(id) {
+  if (!S.socket.isOpen || S.joined.has(id)) return;
+  S.joined.add(id);
+  S.socket.request({ type: 'join_room', room_id: id })
+    .then((ack) => { if (ack.room) { upsertRoom(ack.room); renderRoomList(); } })
+    .catch(() => S.joined.delete(id));
+  const after = roomState(id).lastSeq;
+  if (after != null) S.socket.send({ type: 'resume', rooms: [{ room_id: id, after_seq: after }] });
+}
+
+function onState(state, attempt) {
+  const banner = $('#conn-banner');
+  S.connState = state;
+  document.body.dataset.conn = state;
+  if (state === 'open' || state === 'idle' || state === 'connecting') {
+    banner.hidden = true;
+  } else {
+    banner.hidden = false;
+    banner.textContent = state === 'offline'
+      ? 'You are offline. Messages will be sent when the connection is back.'
+      : `Reconnecting…${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
+  }
+  room.connectionChanged(state);
+}
+
+function onOpen(frame) {
+  if (frame.user_id && S.me && frame.user_id !== S.me.id) { /* another account: should not happen */ }
+  joinAndResume();
+}
+
+// Room events carry a seq: each is applied once, whether it comes live, by resume, or both.
+function firstTime(frame) {
+  if (frame.seq == null || !frame.room_id) return true;
+  const rs = roomState(frame.room_id);
+  if (rs.seen.has(frame.seq)) return false;
+  rs.seen.add(frame.seq);
+  if (rs.lastSeq == null || frame.seq > rs.lastSeq) rs.lastSeq = frame.seq;
+  return true;
+}
+
+function onFrame(f) {
+  if (f.conversation_id && !f.room_id) f.room_id = f.conversation_id;
+  switch (f.type) {
+    case 'new_message': {
+      if (!firstTime(f)) return;
+      const m = f.message;
+      noteSeq(m);
+      messageArrived(m);
+      room.onNewMessage(m);
+      break;
+    }
+    case 'message_updated':
+      if (!firstTime(f)) return;
+      noteSeq(f.message);
+      room.onMessageUpdated(f.message);
+      bumpPreview(f.message, true);
+      break;
+    case 'message_deleted':
+      if (!firstTime(f)) return;
+      room.onMessageDeleted(f.room_id, f.message_id);
+      break;
+    case 'reaction_added':
+      if (!firstTime(f)) return;
+      room.onReaction(f.room_id, f.reaction.message_id, f.reaction.user_id, f.reaction.emoji, true);
+      break;
+    case 'reaction_removed':
+      if (!firstTime(f)) return;
+      room.onReaction(f.room_id, f.message_id, f.user_id, f.emoji, false);
+      break;
+    case 'typing_indicator':
+      room.onTyping(f.room_id, f.user_id, f.is_typing);
+      break;
+    case 'read_receipt':
+      if (!firstTime(f)) return;
+      readReceipt(f);
+      break;
+    case 'presence_update': {
+      const p = f.presence || f;
+      if (p.user_id) {
+        S.presence.set(p.user_id, p);
+        if (S.me && p.user_id === S.me.id && ['online', 'away', 'busy'].includes(p.status)) $('#my-status').value = p.status;
+        renderRoomList();
+        room.presenceChanged();
+      }
+      break;
+    }
+    case 'member_joined':
+      if (!firstTime(f)) return;
+      if (f.member && f.member.user) rememberUser(f.member.user);
+      room.onMemberJoined(f.room_id, f.member);
+      break;
+    case 'member_left':
+      if (!firstTime(f)) return;
+      if (S.me && f.user_id === S.me.id) {
+        S.rooms.delete(f.room_id);
+        if (S.currentId === f.room_id) room.showEmpty();
+        renderRoomList();
+      } else room.onMemberLeft(f.room_id, f.user_id);
+      break;
+    case 'room_updated':
+      if (!firstTime(f)) return;
+      if (f.room) {
+        if (f.room.is_active === false) S.rooms.delete(f.room.id);
+        else upsertRoom(f.room);
+        renderRoomList();
+        room.onRoomUpdated(f.room);
+      }
+      break;
+    case 'mention':
+      if (f.message && !S.rooms.has(f.message.room_id)) loadRooms().catch(() => {});
+      break;
+    case 'resumed': {
+      const rs = roomState(f.room_id);
+      if (f.last_seq != null && (rs.lastSeq == null || f.last_seq > rs.lastSeq)) rs.lastSeq = f.last_seq;
+      break;
+    }
+    case 'resync_required':
+      resync(f.room_id);
+      break;
+    case 'error':
+      if (!f.ref && f.error) {
+        if (f.error.code === 'rate_limited') toast('Slow down a little: too many actions at once.');
+        else toast(f.error.message || f.error.code);
+      }
+      break;
+    case 'closing':
+      if (f.reason === 'logout' || f.reason === 'banned') signOut();
+      break;
+    default:
+      break;
+  }
+}
+
+function noteSeq(m) {
+  if (!m) return;
+  const rs = roomState(m.room_id);
+  if (m.seq != null && (rs.lastSeq == null || m.seq > rs.lastSeq)) rs.lastSeq = m.seq;
+}
+
+function messageArrived(m) {
+  const r = S.rooms.get(m.room_id);
+  if (!r) { loadRooms().catch(() => {}); return; }
+  const mine = S.me && m.sender && m.sender.id === S.me.id;
+  bumpPreview(m, false);
+  r.last_seq = Math.max(r.last_seq || 0, m.seq || 0);
+  const watching = S.currentId === m.room_id && document.visibilityState === 'visible' && room.atBottom();
+  if (!mine && !watching) {
+    r.unread_count = (r.unread_count || 0) + 1;
+    if (S.me && (m.mentions || []).includes(S.me.id)) r.mention_count = (r.mention_count || 0) + 1;
+  }
+  if (mine && r.archived) r.archived = false;
+  renderRoomList();
+}
+
+function bumpPreview(m, editOnly) {
+  const r = S.rooms.get(m.room_id);
+  if (!r) return;
+  if (editOnly) {
+    if (r.last_message && r.last_message.id === m.id) r.last_message = m;
+    return;
+  }
+  if (!r.last_message || (m.seq || 0) >= (r.last_message.seq || 0)) {
+    r.last_message = m;
+    r.last_message_at = m.created_at;
+  }
+}
+
+function readReceipt(f) {
+  if (S.me && f.user_id === S.me.id) {
+    const r = S.rooms.get(f.room_id);
+    if (r && f.last_read_seq >= (r.last_seq || 0)) {
+      r.unread_count = 0;
+      r.mention_count = 0;
+      renderRoomList();
+    }
+  }
+  room.onReadReceipt(f.room_id, f.user_id, f.last_read_seq);
+}
+
+async function resync(roomId) {
+  try {
+    const r = await api.get(`/api/chat/rooms/${roomId}`);
+    const rs = roomState(roomId);
+    rs.lastSeq = r.last_seq;
+    upsertRoom(r);
+    renderRoomList();
+    if (S.currentId === roomId) room.reload();
+  } catch { /* the room may be gone */ }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wiring
+
+function setupSidebar() {
+  $('#sign-out').addEventListener('click', signOut);
+  $('#search-input').addEventListener('input', renderRoomList);
+  $('#search-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = $('#search-input').value.trim();
+    if (q) room.showSearch(q);
+  });
+  $('#new-direct').addEventListener('click', dialogs.newDirect);
+  $('#new-room').addEventListener('click', dialogs.newRoom);
+  $('#browse-rooms').addEventListener('click', dialogs.browse);
+  $('#my-status').addEventListener('change', (ev) => {
+    const status = ev.target.value;
+    if (!S.socket.send({ type: 'update_presence', status })) {
+      api.request('PUT', '/api/chat/presence/me', { status }).catch((e) => toast(e.message));
+    }
+  });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') { room.maybeMarkRead(); if (S.me) loadRooms().catch(() => {}); }
+  });
+  // Nothing in the protocol tells a connection that its user was added to a room it has not
+  // joined (a new direct chat, say): look again now and then.
+  setInterval(() => {
+    if (S.me && document.visibilityState === 'visible') loadRooms().catch(() => {});
+  }, 15000);
+  window.addEventListener('resize', () => document.body.classList.toggle('phone', isPhone()));
+  document.body.classList.toggle('phone', isPhone());
+}
+
+S.socket = new ChatSocket({ onFrame, onOpen, onState });
+Object.assign(S.hooks, { renderRoomList, upsertRoom, loadRooms, loadPresence, joinRoom, roomAvatar, roomKind, isPhone });
+
+fillIcons();
+setupAuthForms();
+setupSidebar();
+room.setup();
+boot();
+
+// For the e2e tests and for debugging: a read-only look at the connection.
+window.confab = { get state() { return S.connState; }, get room() { return S.currentId; }, userName };
+export { rememberUsers };

@@ -8,7 +8,7 @@ PG := scripts/pg.sh
 # Development secret for `make run`, made once and kept in target/ (production sets its own).
 DEV_SECRET_FILE := target/dev-jwt-secret
 
-.PHONY: run test check fmt clippy db-url db-stop schema clean-db
+.PHONY: run test check fmt clippy db-url db-stop schema clean-db e2e
 
 # The database URL: the caller's DATABASE_URL, else the private cluster's.
 define with_db
@@ -23,6 +23,11 @@ run:
 
 test:
 	@$(with_db) $(CARGO) test --all-targets -- --test-threads=$${TEST_THREADS:-4}
+
+# End-to-end tests of the web client in Debian's headless Chromium (installed when missing):
+# starts `confab serve` on a free port with a fresh database, screenshots under target/e2e/.
+e2e:
+	@tests/e2e/run.sh
 
 check: fmt clippy test
 

@@ -1,0 +1,285 @@
+// End-to-end tests of the web client in Debian's headless Chromium, driven by playwright-core.
+// Two browser contexts (two people) use the app the way people do. Run by tests/e2e/run.sh,
+// which starts the server and sets E2E_BASE_URL; screenshots go to E2E_SCREENSHOTS.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.E2E_BASE_URL || 'http://127.0.0.1:8080';
+const SHOTS = process.env.E2E_SCREENSHOTS || 'target/e2e/screenshots';
+const CHROMIUM = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
+const T = Number(process.env.E2E_TIMEOUT_MS || 15000);
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+const tag = Date.now().toString(36).slice(-6);
+const alice = { username: `alice_${tag}`, display: 'Alice Archer', password: 'alice-password-1' };
+const bob = { username: `bob_${tag}`, display: 'Bob Baker', password: 'bob-password-1' };
+
+let browser;
+let ctxA; let ctxB;
+let a; let b;
+const dialogs = [];
+const pageErrors = [];
+
+fs.mkdirSync(SHOTS, { recursive: true });
+const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+
+function watch(page, who) {
+  page.on('dialog', (d) => {
+    // confirm() is ours (delete, leave); anything else (alert) would be injected script.
+    dialogs.push(`${who}: ${d.type()} ${d.message()}`);
+    d.dismiss().catch(() => {});
+  });
+  page.on('pageerror', (e) => pageErrors.push(`${who}: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error' && process.env.E2E_VERBOSE) console.error(`[${who}] ${m.text()}`); });
+}
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+  ctxA = await browser.newContext({ viewport: DESKTOP });
+  ctxB = await browser.newContext({ viewport: DESKTOP });
+  a = await ctxA.newPage();
+  b = await ctxB.newPage();
+  watch(a, 'alice');
+  watch(b, 'bob');
+});
+
+after(async () => {
+  if (browser) await browser.close();
+});
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+async function signUp(page, user) {
+  await page.goto(BASE);
+  await page.locator('#auth-view').waitFor({ state: 'visible', timeout: T });
+  await page.click('#tab-signup');
+  await page.fill('#signup-form [name=username]', user.username);
+  await page.fill('#signup-form [name=display_name]', user.display);
+  await page.fill('#signup-form [name=password]', user.password);
+  await page.click('#signup-form button[type=submit]');
+  await page.locator('#chat-view').waitFor({ state: 'visible', timeout: T });
+  await page.waitForFunction(() => window.confab && window.confab.state === 'open', null, { timeout: T });
+}
+
+/// The final (acknowledged) messages in the open room whose text contains `text`.
+const finalMsg = (page, text) => page.locator('#messages article.msg:not(.pending)', { hasText: text });
+
+async function send(page, text) {
+  await page.fill('#input', text);
+  await page.press('#input', 'Enter');
+}
+
+async function sendAndConfirm(page, text) {
+  await send(page, text);
+  await finalMsg(page, text).first().waitFor({ timeout: T });
+}
+
+async function messageAction(page, text, label) {
+  const msg = finalMsg(page, text).first();
+  await msg.hover();
+  await msg.locator(`.msg-actions button[aria-label="${label}"]`).click();
+}
+
+/// A small valid PNG (RGB gradient), made here so the test needs no fixture file.
+function png(width, height) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const x of buf) c = crcTable[(c ^ x) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4); c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0); ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; ihdr[9] = 2; ihdr[10] = 0; ihdr[11] = 0; ihdr[12] = 0;
+  const rows = [];
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * 3);
+    for (let x = 0; x < width; x++) {
+      row[1 + x * 3] = Math.round((x / width) * 255);
+      row[2 + x * 3] = Math.round((y / height) * 255);
+      row[3 + x * 3] = 180;
+    }
+    rows.push(row);
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios (run in order: each builds on the one before)
+
+test('two people sign up in two browser contexts', async () => {
+  await a.goto(BASE);
+  await a.locator('#auth-view').waitFor({ state: 'visible', timeout: T });
+  await shot(a, 'desktop-sign-in');
+  await signUp(a, alice);
+  await signUp(b, bob);
+  assert.equal(await a.textContent('#me-name'), alice.display);
+  assert.equal(await b.textContent('#me-name'), bob.display);
+});
+
+test('they start a direct chat and exchange messages both ways', async () => {
+  await a.click('#new-direct');
+  await a.fill('dialog input[type=search]', bob.username);
+  await a.locator('dialog button.pick', { hasText: bob.display }).click({ timeout: T });
+  await a.locator('#room-pane').waitFor({ state: 'visible', timeout: T });
+  assert.equal(await a.textContent('#room-name'), bob.display);
+  await sendAndConfirm(a, 'Hi Bob, how are you?');
+
+  // Bob's list shows the new conversation with its unread badge and preview.
+  const item = b.locator('.room-item', { hasText: alice.display });
+  await item.waitFor({ timeout: 30000 });
+  await b.locator('.room-item .badge', { hasText: '1' }).waitFor({ timeout: T });
+  assert.match(await item.textContent(), /Hi Bob, how are you\?/);
+  await item.click();
+  await finalMsg(b, 'Hi Bob, how are you?').waitFor({ timeout: T });
+  await sendAndConfirm(b, 'Hi Alice! Fine, thanks.');
+  await finalMsg(a, 'Hi Alice! Fine, thanks.').waitFor({ timeout: T });
+  await sendAndConfirm(a, 'Great. Lunch at noon?');
+  await finalMsg(b, 'Great. Lunch at noon?').waitFor({ timeout: T });
+});
+
+test('one sees the other typing', async () => {
+  await b.click('#input');
+  await b.keyboard.type('I am thinking about it', { delay: 20 });
+  await a.locator('#typing', { hasText: `${bob.display} is typing` }).waitFor({ timeout: T });
+  await b.fill('#input', '');
+  await b.locator('#input').dispatchEvent('input');
+});
+
+test('a reaction and an edit show on the other side', async () => {
+  await messageAction(a, 'Hi Alice! Fine, thanks.', 'Add reaction');
+  await a.locator('.popover button[aria-label="React with 👍"]').click();
+  const reaction = finalMsg(b, 'Hi Alice! Fine, thanks.').locator('.reaction[aria-pressed]', { hasText: '👍' });
+  await reaction.waitFor({ timeout: T });
+  assert.match(await reaction.textContent(), /👍\s*1/);
+
+  await messageAction(b, 'Hi Alice! Fine, thanks.', 'Edit message');
+  await b.fill('#input', 'Hi Alice! Fine, thanks. And you?');
+  await b.press('#input', 'Enter');
+  const edited = finalMsg(a, 'Hi Alice! Fine, thanks. And you?');
+  await edited.waitFor({ timeout: T });
+  assert.match(await edited.textContent(), /\(edited\)/);
+  // The reaction survived the edit.
+  await edited.locator('.reaction', { hasText: '👍' }).waitFor({ timeout: T });
+});
+
+test('a reply quotes its parent on the other side', async () => {
+  await messageAction(b, 'Great. Lunch at noon?', 'Reply');
+  await send(b, 'Noon works for me');
+  const reply = finalMsg(a, 'Noon works for me');
+  await reply.waitFor({ timeout: T });
+  await reply.locator('.quote', { hasText: 'Great. Lunch at noon?' }).waitFor({ timeout: T });
+});
+
+test('an image upload shows a thumbnail on the other side', async () => {
+  await a.setInputFiles('#file-input', { name: 'gradient.png', mimeType: 'image/png', buffer: png(160, 100) });
+  await a.locator('#tray progress, #tray .tray-thumb').first().waitFor({ timeout: T });
+  await send(a, 'Here is the plan');
+  const mine = finalMsg(a, 'Here is the plan');
+  await mine.waitFor({ timeout: T });
+  const img = finalMsg(b, 'Here is the plan').locator('.thumb img');
+  await img.waitFor({ timeout: T });
+  await b.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle(), { timeout: T });
+  assert.match(await img.getAttribute('src'), /^blob:/);
+  await a.waitForTimeout(300);
+  await shot(a, 'desktop-room');
+});
+
+test('offline and back: exactly the three missed messages, once each', async () => {
+  await ctxB.setOffline(true);
+  await b.waitForFunction(() => window.confab.state !== 'open', null, { timeout: T });
+  await b.locator('#conn-banner').waitFor({ state: 'visible', timeout: T });
+  await shot(b, 'desktop-offline');
+  const texts = ['missed one', 'missed two', 'missed three'];
+  for (const t of texts) await sendAndConfirm(a, t);
+  await ctxB.setOffline(false);
+  await b.waitForFunction(() => window.confab.state === 'open', null, { timeout: 30000 });
+  for (const t of texts) await finalMsg(b, t).waitFor({ timeout: T });
+  await b.waitForTimeout(1500); // time for any duplicate to show up
+  for (const t of texts) {
+    const n = await b.locator('#messages article.msg .msg-text').evaluateAll((els, want) => els.filter((e) => e.textContent === want).length, t);
+    assert.equal(n, 1, `"${t}" shown ${n} times`);
+  }
+  const ids = await b.locator('#messages article.msg').evaluateAll((els) => els.map((e) => e.dataset.id));
+  assert.equal(new Set(ids).size, ids.length, 'a message element is doubled');
+  assert.equal(await b.locator('#messages article.msg.pending').count(), 0);
+  assert.equal(await b.locator('#conn-banner').isVisible(), false);
+});
+
+test('markup in a message shows as text and runs nothing', async () => {
+  const evil = '<img src=x onerror=alert(1)>';
+  await sendAndConfirm(a, evil);
+  const seen = b.locator('#messages article.msg .msg-text', { hasText: evil });
+  await seen.waitFor({ timeout: T });
+  assert.equal((await seen.textContent()).trim(), evil);
+  await b.waitForTimeout(500);
+  for (const p of [a, b]) {
+    assert.equal(await p.locator('#messages img[src="x"]').count(), 0);
+    assert.equal(await p.locator('#room-list img').count(), 0);
+  }
+  assert.deepEqual(dialogs.filter((d) => /alert/.test(d)), []);
+  const preview = await b.locator('.room-item', { hasText: alice.display }).textContent();
+  assert.ok(preview.includes(evil), 'the room list preview shows the text too');
+});
+
+test('members panel and thread render', async () => {
+  await a.click('#toggle-members');
+  await a.locator('#side-panel .member', { hasText: bob.display }).waitFor({ timeout: T });
+  await shot(a, 'desktop-members');
+  await messageAction(a, 'Great. Lunch at noon?', 'Reply in thread');
+  await a.locator('#side-panel .thread-list', { hasText: 'Noon works for me' }).waitFor({ timeout: T });
+  await shot(a, 'desktop-thread');
+  await a.click('#panel-close');
+});
+
+test('phone width: room list and conversation', async () => {
+  const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const p = await ctx.newPage();
+  watch(p, 'alice-phone');
+  await p.goto(BASE);
+  await p.locator('#auth-view').waitFor({ state: 'visible', timeout: T });
+  await shot(p, 'phone-sign-in');
+  await p.fill('#signin-form [name=username]', alice.username);
+  await p.fill('#signin-form [name=password]', alice.password);
+  await p.click('#signin-form button[type=submit]');
+  await p.locator('.room-item', { hasText: bob.display }).waitFor({ timeout: T });
+  await p.waitForFunction(() => window.confab.state === 'open', null, { timeout: T });
+  await shot(p, 'phone-rooms');
+  await p.locator('.room-item', { hasText: bob.display }).click();
+  await finalMsg(p, 'missed three').waitFor({ timeout: T });
+  assert.equal(await p.locator('#sidebar').isVisible(), false, 'one column at a time on a phone');
+  await p.waitForTimeout(300);
+  await shot(p, 'phone-room');
+  await p.click('#back');
+  await p.locator('#sidebar').waitFor({ state: 'visible', timeout: T });
+  await ctx.close();
+});
+
+test('no page errors', () => {
+  assert.deepEqual(pageErrors, []);
+});

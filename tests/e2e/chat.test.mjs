@@ -188,6 +188,22 @@ test('a reaction and an edit show on the other side', async () => {
   await edited.locator('.reaction', { hasText: '👍' }).waitFor({ timeout: T });
 });
 
+test('keyboard: Shift+Enter makes a new line, Esc cancels an edit', async () => {
+  await a.click('#input');
+  await a.keyboard.type('line one');
+  await a.keyboard.press('Shift+Enter');
+  await a.keyboard.type('line two');
+  await a.keyboard.press('Enter');
+  const two = finalMsg(b, 'line two');
+  await two.waitFor({ timeout: T });
+  assert.equal(await two.locator('.msg-text').evaluate((el) => el.firstChild.textContent), 'line one\nline two');
+  await messageAction(a, 'line two', 'Edit message');
+  await a.locator('#composer-context', { hasText: 'Editing' }).waitFor({ timeout: T });
+  await a.keyboard.press('Escape');
+  await a.locator('#composer-context').waitFor({ state: 'hidden', timeout: T });
+  assert.equal(await a.inputValue('#input'), '');
+});
+
 test('a reply quotes its parent on the other side', async () => {
   await messageAction(b, 'Great. Lunch at noon?', 'Reply');
   await send(b, 'Noon works for me');
@@ -277,6 +293,18 @@ test('phone width: room list and conversation', async () => {
   await shot(p, 'phone-room');
   await p.click('#back');
   await p.locator('#sidebar').waitFor({ state: 'visible', timeout: T });
+  await ctx.close();
+});
+
+test('a host platform token signs a new person in (#token=)', { skip: !process.env.E2E_PLATFORM_TOKEN && 'no platform token (run.sh mints one with `confab token` against the real server)' }, async () => {
+  const ctx = await browser.newContext({ viewport: DESKTOP });
+  const p = await ctx.newPage();
+  watch(p, 'carol');
+  await p.goto(`${BASE}/#token=${encodeURIComponent(process.env.E2E_PLATFORM_TOKEN)}`);
+  await p.locator('#chat-view').waitFor({ state: 'visible', timeout: T });
+  assert.equal(await p.textContent('#me-name'), process.env.E2E_PLATFORM_NAME || 'Carol Platform');
+  assert.equal(new URL(p.url()).hash, '', 'the token is taken out of the address bar');
+  await p.waitForFunction(() => window.confab.state === 'open', null, { timeout: T });
   await ctx.close();
 });
 

@@ -545,9 +545,8 @@ export function onNewMessage(m) {
   if (m.client_id && isMine(m) && rs.pending.has(m.client_id)) {
     dropPending(rs, rs.pending.get(m.client_id));
   }
-  if (rs.loaded) {
-    if (!rs.messages.has(m.id)) rs.messages.set(m.id, m);
-  }
+  // Kept when the room's history is (being) loaded; other rooms load theirs when opened.
+  if ((rs.loaded || S.currentId === m.room_id) && !rs.messages.has(m.id)) rs.messages.set(m.id, m);
   if (m.reply_to) noteReply(rs, m);
   if (m.sender) rs.typing.delete(m.sender.id);
   if (S.currentId === m.room_id) {
@@ -658,8 +657,9 @@ export function maybeMarkRead() {
     const rs = cur();
     if (!rs || document.visibilityState !== 'visible' || !atBottom()) return;
     const r = S.rooms.get(rs.id);
+    // The newest message, not the newest event: my own read receipt is an event too.
     const seqs = [...rs.messages.values()].map((m) => m.seq).filter((s) => s != null);
-    const seq = Math.max(rs.lastSeq || 0, ...seqs, 0);
+    const seq = Math.max(...seqs, (r && r.last_message && r.last_message.seq) || 0, 0);
     if (!r || !seq || (rs.markedSeq >= seq && !r.unread_count)) return;
     rs.markedSeq = seq;
     r.unread_count = 0;
@@ -711,6 +711,10 @@ async function deliver(p) {
   if (p._inflight) return;
   p._inflight = true;
   try {
+    if (!p._upload && p._file && !p.attachment_id) {
+      // A retry after a failed upload uploads the file again.
+      p._upload = api.upload(p._file, (f) => setStatus(p, 'uploading', { _progress: f }));
+    }
     if (p._upload && !p.attachment_id) {
       setStatus(p, 'uploading', { _error: null });
       try {

@@ -8,6 +8,7 @@ import { post } from './api.js';
 const PING_EVERY_MS = 20000;
 const PONG_WITHIN_MS = 10000;
 const MAX_BACKOFF_MS = 15000;
+const HANDSHAKE_WITHIN_MS = 10000;
 
 let refCounter = 0;
 export const newRef = () => `r${Date.now().toString(36)}${(refCounter++).toString(36)}`;
@@ -59,7 +60,7 @@ export class ChatSocket {
     clearTimeout(this.timer);
     if (this.stopped) return;
     if (this.ws && this.ws.readyState <= 1) return;
-    if (!navigator.onLine) { this.setState('offline'); return; }
+    if (!navigator.onLine) { this.setState('offline'); this.connectSoon(10000); return; }
     this.setState(this.attempt === 0 && this.state === 'idle' ? 'connecting' : 'reconnecting');
     let ticket;
     try {
@@ -73,6 +74,9 @@ export class ChatSocket {
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
     const ws = new WebSocket(`${proto}://${location.host}/ws/chat/?ticket=${encodeURIComponent(ticket)}`);
     this.ws = ws;
+    // A handshake that hangs (a dead network, a proxy) counts as a drop.
+    clearTimeout(this.pongTimer);
+    this.pongTimer = setTimeout(() => { if (ws === this.ws && this.state !== 'open') this.dropped('timeout'); }, HANDSHAKE_WITHIN_MS);
     ws.onmessage = (ev) => {
       if (ws !== this.ws) return;
       let frame;
@@ -130,7 +134,12 @@ export class ChatSocket {
   dropped(why) {
     this.teardown(why === 'offline' ? 4000 : 1000);
     if (this.stopped) return;
-    if (why === 'offline' || !navigator.onLine) { this.setState('offline'); return; }
+    if (why === 'offline' || !navigator.onLine) {
+      this.setState('offline');
+      // The 'online' event reconnects at once; this is for a browser that never sends it.
+      this.connectSoon(10000);
+      return;
+    }
     this.scheduleRetry();
   }
 

@@ -203,6 +203,7 @@ export function renderRoomList() {
   $('#archived-section').hidden = archived.length === 0;
   $('#archived-count').textContent = String(archived.length);
   $('#rooms-empty').hidden = S.rooms.size > 0 || !!filter;
+  $('#rooms-nomatch').hidden = !filter || rooms.length > 0;
   const unread = active.reduce((n, r) => n + (r.unread_count || 0), 0);
   document.title = unread ? `(${unread}) Confab` : 'Confab';
 }

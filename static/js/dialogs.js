@@ -38,7 +38,7 @@ function userSearch({ label, onPick, exclude = () => false }) {
       status.textContent = e.message;
     }
   }, 200);
-  input.addEventListener('input', run);
+  input.addEventListener('input', () => { if (!input.value.trim()) clear(list); run(); });
   return { el: h('div.user-search', h('label.field', label, input), status, list), input };
 }
 
@@ -136,7 +136,7 @@ export function browse() {
         list.appendChild(h('li.browse-row',
           S.hooks.roomAvatar(r, 'sm'),
           h('span.browse-meta', h('strong', roomTitle(r)), h('span.muted.small',
-            [S.hooks.roomKind(r), r.member_count != null ? `${r.member_count} members` : null, r.description].filter(Boolean).join(' · '))),
+            [S.hooks.roomKind(r), r.member_count != null ? `${r.member_count} member${r.member_count === 1 ? '' : 's'}` : null, r.description].filter(Boolean).join(' · '))),
           h('button.btn.btn-small', {
             type: 'button',
             'aria-label': member ? `Open ${roomTitle(r)}` : `Join ${roomTitle(r)}`,

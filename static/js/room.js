@@ -1143,7 +1143,7 @@ function renderPanel() {
       const r = S.rooms.get(m.room_id);
       return h('li', h('button.search-hit', {
         type: 'button',
-        on: { click: async () => { await open(m.room_id); setTimeout(() => jumpTo(m.id), 50); if (hooks().isPhone()) closePanel(); } },
+        on: { click: async () => { $('#search-input').value = ''; await open(m.room_id); setTimeout(() => jumpTo(m.id), 50); if (hooks().isPhone()) closePanel(); } },
       },
       h('span.search-hit-head', h('strong', r ? roomTitle(r) : 'Room'), h('span.muted', ` · ${senderName(m)} · ${timeShort(m.created_at)}`)),
       h('span.search-hit-text', highlighted(res.snippet || res.highlight || m.content || ''))));

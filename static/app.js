@@ -99,7 +99,11 @@ async function signedIn(me) {
   clear($('#me-avatar')).appendChild(avatar(me));
   $('#me-name').textContent = me.display_name || me.username;
   $('#me-name').title = me.username ? `@${me.username}` : '';
-  await loadRooms();
+  try {
+    await loadRooms();
+  } catch (e) {
+    toast(`Could not load your conversations: ${e.message}`);
+  }
   S.socket.start();
   const wanted = sessionStorage.getItem('confab.room');
   if (wanted && S.rooms.has(wanted) && !isPhone()) room.open(wanted);
@@ -349,11 +353,11 @@ function onFrame(f) {
       break;
     case 'reaction_added':
       if (!firstTime(f)) return;
-      room.onReaction(f.room_id, f.reaction.message_id, f.reaction.user_id, f.reaction.emoji, true);
+      { const x = f.reaction || f; room.onReaction(f.room_id, x.message_id, x.user_id, x.emoji, true); }
       break;
     case 'reaction_removed':
       if (!firstTime(f)) return;
-      room.onReaction(f.room_id, f.message_id, f.user_id, f.emoji, false);
+      { const x = f.reaction || f; room.onReaction(f.room_id, x.message_id, x.user_id, x.emoji, false); }
       break;
     case 'typing_indicator':
       room.onTyping(f.room_id, f.user_id, f.is_typing);

@@ -295,6 +295,61 @@ test('members panel and thread render', async () => {
   await a.click('#panel-close');
 });
 
+test('older history loads on scrolling up', async () => {
+  // 70 more messages from Alice through REST, then Bob opens the chat afresh.
+  await a.evaluate(async (n) => {
+    const { access_token: token } = JSON.parse(localStorage.getItem('confab.session'));
+    const roomId = window.confab.room;
+    for (let i = 1; i <= n; i++) {
+      const res = await fetch(`/api/chat/rooms/${roomId}/messages`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: JSON.stringify({ content: `history ${String(i).padStart(3, '0')}`, client_id: `hist-${i}-${Date.now()}` }),
+      });
+      if (!res.ok) throw new Error(`POST message: ${res.status}`);
+    }
+  }, 70);
+  await finalMsg(a, 'history 070').waitFor({ timeout: T });
+  await b.reload();
+  await b.locator('.room-item', { hasText: alice.display }).click();
+  await finalMsg(b, 'history 070').waitFor({ timeout: T });
+  assert.equal(await finalMsg(b, 'Hi Bob, how are you?').count(), 0, 'the first page is the newest one');
+  for (let i = 0; i < 5 && (await finalMsg(b, 'Hi Bob, how are you?').count()) === 0; i++) {
+    await b.locator('#messages').evaluate((el) => { el.scrollTop = 0; });
+    await b.waitForTimeout(700);
+  }
+  await finalMsg(b, 'Hi Bob, how are you?').waitFor({ timeout: T });
+  const seqs = await b.locator('#messages article.msg').evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
+  assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y), 'messages in seq order');
+  assert.equal(new Set(seqs).size, seqs.length, 'no message twice');
+});
+
+test('a group room: @mention autocompletes and badges the mentioned member', async () => {
+  await a.click('#new-room');
+  await a.fill('dialog [name=name]', `Lunch crew ${tag}`);
+  await a.fill('dialog input[type=search]', bob.username);
+  await a.locator('dialog button.pick', { hasText: bob.display }).click();
+  await a.locator('dialog .chip', { hasText: bob.display }).waitFor();
+  await a.click('dialog button[type=submit]');
+  await a.locator('#room-name', { hasText: `Lunch crew ${tag}` }).waitFor();
+  await a.click('#input');
+  await a.keyboard.type('Hey @bob_');
+  await a.locator('#mention-popup [role=option]', { hasText: bob.display }).waitFor();
+  await a.keyboard.press('Enter');
+  assert.equal(await a.inputValue('#input'), `Hey @${bob.username} `);
+  await a.keyboard.type('where do we eat?');
+  await a.keyboard.press('Enter');
+  await finalMsg(a, 'where do we eat?').locator('.mention').waitFor();
+  const item = b.locator('.room-item', { hasText: `Lunch crew ${tag}` });
+  await item.waitFor({ timeout: 30000 });
+  await item.locator('.badge-mention').waitFor();
+  await item.click();
+  await finalMsg(b, 'where do we eat?').waitFor();
+  // Reading the room clears its badges.
+  await b.waitForFunction((name) => [...document.querySelectorAll('.room-item')]
+    .some((el) => el.textContent.includes(name) && !el.querySelector('.badge')), `Lunch crew ${tag}`, { timeout: T });
+});
+
 test('phone width: room list and conversation', async () => {
   const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   const p = await ctx.newPage();
@@ -309,7 +364,7 @@ test('phone width: room list and conversation', async () => {
   await p.waitForFunction(() => window.confab.state === 'open', null, { timeout: T });
   await shot(p, 'phone-rooms');
   await p.locator('.room-item', { hasText: bob.display }).click();
-  await finalMsg(p, 'missed three').waitFor({ timeout: T });
+  await finalMsg(p, 'history 070').waitFor({ timeout: T });
   assert.equal(await p.locator('#sidebar').isVisible(), false, 'one column at a time on a phone');
   await p.waitForTimeout(300);
   await shot(p, 'phone-room');

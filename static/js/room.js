@@ -46,6 +46,8 @@ export async function open(id) {
   }
   S.currentId = id;
   sessionStorage.setItem('confab.room', id);
+  // On a phone the room covers the list: let the browser's Back button return to it.
+  if (hooks().isPhone() && !(history.state && history.state.room)) history.pushState({ room: id }, '');
   document.body.classList.add('room-open');
   $('#room-empty').hidden = true;
   $('#room-pane').hidden = false;
@@ -1190,7 +1192,13 @@ export function setup() {
     dropZone.classList.remove('dragging');
     if (ev.dataTransfer && ev.dataTransfer.files.length) { ev.preventDefault(); addFiles([...ev.dataTransfer.files]); }
   });
-  $('#back').addEventListener('click', () => { showEmpty(); sessionStorage.removeItem('confab.room'); });
+  $('#back').addEventListener('click', () => {
+    if (history.state && history.state.room) history.back();
+    else { showEmpty(); sessionStorage.removeItem('confab.room'); }
+  });
+  window.addEventListener('popstate', (ev) => {
+    if (!(ev.state && ev.state.room) && S.currentId) { showEmpty(); sessionStorage.removeItem('confab.room'); }
+  });
   $('#toggle-members').addEventListener('click', () => {
     if (panel && panel.kind === 'members') closePanel();
     else { openPanel({ kind: 'members' }); if (S.currentId) loadMembers(S.currentId).then(renderPanel); }

@@ -153,7 +153,7 @@ export async function loadRooms() {
     upsertRoom(r);
   }
   // Rooms I was added to while connected: subscribe, so their events reach me from now on.
-  if (S.socket.isOpen) for (const id of fresh) if (S.joined.size < 40) joinRoom(id);
+  if (S.socket.isOpen) for (const id of fresh) joinRoom(id);
   for (const id of [...S.rooms.keys()]) if (!seen.has(id)) S.rooms.delete(id);
   renderRoomList();
   loadPresence([...S.rooms.values()].filter(isDirect).map((r) => r.other_user && r.other_user.id));
@@ -273,31 +273,38 @@ function roomItem(r) {
 // The socket: what to do on (re)connect, and where each frame goes
 
 function joinAndResume() {
-  // The open room first, then the most recently active ones (the frame budget is a burst of 60).
+  // `resume` subscribes too (replaying what came after after_seq), so each room gets exactly one
+  // of the two: resume where a seq is known, join_room otherwise. The open room first, then the
+  // most recently active ones; one resume frame names up to 200 rooms.
   const ids = [...S.rooms.values()].filter((r) => r.is_active !== false)
     .sort((a, b) => (sortKey(b) > sortKey(a) ? 1 : -1)).map((r) => r.id);
   if (S.currentId) ids.unshift(S.currentId);
-  const join = [...new Set(ids)].slice(0, 40);
-  S.joined = new Set(join);
-  for (const id of join) {
-    S.socket.request({ type: 'join_room', room_id: id })
-      .then((ack) => { if (ack.room) { upsertRoom(ack.room); renderRoomList(); } })
-      .catch(() => { /* not a member any more; the list reload will tell */ });
+  const wanted = [...new Set(ids)].slice(0, 200);
+  S.joined = new Set(wanted);
+  const resume = [];
+  for (const id of wanted) {
+    const after = roomState(id).lastSeq;
+    if (after != null) resume.push({ room_id: id, after_seq: after });
+    else sendJoin(id);
   }
-  const resume = join.map((id) => ({ room_id: id, after_seq: roomState(id).lastSeq }))
-    .filter((x) => x.after_seq != null);
   if (resume.length) S.socket.send({ type: 'resume', rooms: resume });
   room.flushOutbox();
+}
+
+function sendJoin(id) {
+  S.socket.request({ type: 'join_room', room_id: id })
+    .then((ack) => {
+      if (ack.room) { upsertRoom(ack.room); renderRoomList(); }
+    })
+    .catch(() => S.joined.delete(id));
 }
 
 export function joinRoom(id) {
   if (!S.socket.isOpen || S.joined.has(id)) return;
   S.joined.add(id);
-  S.socket.request({ type: 'join_room', room_id: id })
-    .then((ack) => { if (ack.room) { upsertRoom(ack.room); renderRoomList(); } })
-    .catch(() => S.joined.delete(id));
   const after = roomState(id).lastSeq;
   if (after != null) S.socket.send({ type: 'resume', rooms: [{ room_id: id, after_seq: after }] });
+  else sendJoin(id);
 }
 
 function onState(state, attempt) {
@@ -406,6 +413,22 @@ function onFrame(f) {
       if (f.last_seq != null && (rs.lastSeq == null || f.last_seq > rs.lastSeq)) rs.lastSeq = f.last_seq;
       break;
     }
+    case 'resume_required': {
+      // The room's actor restarted: pick up where this client is.
+      const after = roomState(f.room_id).lastSeq;
+      if (after != null) S.socket.send({ type: 'resume', rooms: [{ room_id: f.room_id, after_seq: after }] });
+      else sendJoin(f.room_id);
+      break;
+    }
+    case 'member_updated':
+      if (!firstTime(f)) return;
+      if (f.member && f.member.user) {
+        rememberUser(f.member.user);
+        const r = S.rooms.get(f.room_id);
+        if (r && S.me && f.member.user.id === S.me.id) r.my_role = f.member.role;
+        room.onMemberJoined(f.room_id, f.member);
+      }
+      break;
     case 'resync_required':
       resync(f.room_id);
       break;
@@ -475,6 +498,7 @@ async function resync(roomId) {
     const rs = roomState(roomId);
     rs.lastSeq = r.last_seq;
     upsertRoom(r);
+    if (S.socket.isOpen) sendJoin(roomId);
     renderRoomList();
     if (S.currentId === roomId) room.reload();
   } catch { /* the room may be gone */ }

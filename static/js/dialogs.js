@@ -120,48 +120,63 @@ export function newRoom() {
 export function browse() {
   const input = h('input', { type: 'search', placeholder: 'Room name or topic', 'aria-label': 'Search public rooms', autocomplete: 'off' });
   const list = h('ul.pick-list', { 'aria-label': 'Rooms' });
-  const status = h('p.muted.small', { role: 'status' }, 'Type to find public rooms.');
+  const status = h('p.muted.small', { role: 'status' }, 'Loading public rooms…');
   let dlg = null;
+  let publicRooms = null;
+
+  const draw = (rooms, emptyText) => {
+    clear(list);
+    status.textContent = rooms.length ? '' : emptyText;
+    for (const r of rooms) {
+      const member = S.rooms.has(r.id) || !!r.my_role;
+      list.appendChild(h('li.browse-row',
+        S.hooks.roomAvatar(r, 'sm'),
+        h('span.browse-meta', h('strong', roomTitle(r)), h('span.muted.small',
+          [S.hooks.roomKind(r), r.member_count != null ? `${r.member_count} member${r.member_count === 1 ? '' : 's'}` : null, r.description].filter(Boolean).join(' · '))),
+        h('button.btn.btn-small', {
+          type: 'button',
+          'aria-label': member ? `Open ${roomTitle(r)}` : `Join ${roomTitle(r)}`,
+          on: { click: () => joinAndOpen(r, member) },
+        }, member ? 'Open' : 'Join')));
+    }
+  };
+
+  const joinAndOpen = async (r, member) => {
+    try {
+      if (!member) {
+        const ans = await api.post(`/api/chat/rooms/${r.id}/join`, {});
+        S.hooks.upsertRoom({ ...r, ...((ans && (ans.room || (ans.id ? ans : null))) || {}), my_role: 'member', archived: false });
+        roomState(r.id).membersLoaded = false;
+        S.hooks.renderRoomList();
+      }
+      dlg.close();
+      S.hooks.joinRoom(r.id);
+      await room.open(r.id);
+      if (!member) S.hooks.loadRooms().catch(() => {});
+    } catch (e) { toast(e.code === 'conflict' ? 'That room is full.' : e.message); }
+  };
+
   const run = debounce(async () => {
     const q = input.value.trim();
-    clear(list);
-    if (!q) { status.textContent = 'Type to find public rooms.'; return; }
+    if (!q) { draw(publicRooms || [], publicRooms ? 'No public rooms yet.' : ''); return; }
     status.textContent = 'Searching…';
+    let rooms;
     try {
-      const rooms = api.results(await api.get(`/api/chat/search/rooms${api.qs({ q })}`));
-      if (input.value.trim() !== q) return;
-      status.textContent = rooms.length ? '' : 'No rooms found.';
-      for (const r of rooms) {
-        const member = S.rooms.has(r.id) || !!r.my_role;
-        list.appendChild(h('li.browse-row',
-          S.hooks.roomAvatar(r, 'sm'),
-          h('span.browse-meta', h('strong', roomTitle(r)), h('span.muted.small',
-            [S.hooks.roomKind(r), r.member_count != null ? `${r.member_count} member${r.member_count === 1 ? '' : 's'}` : null, r.description].filter(Boolean).join(' · '))),
-          h('button.btn.btn-small', {
-            type: 'button',
-            'aria-label': member ? `Open ${roomTitle(r)}` : `Join ${roomTitle(r)}`,
-            on: { click: async () => {
-              try {
-                if (!member) {
-                  const ans = await api.post(`/api/chat/rooms/${r.id}/join`, {});
-                  S.hooks.upsertRoom({ ...r, ...((ans && (ans.room || (ans.id ? ans : null))) || {}), my_role: 'member', archived: false });
-                  roomState(r.id).membersLoaded = false;
-                  S.hooks.renderRoomList();
-                }
-                dlg.close();
-                S.hooks.joinRoom(r.id);
-                await room.open(r.id);
-                if (!member) S.hooks.loadRooms().catch(() => {});
-              } catch (e) { toast(e.code === 'conflict' ? 'That room is full.' : e.message); }
-            } },
-          }, member ? 'Open' : 'Join')));
-      }
+      rooms = api.results(await api.get(`/api/chat/search/rooms${api.qs({ q })}`));
     } catch (e) {
-      status.textContent = e.message;
+      // Without room search, filter the public list here.
+      if (!publicRooms) { status.textContent = e.message; return; }
+      const needle = q.toLowerCase();
+      rooms = publicRooms.filter((r) => `${r.name} ${r.description || ''}`.toLowerCase().includes(needle));
     }
+    if (input.value.trim() === q) draw(rooms, 'No rooms found.');
   }, 250);
   input.addEventListener('input', run);
   dlg = modal('Browse rooms', h('div', h('label.field', 'Search', input), status, list));
+  api.get('/api/chat/rooms/public').then((ans) => {
+    publicRooms = api.results(ans);
+    if (!input.value.trim()) draw(publicRooms, 'No public rooms yet. Create one with “New room”.');
+  }).catch(() => { publicRooms = null; if (!input.value.trim()) status.textContent = 'Type to find rooms.'; });
 }
 
 S.hooks.addMemberForm = (r) => {

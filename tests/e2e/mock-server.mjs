@@ -180,6 +180,9 @@ const server = http.createServer(async (req, res) => {
     if (!r) r = newRoom(uid, { participant_ids: [b.user_id] }, 'direct');
     return json(res, 200, roomView(r, uid));
   }
+  if (p === '/api/chat/rooms/public') {
+    return json(res, 200, { results: [...rooms.values()].filter((r) => r.room_type === 'public').map((r) => roomView(r, uid)) });
+  }
   if (p === '/api/chat/search/messages') {
     const q = (url.searchParams.get('q') || '').toLowerCase();
     const out = [];

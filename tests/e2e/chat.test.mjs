@@ -28,18 +28,19 @@ const pageErrors = [];
 
 fs.mkdirSync(SHOTS, { recursive: true });
 
-// The scenarios build on each other (same two people, same chat): after the first failure the
-// rest are skipped, so the report names the one step that broke instead of a cascade of timeouts.
+// The scenarios share two people and their chat. When a prerequisite (sign-up, connecting,
+// starting the chat) fails, the scenarios after it are skipped, so the report names the step that
+// broke instead of a cascade of timeouts; other scenarios fail on their own.
 let brokenAt = null;
 function test(name, opts, fn) {
   if (typeof opts === 'function') { fn = opts; opts = {}; }
-  const independent = opts.independent;
-  nodeTest(name, opts, async (t) => {
-    if (brokenAt && !independent) { t.skip(`needs "${brokenAt}", which failed`); return; }
+  const { prerequisite, standalone, ...rest } = opts;
+  nodeTest(name, rest, async (t) => {
+    if (brokenAt && !standalone) { t.skip(`needs "${brokenAt}", which failed`); return; }
     try {
       await fn(t);
     } catch (e) {
-      if (!independent) brokenAt = name;
+      if (prerequisite) brokenAt = name;
       throw e;
     }
   });
@@ -150,7 +151,7 @@ function png(width, height) {
 // ---------------------------------------------------------------------------------------------
 // Scenarios (run in order: each builds on the one before)
 
-test('two people sign up in two browser contexts', async () => {
+test('two people sign up in two browser contexts', { prerequisite: true }, async () => {
   await a.goto(BASE);
   await a.locator('#auth-view').waitFor({ state: 'visible', timeout: T });
   await shot(a, 'desktop-sign-in');
@@ -160,11 +161,11 @@ test('two people sign up in two browser contexts', async () => {
   assert.equal(await b.textContent('#me-name'), bob.display);
 });
 
-test('both connect over the WebSocket with a one-time ticket', async () => {
+test('both connect over the WebSocket with a one-time ticket', { prerequisite: true }, async () => {
   for (const p of [a, b]) await p.waitForFunction(() => window.confab && window.confab.state === 'open', null, { timeout: T });
 });
 
-test('they start a direct chat and exchange messages both ways', async () => {
+test('they start a direct chat and exchange messages both ways', { prerequisite: true }, async () => {
   await a.click('#new-direct');
   await a.fill('dialog input[type=search]', bob.username);
   await a.locator('dialog button.pick', { hasText: bob.display }).click({ timeout: T });
@@ -183,6 +184,19 @@ test('they start a direct chat and exchange messages both ways', async () => {
   await finalMsg(a, 'Hi Alice! Fine, thanks.').waitFor({ timeout: T });
   await sendAndConfirm(a, 'Great. Lunch at noon?');
   await finalMsg(b, 'Great. Lunch at noon?').waitFor({ timeout: T });
+  // Bob has the chat open, so he has read it: Alice sees that under her last message.
+  await a.locator('#messages .seen-by', { hasText: bob.display }).waitFor({ timeout: T });
+});
+
+test('a message the server refuses shows its error, with Retry and Discard', async () => {
+  await send(a, `too long ${'x'.repeat(4100)}`);
+  const failed = a.locator('#messages article.msg.pending.status-failed');
+  await failed.waitFor({ timeout: T });
+  assert.match(await failed.locator('.pending-status').textContent(), /Not sent/);
+  await failed.locator('button', { hasText: 'Retry' }).waitFor();
+  await failed.locator('button', { hasText: 'Discard' }).click();
+  await failed.waitFor({ state: 'detached', timeout: T });
+  assert.equal(await finalMsg(b, 'too long').count(), 0);
 });
 
 test('one sees the other typing', async () => {
@@ -244,8 +258,6 @@ test('an image upload shows a thumbnail on the other side', async () => {
   await img.waitFor({ timeout: T });
   await b.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle(), { timeout: T });
   assert.match(await img.getAttribute('src'), /^blob:/);
-  await a.waitForTimeout(300);
-  await shot(a, 'desktop-room');
 });
 
 test('offline and back: exactly the three missed messages, once each', async () => {
@@ -286,6 +298,7 @@ test('markup in a message shows as text and runs nothing', async () => {
 });
 
 test('members panel and thread render', async () => {
+  await shot(a, 'desktop-room');
   await a.click('#toggle-members');
   await a.locator('#side-panel .member', { hasText: bob.display }).waitFor({ timeout: T });
   await shot(a, 'desktop-members');
@@ -373,7 +386,7 @@ test('phone width: room list and conversation', async () => {
   await ctx.close();
 });
 
-test('a host platform token signs a new person in (#token=)', { independent: true, skip: !process.env.E2E_PLATFORM_TOKEN && 'no platform token (run.sh mints one with `confab token` against the real server)' }, async () => {
+test('a host platform token signs a new person in (#token=)', { standalone: true, skip: !process.env.E2E_PLATFORM_TOKEN && 'no platform token (run.sh mints one with `confab token` against the real server)' }, async () => {
   const ctx = await browser.newContext({ viewport: DESKTOP });
   const p = await ctx.newPage();
   watch(p, 'carol');
@@ -384,6 +397,6 @@ test('a host platform token signs a new person in (#token=)', { independent: tru
   await ctx.close();
 });
 
-test('no page errors', { independent: true }, () => {
+test('no page errors', { standalone: true }, () => {
   assert.deepEqual(pageErrors, []);
 });

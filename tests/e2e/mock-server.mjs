@@ -69,6 +69,7 @@ function postMessage(r, uid, b) {
   }
   const content = String(b.content || '').trim();
   if (!content && !b.attachment_id) return [400, { error: { code: 'bad_request', message: 'empty message', field: 'content' } }];
+  if ([...content].length > 4000) return [413, { error: { code: 'too_large', message: 'content is over 4000 characters', field: 'content' } }];
   const att = b.attachment_id ? files.get(b.attachment_id) : null;
   const mentions = [...content.matchAll(/@([a-z0-9_.-]{3,32})/gi)].map((m) => [...users.values()].find((u) => u.username === m[1].toLowerCase()))
     .filter((u) => u && r.members.has(u.id)).map((u) => u.id);

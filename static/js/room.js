@@ -1100,7 +1100,7 @@ function renderPanel() {
         h('span.avatar-wrap', avatar(mem.user, 'sm'), h(`span.dot.dot-${st}`, { title: st })),
         h('span.member-name', mem.user.display_name || mem.user.username,
           mem.user.username ? h('span.muted', ` @${mem.user.username}`) : null),
-        mem.role !== 'member' ? h(`span.role.role-${mem.role}`, mem.role) : null);
+        mem.role !== 'member' && !isDirect(r) ? h(`span.role.role-${mem.role}`, mem.role) : null);
     })));
     if (r && !isDirect(r) && MOD_ROLES.has(myRole(r)) && r.room_type !== 'public') {
       body.appendChild(S.hooks.addMemberForm(r));

@@ -248,6 +248,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// Starts a server on `settings` (whose database is `db`).
 pub async fn start(settings: Settings, db: TestDb) -> TestApp {
+    // Errors the server logs show up in a failing test's output.
+    let _ = env_logger::builder()
+        .is_test(true)
+        .filter_level(log::LevelFilter::Error)
+        .try_init();
     let app = Application::build(settings.clone())
         .await
         .expect("server builds");
@@ -628,4 +633,17 @@ impl TestApp {
         handle.stop(true).await;
         start(settings, db).await
     }
+}
+
+/// Percent-encodes what a URL path segment cannot carry as is (emoji, spaces…).
+pub fn pct(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

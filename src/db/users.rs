@@ -127,12 +127,14 @@ pub async fn set_banned(
     banned: bool,
 ) -> QueryResult<usize> {
     let now = Utc::now();
+    // Token `iat` counts whole seconds: every token of this second or before is cut off.
+    let cutoff = chrono::DateTime::from_timestamp(now.timestamp() + 1, 0).unwrap_or(now);
     let target = users::table.filter(users::id.eq(id).and(users::tenant_id.eq(tenant_id)));
     if banned {
         diesel::update(target)
             .set((
                 users::is_banned.eq(true),
-                users::tokens_valid_after.eq(now),
+                users::tokens_valid_after.eq(cutoff),
                 users::updated_at.eq(now),
             ))
             .execute(conn)
@@ -143,4 +145,22 @@ pub async fn set_banned(
             .execute(conn)
             .await
     }
+}
+
+/// Which of `ids` are chat users (not service accounts) of `tenant_id`.
+pub async fn existing_in_tenant(
+    conn: &mut Conn,
+    tenant_id: Uuid,
+    ids: &[Uuid],
+) -> QueryResult<Vec<Uuid>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    users::table
+        .filter(users::tenant_id.eq(tenant_id))
+        .filter(users::id.eq_any(ids))
+        .filter(users::role.ne("service"))
+        .select(users::id)
+        .load(conn)
+        .await
 }

@@ -1,9 +1,15 @@
 //! HTTP routes: thin handlers that validate, authorize, call the store or the actors.
 
+pub mod admin;
 pub mod auth;
 pub mod extract;
 pub mod health;
+pub mod messages;
+pub mod presence;
+pub mod rooms;
+pub mod search;
 pub mod users;
+pub mod ws;
 
 use actix_web::{web, HttpResponse};
 
@@ -25,7 +31,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }))
     .configure(health::configure)
     .configure(auth::configure)
-    .configure(users::configure);
+    .configure(users::configure)
+    .configure(rooms::configure)
+    .configure(messages::configure)
+    .configure(presence::configure)
+    .configure(search::configure)
+    .configure(admin::configure)
+    .configure(ws::configure);
 }
 
 /// What a path nothing serves answers.

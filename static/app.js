@@ -439,7 +439,7 @@ function onFrame(f) {
       }
       break;
     case 'closing':
-      if (f.reason === 'logout' || f.reason === 'banned') signOut();
+      if (['logged_out', 'logout', 'banned'].includes(f.reason)) signOut();
       break;
     default:
       break;

@@ -1059,7 +1059,7 @@ async function openThread(roomId, parentId) {
       api.get(`/api/chat/rooms/${roomId}/messages/${parentId}/thread`),
     ]);
     if (!panel || panel.parentId !== parentId) return;
-    panel.parent = p;
+    panel.parent = (ans && ans.parent) || p;
     const seen = new Map((panel.replies || []).map((x) => [x.id, x]));
     for (const x of api.results(ans)) seen.set(x.id, x);
     panel.replies = [...seen.values()];
@@ -1153,14 +1153,20 @@ function renderPanel() {
   }
 }
 
-// A server snippet may mark matches with <mark>/<b>/<em> tags or «»: shown as marks, never as HTML.
+// The server's snippet is HTML: the message text escaped, matches in <mark>. It is parsed in an
+// inert document (DOMParser runs no script and loads nothing) and rebuilt from text and <mark>
+// only, so nothing else of it can reach the page.
 function highlighted(snippet) {
   const frag = document.createDocumentFragment();
-  const parts = String(snippet).split(/<\/?(?:mark|b|em|strong)>|[«»]/i);
-  parts.forEach((part, i) => {
-    if (!part) return;
-    frag.appendChild(i % 2 ? h('mark', part) : document.createTextNode(part));
-  });
+  const doc = new DOMParser().parseFromString(`<body>${String(snippet)}</body>`, 'text/html');
+  const walk = (node) => {
+    for (const n of node.childNodes) {
+      if (n.nodeType === Node.TEXT_NODE) frag.appendChild(document.createTextNode(n.textContent));
+      else if (n.nodeType === Node.ELEMENT_NODE && n.tagName === 'MARK') frag.appendChild(h('mark', n.textContent));
+      else if (n.nodeType === Node.ELEMENT_NODE) walk(n);
+    }
+  };
+  walk(doc.body);
   return frag;
 }
 

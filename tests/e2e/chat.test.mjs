@@ -297,6 +297,21 @@ test('markup in a message shows as text and runs nothing', async () => {
   assert.ok(preview.includes(evil), 'the room list preview shows the text too');
 });
 
+test('search across my rooms finds a message and opens it', async () => {
+  await sendAndConfirm(a, 'Bring the <b>pineapple</b> pizza voucher');
+  await b.fill('#search-input', 'pineapple');
+  await b.press('#search-input', 'Enter');
+  const hit = b.locator('#side-panel .search-hit', { hasText: 'pizza voucher' });
+  await hit.waitFor({ timeout: T });
+  await hit.locator('mark').first().waitFor();
+  assert.match(await hit.locator('mark').first().textContent(), /pineapple/i);
+  assert.equal(await b.locator('#side-panel b').count(), 0, 'markup in a snippet stays text');
+  await hit.click();
+  await finalMsg(b, 'pizza voucher').waitFor({ timeout: T });
+  assert.equal(await b.inputValue('#search-input'), '');
+  await b.click('#panel-close');
+});
+
 test('members panel and thread render', async () => {
   await shot(a, 'desktop-room');
   await a.click('#toggle-members');

@@ -187,7 +187,7 @@ const server = http.createServer(async (req, res) => {
   if (p === '/api/chat/search/messages') {
     const q = (url.searchParams.get('q') || '').toLowerCase();
     const out = [];
-    for (const r of rooms.values()) if (r.members.has(uid)) for (const x of r.messages) if (!x.is_deleted && x.content.toLowerCase().includes(q)) out.push({ message: x, snippet: x.content });
+    for (const r of rooms.values()) if (r.members.has(uid)) for (const x of r.messages) if (!x.is_deleted && x.content.toLowerCase().includes(q)) out.push({ message: x, snippet: x.content.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(new RegExp(q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), (m) => `<mark>${m}</mark>`) });
     return json(res, 200, { results: out.slice(0, 30) });
   }
   if (p === '/api/chat/search/rooms') {

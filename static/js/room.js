@@ -170,7 +170,8 @@ function renderHeader() {
     const p = S.presence.get(r.other_user.id);
     const st = presenceOf(r.other_user.id);
     sub = st === 'offline' ? (p && p.last_seen ? `Last seen ${timeShort(p.last_seen)}` : 'Offline') : st[0].toUpperCase() + st.slice(1);
-    if (r.other_user.username) sub = `@${r.other_user.username} · ${sub}`;
+    if (S.connState !== 'open') sub = null; // presence is unknown while disconnected
+    sub = [r.other_user.username ? `@${r.other_user.username}` : null, sub].filter(Boolean).join(' · ');
   } else {
     const n = r.member_count || roomState(r.id).members.size;
     sub = [hooks().roomKind(r), n ? `${n} member${n === 1 ? '' : 's'}` : null, r.description].filter(Boolean).join(' · ');
@@ -203,6 +204,7 @@ export function onRoomUpdated(r) {
 
 export function connectionChanged(state) {
   $('#composer').classList.toggle('offline', state !== 'open');
+  if (S.currentId) renderHeader();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -92,6 +92,9 @@ async function signUp(page, user) {
   await page.locator('#chat-view').waitFor({ state: 'visible', timeout: T });
 }
 
+/// A room's entry in the sidebar, by its title (the start of its accessible name).
+const roomItem = (page, title) => page.locator(`.room-item[aria-label^="${title.replace(/"/g, '\\"')},"]`);
+
 /// The final (acknowledged) messages in the open room whose text contains `text`.
 const finalMsg = (page, text) => page.locator('#messages article.msg:not(.pending)', { hasText: text });
 
@@ -174,9 +177,9 @@ test('they start a direct chat and exchange messages both ways', { prerequisite:
   await sendAndConfirm(a, 'Hi Bob, how are you?');
 
   // Bob's list shows the new conversation with its unread badge and preview.
-  const item = b.locator('.room-item', { hasText: alice.display });
+  const item = roomItem(b, alice.display);
   await item.waitFor({ timeout: 30000 });
-  await b.locator('.room-item .badge', { hasText: '1' }).waitFor({ timeout: T });
+  await item.locator('.badge', { hasText: '1' }).waitFor({ timeout: T });
   assert.match(await item.textContent(), /Hi Bob, how are you\?/);
   await item.click();
   await finalMsg(b, 'Hi Bob, how are you?').waitFor({ timeout: T });
@@ -293,7 +296,7 @@ test('markup in a message shows as text and runs nothing', async () => {
     assert.equal(await p.locator('#room-list img').count(), 0);
   }
   assert.deepEqual(dialogs.filter((d) => /alert/.test(d)), []);
-  const preview = await b.locator('.room-item', { hasText: alice.display }).textContent();
+  const preview = await roomItem(b, alice.display).textContent();
   assert.ok(preview.includes(evil), 'the room list preview shows the text too');
 });
 
@@ -323,35 +326,6 @@ test('members panel and thread render', async () => {
   await a.click('#panel-close');
 });
 
-test('older history loads on scrolling up', async () => {
-  // 70 more messages from Alice through REST, then Bob opens the chat afresh.
-  await a.evaluate(async (n) => {
-    const { access_token: token } = JSON.parse(localStorage.getItem('confab.session'));
-    const roomId = window.confab.room;
-    for (let i = 1; i <= n; i++) {
-      const res = await fetch(`/api/chat/rooms/${roomId}/messages`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-        body: JSON.stringify({ content: `history ${String(i).padStart(3, '0')}`, client_id: `hist-${i}-${Date.now()}` }),
-      });
-      if (!res.ok) throw new Error(`POST message: ${res.status}`);
-    }
-  }, 70);
-  await finalMsg(a, 'history 070').waitFor({ timeout: T });
-  await b.reload();
-  await b.locator('.room-item', { hasText: alice.display }).click();
-  await finalMsg(b, 'history 070').waitFor({ timeout: T });
-  assert.equal(await finalMsg(b, 'Hi Bob, how are you?').count(), 0, 'the first page is the newest one');
-  for (let i = 0; i < 5 && (await finalMsg(b, 'Hi Bob, how are you?').count()) === 0; i++) {
-    await b.locator('#messages').evaluate((el) => { el.scrollTop = 0; });
-    await b.waitForTimeout(700);
-  }
-  await finalMsg(b, 'Hi Bob, how are you?').waitFor({ timeout: T });
-  const seqs = await b.locator('#messages article.msg').evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
-  assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y), 'messages in seq order');
-  assert.equal(new Set(seqs).size, seqs.length, 'no message twice');
-});
-
 test('a group room: @mention autocompletes and badges the mentioned member', async () => {
   await a.click('#new-room');
   await a.fill('dialog [name=name]', `Lunch crew ${tag}`);
@@ -368,7 +342,7 @@ test('a group room: @mention autocompletes and badges the mentioned member', asy
   await a.keyboard.type('where do we eat?');
   await a.keyboard.press('Enter');
   await finalMsg(a, 'where do we eat?').locator('.mention').waitFor();
-  const item = b.locator('.room-item', { hasText: `Lunch crew ${tag}` });
+  const item = roomItem(b, `Lunch crew ${tag}`);
   await item.waitFor({ timeout: 30000 });
   await item.locator('.badge-mention').waitFor();
   await item.click();
@@ -388,17 +362,49 @@ test('phone width: room list and conversation', async () => {
   await p.fill('#signin-form [name=username]', alice.username);
   await p.fill('#signin-form [name=password]', alice.password);
   await p.click('#signin-form button[type=submit]');
-  await p.locator('.room-item', { hasText: bob.display }).waitFor({ timeout: T });
+  await roomItem(p, bob.display).waitFor({ timeout: T });
   await p.waitForFunction(() => window.confab.state === 'open', null, { timeout: T });
   await shot(p, 'phone-rooms');
-  await p.locator('.room-item', { hasText: bob.display }).click();
-  await finalMsg(p, 'history 070').waitFor({ timeout: T });
+  await roomItem(p, bob.display).click();
+  await finalMsg(p, 'pizza voucher').waitFor({ timeout: T });
+  await p.mouse.move(1, 1);
   assert.equal(await p.locator('#sidebar').isVisible(), false, 'one column at a time on a phone');
   await p.waitForTimeout(300);
   await shot(p, 'phone-room');
   await p.click('#back');
   await p.locator('#sidebar').waitFor({ state: 'visible', timeout: T });
   await ctx.close();
+});
+
+test('older history loads on scrolling up', async () => {
+  // 70 more messages from Alice through REST, then Bob opens the chat afresh.
+  await roomItem(a, bob.display).click();
+  await a.locator('#room-name', { hasText: bob.display }).waitFor();
+  await a.evaluate(async (n) => {
+    const { access_token: token } = JSON.parse(localStorage.getItem('confab.session'));
+    const roomId = window.confab.room;
+    for (let i = 1; i <= n; i++) {
+      const res = await fetch(`/api/chat/rooms/${roomId}/messages`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: JSON.stringify({ content: `history ${String(i).padStart(3, '0')}`, client_id: `hist-${i}-${Date.now()}` }),
+      });
+      if (!res.ok) throw new Error(`POST message: ${res.status}`);
+    }
+  }, 70);
+  await finalMsg(a, 'history 070').waitFor({ timeout: T });
+  await b.reload();
+  await roomItem(b, alice.display).click();
+  await finalMsg(b, 'history 070').waitFor({ timeout: T });
+  assert.equal(await finalMsg(b, 'Hi Bob, how are you?').count(), 0, 'the first page is the newest one');
+  for (let i = 0; i < 5 && (await finalMsg(b, 'Hi Bob, how are you?').count()) === 0; i++) {
+    await b.locator('#messages').evaluate((el) => { el.scrollTop = 0; });
+    await b.waitForTimeout(700);
+  }
+  await finalMsg(b, 'Hi Bob, how are you?').waitFor({ timeout: T });
+  const seqs = await b.locator('#messages article.msg').evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
+  assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y), 'messages in seq order');
+  assert.equal(new Set(seqs).size, seqs.length, 'no message twice');
 });
 
 test('a host platform token signs a new person in (#token=)', { standalone: true, skip: !process.env.E2E_PLATFORM_TOKEN && 'no platform token (run.sh mints one with `confab token` against the real server)' }, async () => {

@@ -38,6 +38,7 @@ if [ ! -f "$E2E_DIR/node_modules/playwright-core/package.json" ] || [ ! -f "$E2E
         || { cat "$OUT/npm.log" >&2; say "npm ci failed"; exit 1; }
 fi
 
+PSQL=$(command -v psql || ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -1 || true)
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
 SERVER_PID=""
@@ -46,7 +47,7 @@ ADMIN_URL=""
 cleanup() {
     if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
     if [ -n "$DB_NAME" ] && [ -z "${E2E_KEEP_DB:-}" ]; then
-        psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$DB_NAME\" WITH (FORCE)" >/dev/null 2>&1 || true
+        "$PSQL" "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$DB_NAME\" WITH (FORCE)" >/dev/null 2>&1 || true
     fi
 }
 trap cleanup EXIT
@@ -54,7 +55,7 @@ trap cleanup EXIT
 wait_up() {
     local url=$1 i
     for i in $(seq 1 120); do
-        if curl -fsS "$url" >/dev/null 2>&1; then return 0; fi
+        if node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$url" 2>/dev/null; then return 0; fi
         if [ -n "$SERVER_PID" ] && ! kill -0 "$SERVER_PID" 2>/dev/null; then return 1; fi
         sleep 0.5
     done
@@ -83,7 +84,7 @@ else
     BASE_DB_URL="${DATABASE_URL:-$(scripts/pg.sh url)}"
     ADMIN_URL="${BASE_DB_URL%/*}/postgres"
     DB_NAME="confab_e2e_$(date +%s)_$$"
-    psql "$ADMIN_URL" -qc "CREATE DATABASE \"$DB_NAME\"" >/dev/null
+    "$PSQL" "$ADMIN_URL" -qc "CREATE DATABASE \"$DB_NAME\"" >/dev/null
     PORT=$(free_port)
     BASE="http://127.0.0.1:$PORT"
     JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')"

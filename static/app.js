@@ -159,6 +159,31 @@ export async function loadRooms() {
   loadPresence([...S.rooms.values()].filter(isDirect).map((r) => r.other_user && r.other_user.id));
 }
 
+// The light look: counts of every room of mine; the full list only when a room is new to me.
+async function pollRooms() {
+  try {
+    const ans = await api.get('/api/chat/rooms/unread_counts');
+    const rooms = (ans && (ans.rooms || ans)) || {};
+    if (Object.keys(rooms).some((id) => !S.rooms.has(id))) { await loadRooms(); return; }
+    let changed = false;
+    for (const [id, c] of Object.entries(rooms)) {
+      const r = S.rooms.get(id);
+      if (!r || !c || typeof c !== 'object') continue;
+      // Only counts at least as fresh as what the socket told us.
+      if (c.last_seq != null && r.last_seq != null && c.last_seq < r.last_seq) continue;
+      if (S.currentId === id && document.visibilityState === 'visible') continue;
+      if (r.unread_count !== c.unread || r.mention_count !== c.mentions) {
+        r.unread_count = c.unread;
+        r.mention_count = c.mentions;
+        changed = true;
+      }
+    }
+    if (changed) renderRoomList();
+  } catch {
+    loadRooms().catch(() => {});
+  }
+}
+
 export function upsertRoom(r) {
   const old = S.rooms.get(r.id) || {};
   const merged = { ...old, ...r };
@@ -405,9 +430,13 @@ function onFrame(f) {
         room.onRoomUpdated(f.room);
       }
       break;
-    case 'mention':
-      if (f.message && !S.rooms.has(f.message.room_id)) loadRooms().catch(() => {});
+    case 'mention': {
+      const m = f.message;
+      if (!m) break;
+      if (!S.rooms.has(m.room_id)) loadRooms().catch(() => {});
+      else if (S.currentId !== m.room_id) toast(`${(m.sender && m.sender.display_name) || 'Someone'} mentioned you in ${roomTitle(S.rooms.get(m.room_id))}`);
       break;
+    }
     case 'resumed': {
       const rs = roomState(f.room_id);
       if (f.last_seq != null && (rs.lastSeq == null || f.last_seq > rs.lastSeq)) rs.lastSeq = f.last_seq;
@@ -530,7 +559,7 @@ function setupSidebar() {
   // Nothing in the protocol tells a connection that its user was added to a room it has not
   // joined (a new direct chat, say): look again now and then.
   setInterval(() => {
-    if (S.me && document.visibilityState === 'visible') loadRooms().catch(() => {});
+    if (S.me && document.visibilityState === 'visible') pollRooms();
   }, 15000);
   window.addEventListener('resize', () => document.body.classList.toggle('phone', isPhone()));
   document.body.classList.toggle('phone', isPhone());

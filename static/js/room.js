@@ -13,7 +13,7 @@ const REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '😢', '🙏', '�
 const MOD_ROLES = new Set(['owner', 'admin', 'moderator']);
 
 // Composer state for the open room.
-const C = { editing: null, replyTo: null, tray: [], typingSentAt: 0, typingIdle: null, mention: null };
+const C = { editing: null, replyTo: null, tray: [], typingSentAt: 0, typingIdle: null, mention: null, drafts: new Map() };
 let panel = null; // {kind: 'members'|'thread'|'search', roomId, parentId, query}
 const elCache = new Map(); // message key -> {el, sig}
 
@@ -40,8 +40,10 @@ export async function open(id) {
   if (!r) return;
   closePopover();
   if (S.currentId !== id) {
+    // Each room keeps its unsent draft.
+    if (S.currentId && !C.editing) C.drafts.set(S.currentId, $('#input').value);
     resetComposer();
-    $('#input').value = '';
+    $('#input').value = C.drafts.get(id) || '';
     autosize();
   }
   S.currentId = id;
@@ -822,6 +824,7 @@ function submitComposer() {
   }
   const tray = C.tray;
   if (!text.trim() && !tray.length) return;
+  C.drafts.delete(rs.id);
   const reply = C.replyTo;
   const made = [];
   if (tray.length) {

@@ -181,6 +181,11 @@ const server = http.createServer(async (req, res) => {
     if (!r) r = newRoom(uid, { participant_ids: [b.user_id] }, 'direct');
     return json(res, 200, roomView(r, uid));
   }
+  if (p === '/api/chat/rooms/unread_counts') {
+    const out = {};
+    for (const r of rooms.values()) if (r.members.has(uid)) { const v = roomView(r, uid); out[r.id] = { unread: v.unread_count, mentions: v.mention_count, last_seq: r.seq }; }
+    return json(res, 200, { rooms: out });
+  }
   if (p === '/api/chat/rooms/public') {
     return json(res, 200, { results: [...rooms.values()].filter((r) => r.room_type === 'public').map((r) => roomView(r, uid)) });
   }

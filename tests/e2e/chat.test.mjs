@@ -298,6 +298,14 @@ test('markup in a message shows as text and runs nothing', async () => {
   assert.deepEqual(dialogs.filter((d) => /alert/.test(d)), []);
   const preview = await roomItem(b, alice.display).textContent();
   assert.ok(preview.includes(evil), 'the room list preview shows the text too');
+
+  // Only http(s) links become links.
+  await sendAndConfirm(a, 'docs at https://example.com/guide?x=1. not javascript:alert(2) nor <a href="javascript:alert(3)">this</a>');
+  const msg = finalMsg(b, 'docs at');
+  await msg.waitFor({ timeout: T });
+  const links = await msg.locator('.msg-text a').evaluateAll((els) => els.map((e) => [e.getAttribute('href'), e.rel, e.target]));
+  assert.deepEqual(links, [['https://example.com/guide?x=1', 'noopener noreferrer nofollow', '_blank']]);
+  assert.deepEqual(dialogs.filter((d) => /alert/.test(d)), []);
 });
 
 test('search across my rooms finds a message and opens it', async () => {

@@ -269,12 +269,28 @@ function render({ toBottom }) {
     prev = m;
   }
   if (!list.length && rs.loaded) {
-    items.push(h('p.empty-hint.center', 'No messages yet. Say hello!'));
+    if (!rs.emptyEl) rs.emptyEl = h('p.empty-hint.center', 'No messages yet. Say hello!');
+    items.push(rs.emptyEl);
   }
   const seen = seenByEl(rs, list);
   if (seen) items.push(seen);
-  box.replaceChildren(...items);
+  reconcile(box, items);
   if (stick) scrollToBottom();
+}
+
+// Puts `items` in `box` touching only what changed: the list is a live region, and nodes
+// removed and added again would be read out again.
+function reconcile(box, items) {
+  let cur = box.firstChild;
+  for (const el of items) {
+    if (cur === el) { cur = cur.nextSibling; continue; }
+    box.insertBefore(el, cur);
+  }
+  while (cur) {
+    const next = cur.nextSibling;
+    box.removeChild(cur);
+    cur = next;
+  }
 }
 
 function renderLoader(rs) {
@@ -294,7 +310,11 @@ function seenByEl(rs, list) {
     (mem.last_read_seq || 0) >= last.seq).map((mem) => mem.user.display_name || mem.user.username);
   if (!who.length) return null;
   const text = who.length > 3 ? `Seen by ${who.slice(0, 3).join(', ')} and ${who.length - 3} more` : `Seen by ${who.join(', ')}`;
-  return h('p.seen-by', { 'aria-label': text }, '✓✓ ', text);
+  if (!rs.seenEl || rs.seenText !== text) {
+    rs.seenText = text;
+    rs.seenEl = h('p.seen-by', h('span', { 'aria-hidden': 'true' }, '✓✓ '), text);
+  }
+  return rs.seenEl;
 }
 
 function senderName(m) {

@@ -62,7 +62,7 @@ export function newDirect() {
       }
     },
   });
-  dlg = modal('New message', search.el);
+  dlg = modal('New chat', search.el);
 }
 
 export function newRoom() {

@@ -1140,7 +1140,7 @@ function renderPanel() {
     const list = h('div.thread-list');
     list.appendChild(messageEl(panel.parent, rs, { compact: false, names, inThread: true }));
     const replies = (panel.replies || []).slice().sort((a, b) => (a.seq || 0) - (b.seq || 0));
-    list.appendChild(h('p.thread-count.muted', panel.replies ? `${replies.length} repl${replies.length === 1 ? 'y' : 'ies'}` : 'Loading replies…'));
+    list.appendChild(h('p.thread-count.muted', !panel.replies ? 'Loading replies…' : replies.length ? `${replies.length} repl${replies.length === 1 ? 'y' : 'ies'}` : 'No replies yet'));
     for (const m of replies) list.appendChild(messageEl(rs.messages.get(m.id) || m, rs, { compact: false, names, inThread: true }));
     body.appendChild(list);
     const ta = h('textarea.thread-input', { rows: '2', placeholder: 'Reply in thread', 'aria-label': 'Reply in thread' });

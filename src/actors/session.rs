@@ -398,13 +398,6 @@ impl Actor for SessionActor {
             .metrics
             .ws_connections
             .fetch_add(1, Ordering::Relaxed);
-        self.send(&ServerFrame::ConnectionEstablished {
-            user_id: self.user.id,
-            tenant_id: self.user.tenant_id,
-            session_id: self.id,
-            heartbeat_secs: self.app.settings.realtime.heartbeat_secs,
-            server_time: crate::domain::time::format(&chrono::Utc::now()),
-        });
         let every = Duration::from_secs(self.app.settings.realtime.heartbeat_secs);
         ctx.run_interval(every, |act, ctx| act.heartbeat(ctx));
     }
@@ -682,12 +675,22 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    pub fn new(capacity: usize, user_id: Uuid) -> Prepared {
+    /// The session's queue starts with `connection_established`, so it is the first frame
+    /// whatever reaches the connection once it is registered.
+    pub fn new(capacity: usize, user: &AuthUser, heartbeat_secs: u64) -> Prepared {
         let (tx, rx) = mpsc::channel(capacity);
         let (close_tx, close_rx) = oneshot::channel();
         let ctx = Context::new();
         let addr = ctx.address();
-        let outbox = Outbox::new(Uuid::new_v4(), user_id, tx, capacity, addr.clone());
+        let outbox = Outbox::new(Uuid::new_v4(), user.id, tx, capacity, addr.clone());
+        let hello = ServerFrame::ConnectionEstablished {
+            user_id: user.id,
+            tenant_id: user.tenant_id,
+            session_id: outbox.session_id,
+            heartbeat_secs,
+            server_time: crate::domain::time::format(&chrono::Utc::now()),
+        };
+        outbox.push(&frame_text(&hello), false);
         Prepared {
             ctx,
             addr,

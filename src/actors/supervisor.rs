@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use actix::prelude::*;
 use uuid::Uuid;
 
-use super::room::{Apply, Outcome, RoomActor, RoomDeps, WriteOp};
+use super::room::{Apply, CatchUp, Outcome, Remote, RemoteEphemeral, RoomActor, RoomDeps, WriteOp};
 use super::Actor as Caller;
 use crate::error::{AppError, AppResult};
 
@@ -103,6 +103,63 @@ impl Handler<RunningRooms> for RoomSupervisor {
                 .cloned()
                 .collect(),
         )
+    }
+}
+
+/// A committed event of a room, published by another node.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RelayEvent {
+    pub room_id: Uuid,
+    pub seq: i64,
+    pub frame: bytestring::ByteString,
+}
+
+/// A typing frame of a room, from another node.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RelayEphemeral {
+    pub room_id: Uuid,
+    pub frame: bytestring::ByteString,
+}
+
+/// Every running room checks the event log for events it has not delivered (after the link
+/// between nodes was down).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CatchUpAll;
+
+impl Handler<RelayEvent> for RoomSupervisor {
+    type Result = ();
+
+    // Only rooms running here have subscribers here; others load from the database when used.
+    fn handle(&mut self, msg: RelayEvent, _: &mut Self::Context) {
+        if let Some(addr) = self.rooms.get(&msg.room_id) {
+            addr.do_send(Remote {
+                seq: msg.seq,
+                frame: msg.frame,
+            });
+        }
+    }
+}
+
+impl Handler<RelayEphemeral> for RoomSupervisor {
+    type Result = ();
+
+    fn handle(&mut self, msg: RelayEphemeral, _: &mut Self::Context) {
+        if let Some(addr) = self.rooms.get(&msg.room_id) {
+            addr.do_send(RemoteEphemeral { frame: msg.frame });
+        }
+    }
+}
+
+impl Handler<CatchUpAll> for RoomSupervisor {
+    type Result = ();
+
+    fn handle(&mut self, _: CatchUpAll, _: &mut Self::Context) {
+        for addr in self.rooms.values() {
+            addr.do_send(CatchUp);
+        }
     }
 }
 

@@ -1,7 +1,5 @@
 //! The admin API (`/api/admin`): admin or service tokens, always within their own tenant.
 
-use std::sync::atomic::Ordering;
-
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -54,7 +52,18 @@ async fn stats(
     let mut conn = state.pool.get().await?;
     let (rooms, active_rooms, last_minute, messages) =
         db::admin::counts(&mut conn, user.tenant_id).await?;
-    let m = &state.metrics;
+    let mut node = crate::startup::node_stats(state.broker.node_id(), &state.metrics);
+    node["room_actors"] = serde_json::json!(running.len());
+    let mut nodes = state.broker.cluster_stats().await;
+    nodes.retain(|n| n["node_id"] != node["node_id"]);
+    nodes.insert(0, node.clone());
+    let sum = |key: &str| nodes.iter().filter_map(|n| n[key].as_i64()).sum::<i64>();
+    let cluster = serde_json::json!({
+        "nodes": nodes.len(),
+        "connections": sum("connections"),
+        "room_actors": sum("room_actors"),
+        "messages_committed": sum("messages_committed"),
+    });
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "tenant": {
             "connections": sessions.len(),
@@ -63,14 +72,9 @@ async fn stats(
             "messages": messages,
             "messages_per_minute": last_minute,
         },
-        "node": {
-            "node_id": state.broker.node_id(),
-            "connections": m.ws_connections.load(Ordering::Relaxed),
-            "room_actors": running.len(),
-            "messages_committed": m.messages_total.load(Ordering::Relaxed),
-            "room_events_committed": m.room_events_total.load(Ordering::Relaxed),
-            "slow_consumers_closed": m.slow_consumers_total.load(Ordering::Relaxed),
-        },
+        "node": node,
+        "cluster": cluster,
+        "cluster_nodes": nodes,
     })))
 }
 
@@ -182,6 +186,7 @@ async fn set_ban(
                 user_id: target,
                 login: None,
                 reason: "banned".into(),
+                relay: true,
             })
             .await
             .map_err(AppError::internal)?

@@ -190,6 +190,7 @@ async fn refresh(
                 user_id: seen.user_id,
                 login: Some(seen.family_id),
                 reason: "logged_out".into(),
+                relay: true,
             });
             log::warn!(
                 "refresh token reuse for user {}; login revoked",
@@ -221,6 +222,7 @@ async fn logout(
             user_id: rt.user_id,
             login: Some(rt.family_id),
             reason: "logged_out".into(),
+            relay: true,
         });
     }
     Ok(HttpResponse::NoContent().finish())

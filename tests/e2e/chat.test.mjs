@@ -284,6 +284,20 @@ test('offline and back: exactly the three missed messages, once each', async () 
   assert.equal(await b.locator('#conn-banner').isVisible(), false);
 });
 
+test('a message written offline waits, then goes out once on reconnect', async () => {
+  await ctxB.setOffline(true);
+  await b.waitForFunction(() => window.confab.state !== 'open', null, { timeout: T });
+  await send(b, 'written on the train');
+  const pending = b.locator('#messages article.msg.pending', { hasText: 'written on the train' });
+  await pending.locator('.pending-status', { hasText: 'Waiting for connection' }).waitFor({ timeout: T });
+  await ctxB.setOffline(false);
+  await finalMsg(b, 'written on the train').waitFor({ timeout: 30000 });
+  await finalMsg(a, 'written on the train').waitFor({ timeout: T });
+  await a.waitForTimeout(1000);
+  assert.equal(await finalMsg(a, 'written on the train').count(), 1);
+  assert.equal(await b.locator('#messages article.msg', { hasText: 'written on the train' }).count(), 1);
+});
+
 test('markup in a message shows as text and runs nothing', async () => {
   const evil = '<img src=x onerror=alert(1)>';
   await sendAndConfirm(a, evil);

@@ -276,6 +276,13 @@ function render({ toBottom }) {
   if (seen) items.push(seen);
   reconcile(box, items);
   if (stick) scrollToBottom();
+  updateJump();
+}
+
+// "New messages ↓" while scrolled up and something unread arrived below.
+function updateJump() {
+  const r = S.currentId && S.rooms.get(S.currentId);
+  $('#jump').hidden = !r || !r.unread_count || atBottom();
 }
 
 // Puts `items` in `box` touching only what changed: the list is a live region, and nodes
@@ -690,6 +697,7 @@ export function maybeMarkRead() {
     rs.markedSeq = seq;
     r.unread_count = 0;
     r.mention_count = 0;
+    $('#jump').hidden = true;
     hooks().renderRoomList();
     if (!S.socket.send({ type: 'mark_read', room_id: rs.id, seq })) {
       api.post(`/api/chat/rooms/${rs.id}/mark_read`, { seq }).catch(() => { rs.markedSeq = 0; });
@@ -1211,8 +1219,10 @@ export function setup() {
   $('#file-input').addEventListener('change', (ev) => { addFiles([...ev.target.files]); ev.target.value = ''; });
   $('#composer-cancel').addEventListener('click', () => { resetComposer(); input.focus(); });
   const box = $('#messages');
+  $('#jump').addEventListener('click', () => { scrollToBottom(); maybeMarkRead(); $('#input').focus(); });
   box.addEventListener('scroll', () => {
     lastStick = atBottom();
+    if (lastStick) $('#jump').hidden = true;
     if (box.scrollTop < 120) loadOlder();
     if (lastStick) maybeMarkRead();
   }, { passive: true });

@@ -230,6 +230,8 @@ export function renderRoomList() {
   clear($('#room-list')).append(...active.map(roomItem));
   clear($('#archived-list')).append(...archived.map(roomItem));
   $('#archived-section').hidden = archived.length === 0;
+  // Show where the open room went when it was archived.
+  if (archived.some((r) => r.id === S.currentId)) $('#archived-section').open = true;
   $('#archived-count').textContent = String(archived.length);
   $('#rooms-empty').hidden = S.rooms.size > 0 || !!filter;
   $('#rooms-nomatch').hidden = !filter || rooms.length > 0;

@@ -374,6 +374,32 @@ test('a group room: @mention autocompletes and badges the mentioned member', asy
     .some((el) => el.textContent.includes(name) && !el.querySelector('.badge')), `Lunch crew ${tag}`, { timeout: T });
 });
 
+test('archive a chat and bring it back; browse and join a public room', async () => {
+  await roomItem(a, `Lunch crew ${tag}`).click();
+  await a.click('#toggle-archive');
+  await a.locator('#archived-section').waitFor();
+  await a.locator('#archived-list .room-item[aria-label^="Lunch crew"]').waitFor();
+  assert.equal(await a.locator('#room-list .room-item[aria-label^="Lunch crew"]').count(), 0);
+  await a.click('#toggle-archive');
+  await a.locator('#room-list .room-item[aria-label^="Lunch crew"]').waitFor();
+
+  await a.click('#new-room');
+  await a.fill('dialog [name=name]', `Open house ${tag}`);
+  await a.locator('dialog input[value=public]').check();
+  await a.click('dialog button[type=submit]');
+  await a.locator('#room-name', { hasText: `Open house ${tag}` }).waitFor();
+  await sendAndConfirm(a, 'Everyone is welcome here');
+
+  await b.click('#browse-rooms');
+  await b.fill('dialog input[type=search]', `Open house ${tag}`);
+  await b.locator('dialog button', { hasText: 'Join' }).click();
+  await b.locator('#room-name', { hasText: `Open house ${tag}` }).waitFor();
+  await finalMsg(b, 'Everyone is welcome here').waitFor();
+  await roomItem(b, `Open house ${tag}`).waitFor();
+  await sendAndConfirm(b, 'Thanks for having me');
+  await finalMsg(a, 'Thanks for having me').waitFor();
+});
+
 test('phone width: room list and conversation', async () => {
   const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   const p = await ctx.newPage();

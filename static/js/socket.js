@@ -60,17 +60,22 @@ export class ChatSocket {
     clearTimeout(this.timer);
     if (this.stopped) return;
     if (this.ws && this.ws.readyState <= 1) return;
+    // One attempt at a time: an 'online' event during the ticket request must not open a second socket.
+    if (this.connecting) return;
     if (!navigator.onLine) { this.setState('offline'); this.connectSoon(10000); return; }
     this.setState(this.attempt === 0 && this.state === 'idle' ? 'connecting' : 'reconnecting');
     let ticket;
+    this.connecting = true;
     try {
       ticket = (await post('/api/chat/ws-ticket', {})).ticket;
     } catch (e) {
       if (e.status === 401) { this.stop(); return; }
       this.scheduleRetry();
       return;
+    } finally {
+      this.connecting = false;
     }
-    if (this.stopped) return;
+    if (this.stopped || (this.ws && this.ws.readyState <= 1)) return;
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
     const ws = new WebSocket(`${proto}://${location.host}/ws/chat/?ticket=${encodeURIComponent(ticket)}`);
     this.ws = ws;

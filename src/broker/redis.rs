@@ -312,7 +312,8 @@ impl Broker for RedisBroker {
             for user in &gone {
                 pipe.hdel(presence_key(*user), &node).ignore();
             }
-            let _: Option<()> = shared.pipe(pipe).await;
+            let done: Option<()> = shared.pipe(pipe).await;
+            log::debug!("redis: vouched for {} users here ({:?})", now.len(), done);
         });
     }
 

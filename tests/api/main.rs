@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod cluster;
 mod health;
 mod helpers;
 mod migrations;

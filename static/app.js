@@ -540,6 +540,13 @@ async function resync(roomId) {
 
 function setupSidebar() {
   $('#sign-out').addEventListener('click', signOut);
+  $('#me-edit').addEventListener('click', () => dialogs.profile((me) => {
+    S.me = { ...S.me, ...me };
+    api.setUser(S.me);
+    rememberUser(S.me);
+    clear($('#me-avatar')).appendChild(avatar(S.me));
+    $('#me-name').textContent = S.me.display_name || S.me.username;
+  }));
   $('#search-input').addEventListener('input', renderRoomList);
   $('#search-form').addEventListener('submit', (ev) => {
     ev.preventDefault();

@@ -195,3 +195,29 @@ S.hooks.addMemberForm = (r) => {
   wrap.appendChild(search.el);
   return wrap;
 };
+
+/// My profile: the display name others see.
+export function profile(onSaved) {
+  const err = h('p.form-error', { role: 'alert', hidden: true });
+  const input = h('input', { name: 'display_name', value: S.me.display_name || '', maxlength: '64', required: true, autocomplete: 'name' });
+  const form = h('form.form',
+    h('label.field', 'Display name', input),
+    S.me.username ? h('p.muted.small', `Username: @${S.me.username}`) : null,
+    err,
+    h('button.btn.btn-primary', { type: 'submit' }, 'Save'));
+  const dlg = modal('My profile', form);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const display_name = input.value.trim();
+    if (!display_name) { err.textContent = 'A display name is needed.'; err.hidden = false; return; }
+    try {
+      const me = await api.patch('/api/chat/users/me', { display_name });
+      onSaved(me || { display_name });
+      dlg.close();
+      toast('Profile saved');
+    } catch (e) {
+      err.textContent = e.message;
+      err.hidden = false;
+    }
+  });
+}

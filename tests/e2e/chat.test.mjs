@@ -455,6 +455,15 @@ test('older history loads on scrolling up', async () => {
   assert.equal(new Set(seqs).size, seqs.length, 'no message twice');
 });
 
+test('my profile: a new display name', async () => {
+  await a.click('#me-edit');
+  await a.fill('dialog [name=display_name]', 'Alice A. Archer');
+  await a.click('dialog button[type=submit]');
+  await a.locator('#me-name', { hasText: 'Alice A. Archer' }).waitFor();
+  await a.reload();
+  await a.locator('#me-name', { hasText: 'Alice A. Archer' }).waitFor();
+});
+
 test('a host platform token signs a new person in (#token=)', { standalone: true, skip: !process.env.E2E_PLATFORM_TOKEN && 'no platform token (run.sh mints one with `confab token` against the real server)' }, async () => {
   const ctx = await browser.newContext({ viewport: DESKTOP });
   const p = await ctx.newPage();

@@ -156,6 +156,7 @@ const server = http.createServer(async (req, res) => {
   if (!uid) return err(res, 401, 'unauthorized', 'no or bad token');
   const M = req.method;
   let m;
+  if (p === '/api/chat/users/me' && M === 'PATCH') { const u = users.get(uid); if (b.display_name) u.display_name = b.display_name; return json(res, 200, userView(u)); }
   if (p === '/api/chat/users/me') return json(res, 200, userView(users.get(uid)));
   if (p === '/api/chat/users') {
     const q = (url.searchParams.get('q') || '').toLowerCase();

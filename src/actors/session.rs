@@ -307,6 +307,27 @@ impl SessionActor {
         }
     }
 
+    /// A reaction added or removed, and the room of its message.
+    async fn reaction(
+        app: &AppState,
+        tenant_id: Uuid,
+        message_id: Uuid,
+        emoji: &str,
+        room_id: Option<Uuid>,
+        add: bool,
+    ) -> AppResult<(Uuid, WriteOp)> {
+        let emoji = domain::emoji("emoji", emoji)?;
+        let room = Self::room_of_message(app, tenant_id, message_id, room_id).await?;
+        Ok((
+            room,
+            WriteOp::React {
+                message_id,
+                emoji,
+                add,
+            },
+        ))
+    }
+
     /// The room and the validated write a frame asks for.
     async fn write_op(
         app: &AppState,
@@ -356,34 +377,12 @@ impl SessionActor {
                 message_id,
                 emoji,
                 room_id,
-            } => {
-                let emoji = domain::emoji("emoji", &emoji)?;
-                let room = Self::room_of_message(app, tenant_id, message_id, room_id).await?;
-                (
-                    room,
-                    WriteOp::React {
-                        message_id,
-                        emoji,
-                        add: true,
-                    },
-                )
-            }
+            } => Self::reaction(app, tenant_id, message_id, &emoji, room_id, true).await?,
             ClientFrame::RemoveReaction {
                 message_id,
                 emoji,
                 room_id,
-            } => {
-                let emoji = domain::emoji("emoji", &emoji)?;
-                let room = Self::room_of_message(app, tenant_id, message_id, room_id).await?;
-                (
-                    room,
-                    WriteOp::React {
-                        message_id,
-                        emoji,
-                        add: false,
-                    },
-                )
-            }
+            } => Self::reaction(app, tenant_id, message_id, &emoji, room_id, false).await?,
             ClientFrame::MarkRead { room_id, seq } => (room_id, WriteOp::MarkRead { seq }),
             _ => return Err(AppError::bad_request("type", "not a write")),
         })

@@ -682,7 +682,7 @@ async fn a_mention_reaches_the_mentioned_user_outside_the_room() {
 #[actix_rt::test]
 async fn a_client_that_stops_reading_is_closed_as_a_slow_consumer_and_the_room_goes_on() {
     let app = spawn_app_with(|s| {
-        s.limits.max_outbound_queue = 16;
+        s.limits.max_outbound_queue = 64;
         s.rate_limits.messages_per_minute = 1_000_000;
     })
     .await;

@@ -285,9 +285,12 @@ impl SessionActor {
                 )
             }
             write => {
+                let joined = self.joined.clone();
                 let work = async move {
                     let (room_id, op) = Self::write_op(&app, tenant_id, user_id, write).await?;
-                    let out = supervisor::apply(&app.supervisor, room_id, caller, op).await?;
+                    let known = joined.get(&room_id).cloned();
+                    let out =
+                        supervisor::apply_via(&app.supervisor, known, room_id, caller, op).await?;
                     Ok(AckBody {
                         room_id: Some(room_id),
                         seq: out.seq,

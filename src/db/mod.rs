@@ -1,5 +1,6 @@
 //! The store: the only place with SQL. Functions take a connection (or the pool) and return rows.
 
+pub mod attachments;
 pub mod events;
 pub mod listing;
 pub mod messages;

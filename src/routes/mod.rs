@@ -6,6 +6,7 @@ pub mod health;
 pub mod messages;
 pub mod presence;
 pub mod rooms;
+pub mod uploads;
 pub mod users;
 pub mod ws;
 
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(rooms::configure)
     .configure(messages::configure)
     .configure(presence::configure)
+    .configure(uploads::configure)
     .configure(ws::configure);
 }
 

@@ -5,3 +5,4 @@ mod health;
 mod helpers;
 mod migrations;
 mod realtime;
+mod uploads;

@@ -5,13 +5,14 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
-use object_store::aws::{AmazonS3, AmazonS3Builder};
-use object_store::{ObjectStoreExt, PutPayload, WriteMultipart};
+use object_store::aws::AmazonS3Builder;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use tempfile::TempPath;
 use tokio::io::AsyncReadExt;
 
@@ -68,10 +69,12 @@ fn checked(key: &str) -> io::Result<&str> {
 /// The backend `uploads.storage` names, with the staging directory made.
 pub fn build(settings: &UploadSettings) -> Result<Arc<dyn Storage>, ConfigError> {
     let root = PathBuf::from(&settings.dir);
-    std::fs::create_dir_all(staging_dir(settings))
+    let staging = staging_dir(settings);
+    std::fs::create_dir_all(&staging)
         .map_err(|e| ConfigError(format!("`uploads.dir` {}: {e}", root.display())))?;
+    sweep_staging(&staging, STALE_STAGED);
     match settings.storage.as_str() {
-        "s3" => Ok(Arc::new(S3Storage::new(settings)?)),
+        "s3" => Ok(Arc::new(ObjectStorage::s3(settings)?)),
         _ => Ok(Arc::new(LocalStorage { root })),
     }
 }
@@ -80,6 +83,30 @@ pub fn build(settings: &UploadSettings) -> Result<Arc<dyn Storage>, ConfigError>
 /// storing is a rename).
 pub fn staging_dir(settings: &UploadSettings) -> PathBuf {
     Path::new(&settings.dir).join("tmp")
+}
+
+/// A staged file this old was left by a process that stopped mid-upload (younger ones may be
+/// another node's uploads in progress, when several share the directory).
+const STALE_STAGED: Duration = Duration::from_secs(3600);
+
+/// Removes abandoned staged files (start-up only: it blocks).
+fn sweep_staging(dir: &Path, older_than: Duration) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > older_than);
+        if stale {
+            if let Err(e) = std::fs::remove_file(entry.path()) {
+                log::warn!("could not remove {}: {e}", entry.path().display());
+            }
+        }
+    }
 }
 
 /// Files under `uploads.dir`.
@@ -130,14 +157,22 @@ impl Storage for LocalStorage {
     }
 }
 
-/// Objects in an S3-compatible bucket. Reads stream whole objects (no ranges yet).
-pub struct S3Storage {
-    store: AmazonS3,
+/// Objects in an object store: an S3-compatible bucket in production (any `object_store` backend
+/// works the same). Reads stream whole objects (no ranges yet).
+pub struct ObjectStorage {
+    store: Arc<dyn ObjectStore>,
     prefix: String,
 }
 
-impl S3Storage {
-    fn new(settings: &UploadSettings) -> Result<Self, ConfigError> {
+impl ObjectStorage {
+    pub fn new(store: Arc<dyn ObjectStore>, prefix: &str) -> Self {
+        ObjectStorage {
+            store,
+            prefix: prefix.trim_matches('/').to_owned(),
+        }
+    }
+
+    fn s3(settings: &UploadSettings) -> Result<Self, ConfigError> {
         let s3 = &settings.s3;
         // Credentials (and anything not set here) come from the AWS_* environment variables.
         let mut builder = AmazonS3Builder::from_env()
@@ -152,10 +187,7 @@ impl S3Storage {
         let store = builder
             .build()
             .map_err(|e| ConfigError(format!("`uploads.s3`: {e}")))?;
-        Ok(S3Storage {
-            store,
-            prefix: s3.prefix.trim_matches('/').to_owned(),
-        })
+        Ok(Self::new(Arc::new(store), &s3.prefix))
     }
 
     fn location(&self, key: &str) -> io::Result<object_store::path::Path> {
@@ -168,7 +200,7 @@ impl S3Storage {
     }
 }
 
-fn s3_error(e: object_store::Error) -> io::Error {
+fn store_error(e: object_store::Error) -> io::Error {
     match e {
         object_store::Error::NotFound { .. } => io::Error::new(io::ErrorKind::NotFound, e),
         other => io::Error::other(other),
@@ -176,7 +208,7 @@ fn s3_error(e: object_store::Error) -> io::Error {
 }
 
 #[async_trait]
-impl Storage for S3Storage {
+impl Storage for ObjectStorage {
     async fn put_file(&self, key: &str, staged: TempPath) -> io::Result<()> {
         let location = self.location(key)?;
         let mut file = tokio::fs::File::open(&staged).await?;
@@ -184,7 +216,7 @@ impl Storage for S3Storage {
             .store
             .put_multipart(&location)
             .await
-            .map_err(s3_error)?;
+            .map_err(store_error)?;
         // Parts of 5 MiB at most go up while the next is read: the file is never held whole.
         let mut writer = WriteMultipart::new(upload);
         let mut buf = vec![0u8; 256 * 1024];
@@ -199,11 +231,11 @@ impl Storage for S3Storage {
             };
             if let Err(e) = writer.wait_for_capacity(4).await {
                 let _ = writer.abort().await;
-                return Err(s3_error(e));
+                return Err(store_error(e));
             }
             writer.write(&buf[..n]);
         }
-        writer.finish().await.map_err(s3_error)?;
+        writer.finish().await.map_err(store_error)?;
         drop(staged);
         Ok(())
     }
@@ -212,7 +244,7 @@ impl Storage for S3Storage {
         self.store
             .put(&self.location(key)?, PutPayload::from(bytes))
             .await
-            .map_err(s3_error)?;
+            .map_err(store_error)?;
         Ok(())
     }
 
@@ -221,17 +253,17 @@ impl Storage for S3Storage {
             .store
             .get(&self.location(key)?)
             .await
-            .map_err(s3_error)?;
+            .map_err(store_error)?;
         Ok(Stored::Stream {
             len: got.meta.size,
-            body: got.into_stream().map_err(s3_error).boxed(),
+            body: got.into_stream().map_err(store_error).boxed(),
         })
     }
 
     async fn delete(&self, key: &str) -> io::Result<()> {
         match self.store.delete(&self.location(key)?).await {
             Err(object_store::Error::NotFound { .. }) | Ok(()) => Ok(()),
-            Err(e) => Err(s3_error(e)),
+            Err(e) => Err(store_error(e)),
         }
     }
 }
@@ -239,6 +271,91 @@ impl Storage for S3Storage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::SystemTime;
+
+    async fn staged(bytes: &[u8]) -> TempPath {
+        let (file, path) = tempfile::NamedTempFile::new()
+            .expect("temp file")
+            .into_parts();
+        drop(file);
+        tokio::fs::write(&path, bytes).await.expect("write");
+        path
+    }
+
+    async fn read_back(storage: &dyn Storage, key: &str) -> Vec<u8> {
+        match storage.get(key).await.expect("stored") {
+            Stored::File(path) => tokio::fs::read(path).await.expect("read"),
+            Stored::Stream { len, body } => {
+                let chunks: Vec<Bytes> = body.try_collect().await.expect("stream");
+                let all = chunks.concat();
+                assert_eq!(all.len() as u64, len);
+                all
+            }
+        }
+    }
+
+    /// Both backends keep, return and forget bytes the same way.
+    async fn round_trip(storage: &dyn Storage) {
+        let key = new_key();
+        // Larger than one 5 MiB multipart part, so the object store path uploads several.
+        let big: Vec<u8> = (0..6 * 1024 * 1024 + 7).map(|i| (i % 253) as u8).collect();
+        let path = staged(&big).await;
+        let staged_at = path.to_path_buf();
+        storage.put_file(&key, path).await.expect("put file");
+        assert!(!staged_at.exists(), "the staged file is consumed");
+        assert_eq!(read_back(storage, &key).await, big);
+        let thumb = format!("{key}.thumb.jpg");
+        storage
+            .put_bytes(&thumb, b"small".to_vec())
+            .await
+            .expect("put bytes");
+        assert_eq!(read_back(storage, &thumb).await, b"small");
+        storage.delete(&key).await.expect("delete");
+        storage.delete(&key).await.expect("deleting twice is fine");
+        let gone = storage.get(&key).await.err().map(|e| e.kind());
+        assert_eq!(gone, Some(io::ErrorKind::NotFound));
+        assert!(storage.get("../../etc/passwd").await.is_err());
+    }
+
+    #[test]
+    fn abandoned_staged_files_are_swept_and_fresh_ones_kept() {
+        let dir = tempfile::tempdir().expect("dir");
+        let old = dir.path().join("upload-old");
+        let fresh = dir.path().join("upload-fresh");
+        std::fs::write(&old, b"x").expect("write");
+        std::fs::write(&fresh, b"x").expect("write");
+        let two_hours_ago = SystemTime::now() - Duration::from_secs(7200);
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .and_then(|f| f.set_modified(two_hours_ago))
+            .expect("age the file");
+        sweep_staging(dir.path(), STALE_STAGED);
+        assert!(!old.exists());
+        assert!(fresh.exists());
+    }
+
+    #[actix_rt::test]
+    async fn local_storage_round_trips() {
+        let dir = tempfile::tempdir().expect("dir");
+        round_trip(&LocalStorage {
+            root: dir.path().to_path_buf(),
+        })
+        .await;
+    }
+
+    #[actix_rt::test]
+    async fn object_storage_round_trips_in_parts() {
+        let store = Arc::new(object_store::memory::InMemory::new());
+        round_trip(&ObjectStorage::new(store.clone(), "/confab/")).await;
+        // Keys live under the prefix.
+        let listed: Vec<_> = store
+            .list(Some(&object_store::path::Path::from("confab")))
+            .try_collect()
+            .await
+            .expect("list");
+        assert_eq!(listed.len(), 1, "{listed:?}");
+    }
 
     #[test]
     fn only_our_keys_become_paths() {

@@ -112,7 +112,7 @@ pub struct UploadSettings {
     pub allowed_types: Vec<String>,
     /// Content types refused even when allowed.
     pub denied_types: Vec<String>,
-    /// "local" (files under `dir`) or "s3" (an S3-compatible bucket).
+    /// "local" (files under `dir`), "s3" (an S3-compatible bucket) or "memory" (tests).
     pub storage: String,
     pub s3: S3Settings,
 }
@@ -323,7 +323,7 @@ impl Settings {
             }
         }
         match u.storage.as_str() {
-            "local" => {}
+            "local" | "memory" => {}
             "s3" if u.s3.bucket.is_empty() => {
                 return Err(bad(
                     "uploads.s3.bucket",
@@ -331,7 +331,7 @@ impl Settings {
                 ))
             }
             "s3" => {}
-            _ => return Err(bad("uploads.storage", "must be local or s3")),
+            _ => return Err(bad("uploads.storage", "must be local, s3 or memory")),
         }
         Ok(())
     }

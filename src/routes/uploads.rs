@@ -1,12 +1,13 @@
 //! Files: `POST /api/chat/uploads` and the downloads of a file and its thumbnail, served so that
 //! no upload can run as a page of Confab's origin.
 
-use actix_files::NamedFile;
+use actix_files::{HttpRange, NamedFile};
 use actix_multipart::Multipart;
 use actix_web::http::header::{
     self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
     HeaderValue,
 };
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
@@ -18,7 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::protocol::views::AttachmentView;
 use crate::state::AppState;
 use crate::uploads::media;
-use crate::uploads::storage::Stored;
+use crate::uploads::storage::{ByteStream, Stored};
 
 /// What a multipart envelope may add to the file itself before the declared length alone is
 /// enough to refuse a request unread.
@@ -122,8 +123,9 @@ async fn download(
     serve(&state, &req, key, media::thumbnail_type(key), true, &name).await
 }
 
-/// The stored object with its length, a Content-Disposition, `nosniff` and a sandboxing CSP. Local
-/// files answer Range and conditional requests (what audio and video players need).
+/// The stored object with its length, a Content-Disposition, `nosniff` and a sandboxing CSP, and
+/// Range requests answered (what audio and video players need); local files answer conditional
+/// requests too.
 async fn serve(
     state: &AppState,
     req: &HttpRequest,
@@ -151,12 +153,9 @@ async fn serve(
             .set_content_type(mime)
             .set_content_disposition(disposition)
             .into_response(req),
-        Stored::Stream { len, body } => HttpResponse::Ok()
-            .content_type(mime)
-            .insert_header(disposition)
-            .insert_header((header::ACCEPT_RANGES, "none"))
-            .no_chunking(len)
-            .streaming(body),
+        Stored::Stream { len, body } => {
+            stream(state, req, key, len, body, mime, disposition).await?
+        }
     };
     let headers = resp.headers_mut();
     headers.insert(
@@ -172,6 +171,51 @@ async fn serve(
         HeaderValue::from_static("private, no-cache"),
     );
     Ok(resp)
+}
+
+/// An object from a streaming backend: whole, or one range of it (fetched as that range).
+async fn stream(
+    state: &AppState,
+    req: &HttpRequest,
+    key: &str,
+    len: u64,
+    body: ByteStream,
+    mime: mime::Mime,
+    disposition: ContentDisposition,
+) -> AppResult<HttpResponse> {
+    let mut resp = HttpResponse::Ok();
+    resp.content_type(mime)
+        .insert_header(disposition)
+        .insert_header((header::ACCEPT_RANGES, "bytes"));
+    let range = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| HttpRange::parse(v, len));
+    match range {
+        Some(Ok(ranges)) if ranges.len() == 1 => {
+            drop(body);
+            let HttpRange { start, length } = ranges[0];
+            let part = state
+                .uploads
+                .storage
+                .get_range(key, start..start + length)
+                .await
+                .map_err(|e| AppError::internal(format!("reading stored upload {key}: {e}")))?;
+            let end = start + length - 1;
+            Ok(resp
+                .status(StatusCode::PARTIAL_CONTENT)
+                .insert_header((header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}")))
+                .no_chunking(length)
+                .streaming(part))
+        }
+        Some(Err(_)) => Ok(resp
+            .status(StatusCode::RANGE_NOT_SATISFIABLE)
+            .insert_header((header::CONTENT_RANGE, format!("bytes */{len}")))
+            .finish()),
+        // No range, or several: the whole object.
+        _ => Ok(resp.no_chunking(len).streaming(body)),
+    }
 }
 
 /// `inline` or `attachment` with the file's name: plain ASCII for every client, and the exact

@@ -3,6 +3,7 @@
 //! user's file name.
 
 use std::io;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,21 +13,20 @@ use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use tempfile::TempPath;
 use tokio::io::AsyncReadExt;
 
 use crate::config::{ConfigError, UploadSettings};
+
+pub type ByteStream = BoxStream<'static, io::Result<Bytes>>;
 
 /// A stored object as it is read back.
 pub enum Stored {
     /// A file on local disk: served with ranges, validators and the exact length by actix-files.
     File(PathBuf),
     /// Bytes from elsewhere, of a known length.
-    Stream {
-        len: u64,
-        body: BoxStream<'static, io::Result<Bytes>>,
-    },
+    Stream { len: u64, body: ByteStream },
 }
 
 #[async_trait]
@@ -37,6 +37,15 @@ pub trait Storage: Send + Sync {
     async fn put_bytes(&self, key: &str, bytes: Vec<u8>) -> io::Result<()>;
     /// Opens `key`; `ErrorKind::NotFound` when there is no such object.
     async fn get(&self, key: &str) -> io::Result<Stored>;
+    /// Bytes `range` of `key`, for backends whose `get` answers a stream (a local file's ranges
+    /// are actix-files' job).
+    async fn get_range(&self, key: &str, range: Range<u64>) -> io::Result<ByteStream> {
+        let _ = (key, range);
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "ranges are served from the file",
+        ))
+    }
     async fn delete(&self, key: &str) -> io::Result<()>;
 }
 
@@ -75,6 +84,10 @@ pub fn build(settings: &UploadSettings) -> Result<Arc<dyn Storage>, ConfigError>
     sweep_staging(&staging, STALE_STAGED);
     match settings.storage.as_str() {
         "s3" => Ok(Arc::new(ObjectStorage::s3(settings)?)),
+        "memory" => Ok(Arc::new(ObjectStorage::new(
+            Arc::new(object_store::memory::InMemory::new()),
+            "",
+        ))),
         _ => Ok(Arc::new(LocalStorage { root })),
     }
 }
@@ -158,7 +171,7 @@ impl Storage for LocalStorage {
 }
 
 /// Objects in an object store: an S3-compatible bucket in production (any `object_store` backend
-/// works the same). Reads stream whole objects (no ranges yet).
+/// works the same; "memory" keeps them in this process, for tests).
 pub struct ObjectStorage {
     store: Arc<dyn ObjectStore>,
     prefix: String,
@@ -258,6 +271,19 @@ impl Storage for ObjectStorage {
             len: got.meta.size,
             body: got.into_stream().map_err(store_error).boxed(),
         })
+    }
+
+    async fn get_range(&self, key: &str, range: Range<u64>) -> io::Result<ByteStream> {
+        let options = GetOptions {
+            range: Some(GetRange::Bounded(range)),
+            ..GetOptions::default()
+        };
+        let got = self
+            .store
+            .get_opts(&self.location(key)?, options)
+            .await
+            .map_err(store_error)?;
+        Ok(got.into_stream().map_err(store_error).boxed())
     }
 
     async fn delete(&self, key: &str) -> io::Result<()> {

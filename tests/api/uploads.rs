@@ -545,26 +545,63 @@ fn mp4() -> Vec<u8> {
     v
 }
 
-#[actix_rt::test]
-async fn video_is_served_in_ranges() {
-    let (app, _dir) = app().await;
+/// Shares a video and an image on `app`; bob downloads them whole, in a range, and past the end.
+async fn share_and_seek(app: &TestApp) {
     let ann = app.register("ann").await;
     let bob = app.register("bob").await;
     let room = app.room(&ann, "group", &[&bob]).await;
     let bytes = mp4();
-    let v = uploaded(&app, &ann, "clip.mp4", &bytes).await;
+    let v = uploaded(app, &ann, "clip.mp4", &bytes).await;
     assert_eq!(v["content_type"], "video/mp4");
-    let m = share(&app, &ann, room, &v).await;
+    let m = share(app, &ann, room, &v).await;
     assert_eq!(m["message_type"], "video");
-    let part = download_with(&app, &bob.token, &url(&v, "url"), Some("bytes=100-199")).await;
+    let file = url(&v, "url");
+
+    let whole = download(app, &bob.token, &file).await;
+    assert_eq!(whole.status, StatusCode::OK);
+    assert_eq!(whole.body.as_ref(), bytes.as_slice());
+    assert_eq!(whole.header("content-type"), "video/mp4");
+    assert!(whole
+        .header("content-disposition")
+        .starts_with("attachment"));
+    assert_eq!(whole.header("accept-ranges"), "bytes");
+    assert_safe_headers(&whole);
+
+    let part = download_with(app, &bob.token, &file, Some("bytes=100-199")).await;
     assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(part.body.as_ref(), &bytes[100..200]);
+    let total = bytes.len();
     assert_eq!(
         part.header("content-range"),
-        format!("bytes 100-199/{}", bytes.len())
+        format!("bytes 100-199/{total}")
     );
     assert_eq!(part.header("content-length"), "100");
     assert_eq!(part.header("x-content-type-options"), "nosniff");
+
+    let past = download_with(app, &bob.token, &file, Some("bytes=999999-")).await;
+    assert_eq!(past.status, StatusCode::RANGE_NOT_SATISFIABLE);
+
+    let image = uploaded(app, &ann, "dot.png", &png(400, 200)).await;
+    share(app, &ann, room, &image).await;
+    let thumb = download(app, &bob.token, &url(&image, "thumbnail_url")).await;
+    assert_eq!(thumb.status, StatusCode::OK);
+    assert_eq!(thumb.header("content-type"), "image/jpeg");
+    let small = image::load_from_memory(&thumb.body).expect("thumbnail decodes");
+    assert_eq!((small.width(), small.height()), (320, 160));
+}
+
+#[actix_rt::test]
+async fn video_is_served_in_ranges() {
+    let (app, _dir) = app().await;
+    share_and_seek(&app).await;
+}
+
+#[actix_rt::test]
+async fn the_object_store_backend_serves_files_and_ranges_the_same_way() {
+    let (app, dir) = app_with(|s| s.uploads.storage = "memory".into()).await;
+    share_and_seek(&app).await;
+    // Only staging touches the disk, and it is empty again.
+    assert_eq!(walk(dir.path()), Vec::<PathBuf>::new());
 }
 
 /// A JPEG whose EXIF says "rotate 90° clockwise to display".

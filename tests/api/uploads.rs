@@ -306,6 +306,30 @@ async fn an_unshared_upload_is_readable_by_its_uploader_only() {
 }
 
 #[actix_rt::test]
+async fn a_tenant_admin_reads_files_shared_in_its_rooms_but_not_unshared_ones() {
+    let (app, _dir) = app().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let room = app.room(&ann, "group", &[&bob]).await;
+    let shared = uploaded(&app, &ann, "minutes.pdf", &pdf()).await;
+    share(&app, &ann, room, &shared).await;
+    let private = uploaded(&app, &ann, "diary.pdf", &pdf()).await;
+    let admin = app.platform_token(Uuid::new_v4(), ann.tenant_id, "mod", Role::Admin);
+    let shared_url = url(&shared, "url");
+    let private_url = url(&private, "url");
+    assert_eq!(status_of(&app, &admin, &shared_url).await, StatusCode::OK);
+    assert_eq!(
+        status_of(&app, &admin, &private_url).await,
+        StatusCode::NOT_FOUND
+    );
+    let elsewhere = app.platform_token(Uuid::new_v4(), Uuid::new_v4(), "mod", Role::Admin);
+    assert_eq!(
+        status_of(&app, &elsewhere, &shared_url).await,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[actix_rt::test]
 async fn deleting_the_message_detaches_its_file_from_the_room() {
     let (app, _dir) = app().await;
     let ann = app.register("ann").await;

@@ -459,6 +459,13 @@ async fn a_path_as_file_name_is_stored_safely() {
     let got = download(&app, &ann.token, &url(&a, "url")).await;
     let cd = got.header("content-disposition");
     assert!(cd.contains("filename=\"passwd\""), "{cd}");
+    // A non-ASCII name survives, with an ASCII fallback in the header.
+    let a = uploaded(&app, &ann, "résumé.pdf", &pdf()).await;
+    assert_eq!(a["file_name"], "résumé.pdf");
+    let cd = download(&app, &ann.token, &url(&a, "url")).await;
+    let cd = cd.header("content-disposition");
+    assert!(cd.contains("filename=\"r_sum_.pdf\""), "{cd}");
+    assert!(cd.contains("filename*=UTF-8''r%C3%A9sum%C3%A9.pdf"), "{cd}");
     // Bidi overrides (a name that reads as something else) go; a raw CR breaks the form itself.
     let a = uploaded(&app, &ann, "invoice\u{202e}fdp.exe", b"text").await;
     assert_eq!(a["file_name"], "invoicefdp.exe");
@@ -471,7 +478,7 @@ async fn a_path_as_file_name_is_stored_safely() {
     )
     .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    assert_eq!(walk(dir.path()).len(), 2);
+    assert_eq!(walk(dir.path()).len(), 3);
 }
 
 /// A real 20000×20000 greyscale PNG of zeros: a few hundred KiB, 400 MB once decoded.

@@ -285,9 +285,12 @@ impl SessionActor {
                 )
             }
             write => {
+                let joined = self.joined.clone();
                 let work = async move {
                     let (room_id, op) = Self::write_op(&app, tenant_id, user_id, write).await?;
-                    let out = supervisor::apply(&app.supervisor, room_id, caller, op).await?;
+                    let known = joined.get(&room_id).cloned();
+                    let out =
+                        supervisor::apply_via(&app.supervisor, known, room_id, caller, op).await?;
                     Ok(AckBody {
                         room_id: Some(room_id),
                         seq: out.seq,
@@ -305,6 +308,27 @@ impl SessionActor {
                 )
             }
         }
+    }
+
+    /// A reaction added or removed, and the room of its message.
+    async fn reaction(
+        app: &AppState,
+        tenant_id: Uuid,
+        message_id: Uuid,
+        emoji: &str,
+        room_id: Option<Uuid>,
+        add: bool,
+    ) -> AppResult<(Uuid, WriteOp)> {
+        let emoji = domain::emoji("emoji", emoji)?;
+        let room = Self::room_of_message(app, tenant_id, message_id, room_id).await?;
+        Ok((
+            room,
+            WriteOp::React {
+                message_id,
+                emoji,
+                add,
+            },
+        ))
     }
 
     /// The room and the validated write a frame asks for.
@@ -356,34 +380,12 @@ impl SessionActor {
                 message_id,
                 emoji,
                 room_id,
-            } => {
-                let emoji = domain::emoji("emoji", &emoji)?;
-                let room = Self::room_of_message(app, tenant_id, message_id, room_id).await?;
-                (
-                    room,
-                    WriteOp::React {
-                        message_id,
-                        emoji,
-                        add: true,
-                    },
-                )
-            }
+            } => Self::reaction(app, tenant_id, message_id, &emoji, room_id, true).await?,
             ClientFrame::RemoveReaction {
                 message_id,
                 emoji,
                 room_id,
-            } => {
-                let emoji = domain::emoji("emoji", &emoji)?;
-                let room = Self::room_of_message(app, tenant_id, message_id, room_id).await?;
-                (
-                    room,
-                    WriteOp::React {
-                        message_id,
-                        emoji,
-                        add: false,
-                    },
-                )
-            }
+            } => Self::reaction(app, tenant_id, message_id, &emoji, room_id, false).await?,
             ClientFrame::MarkRead { room_id, seq } => (room_id, WriteOp::MarkRead { seq }),
             _ => return Err(AppError::bad_request("type", "not a write")),
         })

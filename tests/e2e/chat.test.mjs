@@ -261,6 +261,23 @@ test('an image upload shows a thumbnail on the other side', async () => {
   await img.waitFor({ timeout: T });
   await b.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle(), { timeout: T });
   assert.match(await img.getAttribute('src'), /^blob:/);
+  // The thumbnail opens the full image.
+  await finalMsg(b, 'Here is the plan').locator('.thumb').click();
+  const full = b.locator('dialog .lightbox-img');
+  await full.waitFor({ timeout: T });
+  await b.waitForFunction((el) => el.complete && el.naturalWidth === 160, await full.elementHandle(), { timeout: T });
+  await b.keyboard.press('Escape');
+  await full.waitFor({ state: 'detached', timeout: T });
+});
+
+test('a file shows as a download card on the other side', async () => {
+  await a.setInputFiles('#file-input', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('meeting notes\n') });
+  await send(a, '');
+  const card = finalMsg(b, 'notes.txt').locator('.file-card');
+  await card.waitFor({ timeout: T });
+  await card.locator('button', { hasText: 'Download' }).waitFor();
+  const [download] = await Promise.all([b.waitForEvent('download', { timeout: T }), card.locator('button', { hasText: 'Download' }).click()]);
+  assert.equal(download.suggestedFilename(), 'notes.txt');
 });
 
 test('offline and back: exactly the three missed messages, once each', async () => {

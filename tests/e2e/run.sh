@@ -27,7 +27,8 @@ if [ ! -x "$CHROMIUM" ]; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     say "installing Debian's chromium"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >"$OUT/apt.log" 2>&1 \
+    # The emoji font only makes reactions readable in the screenshots; the tests do not need it.
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-color-emoji >"$OUT/apt.log" 2>&1 \
         || { tail -20 "$OUT/apt.log" >&2; say "apt-get install chromium failed"; exit 1; }
 fi
 

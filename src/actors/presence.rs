@@ -173,7 +173,7 @@ pub struct KickUser {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct SessionInfo {
     pub session_id: Uuid,
     pub user_id: Uuid,

@@ -5,5 +5,6 @@ mod auth;
 mod health;
 mod helpers;
 mod migrations;
+mod openapi;
 mod realtime;
 mod rest;

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use awc::http::StatusCode;
+use confab::auth::Role;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -237,4 +238,344 @@ async fn every_documented_operation_is_routed_and_answers_a_status_it_documents(
             a.body
         );
     }
+}
+
+/// `schema` with a `$ref` followed.
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(r) => doc.pointer(&r[1..]).expect("reference resolves"),
+        None => schema,
+    }
+}
+
+/// Checks `value` against `schema`: types, required properties, no undocumented properties.
+fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) {
+    let schema = resolve(doc, schema);
+    if let Some(variants) = schema["oneOf"].as_array() {
+        let null = variants.iter().any(|v| v["type"] == "null");
+        if !(value.is_null() && null) {
+            let other = variants
+                .iter()
+                .find(|v| v["type"] != "null")
+                .expect("variant");
+            conforms(doc, other, value, at);
+        }
+        return;
+    }
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_f64() => "number",
+        Value::Number(_) => "integer",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let allowed: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => return, // any value
+    };
+    let fits = allowed.contains(&kind) || (kind == "integer" && allowed.contains(&"number"));
+    assert!(fits, "{at}: {value} is not {allowed:?}");
+    match value {
+        Value::Object(map) => {
+            if let Some(props) = schema["properties"].as_object() {
+                for (k, v) in map {
+                    let p = props
+                        .get(k)
+                        .unwrap_or_else(|| panic!("{at}.{k} is not documented"));
+                    conforms(doc, p, v, &format!("{at}.{k}"));
+                }
+            }
+            for r in schema["required"].as_array().into_iter().flatten() {
+                let r = r.as_str().expect("name");
+                assert!(map.contains_key(r), "{at}.{r} is required but missing");
+            }
+            if schema["additionalProperties"].is_object() {
+                for (k, v) in map {
+                    conforms(
+                        doc,
+                        &schema["additionalProperties"],
+                        v,
+                        &format!("{at}.{k}"),
+                    );
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                conforms(doc, &schema["items"], v, &format!("{at}[{i}]"));
+            }
+        }
+        _ => {}
+    }
+}
+
+#[actix_rt::test]
+async fn real_answers_match_the_documented_schemas() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let room = app.room(&ann, "group", &[&bob]).await;
+    let svc = app.platform_token(Uuid::new_v4(), DEFAULT_TENANT, "Platform", Role::Service);
+    let (a, b, s) = (ann.token.as_str(), bob.token.as_str(), svc.as_str());
+    let posted = app
+        .post(
+            &format!("/api/chat/rooms/{room}/messages"),
+            a,
+            serde_json::json!({"content": "hello budget", "client_id": "c1"}),
+        )
+        .await;
+    let msg = posted.body["id"].as_str().expect("message id").to_owned();
+    let r = format!("/api/chat/rooms/{room}");
+    let m = format!("{r}/messages/{msg}");
+    let body = |v: Value| Some(v);
+    use serde_json::json;
+    // (method, documented path, concrete path, token, body)
+    let calls: Vec<(&str, &str, String, &str, Option<Value>)> = vec![
+        ("get", "/healthz", "/healthz".into(), a, None),
+        ("get", "/readyz", "/readyz".into(), a, None),
+        (
+            "get",
+            "/api/chat/users/me",
+            "/api/chat/users/me".into(),
+            a,
+            None,
+        ),
+        (
+            "get",
+            "/api/chat/users",
+            "/api/chat/users?q=bo".into(),
+            a,
+            None,
+        ),
+        (
+            "get",
+            "/api/chat/users/{user_id}",
+            format!("/api/chat/users/{}", bob.id),
+            a,
+            None,
+        ),
+        (
+            "post",
+            "/api/chat/rooms/{room_id}/messages",
+            format!("{r}/messages"),
+            b,
+            body(json!({"content": "a reply", "reply_to": msg, "metadata": {"k": 1}})),
+        ),
+        (
+            "post",
+            "/api/chat/rooms/{room_id}/messages/{message_id}/reactions",
+            format!("{m}/reactions"),
+            b,
+            body(json!({"emoji": "👍"})),
+        ),
+        (
+            "patch",
+            "/api/chat/rooms/{room_id}/messages/{message_id}",
+            m.clone(),
+            a,
+            body(json!({"content": "hello budget, edited"})),
+        ),
+        (
+            "get",
+            "/api/chat/rooms",
+            "/api/chat/rooms?limit=1".into(),
+            a,
+            None,
+        ),
+        (
+            "get",
+            "/api/chat/rooms/unread_counts",
+            "/api/chat/rooms/unread_counts".into(),
+            b,
+            None,
+        ),
+        (
+            "get",
+            "/api/chat/rooms/public",
+            "/api/chat/rooms/public".into(),
+            a,
+            None,
+        ),
+        ("get", "/api/chat/rooms/{room_id}", r.clone(), a, None),
+        (
+            "get",
+            "/api/chat/rooms/{room_id}/members",
+            format!("{r}/members"),
+            a,
+            None,
+        ),
+        (
+            "get",
+            "/api/chat/rooms/{room_id}/typing",
+            format!("{r}/typing"),
+            a,
+            None,
+        ),
+        (
+            "post",
+            "/api/chat/rooms/{room_id}/mark_read",
+            format!("{r}/mark_read"),
+            b,
+            None,
+        ),
+        (
+            "post",
+            "/api/chat/rooms/{room_id}/archive",
+            format!("{r}/archive"),
+            b,
+            None,
+        ),
+        (
+            "get",
+            "/api/chat/rooms/{room_id}/messages",
+            format!("{r}/messages"),
+            a,
+            None,
+        ),
+        (
+            "get",
+            "/api/chat/rooms/{room_id}/messages/{message_id}",
+            m.clone(),
+            a,
+            None,
+        ),
+        (
+            "get",
+            "/api/chat/rooms/{room_id}/messages/{message_id}/thread",
+            format!("{m}/thread"),
+            a,
+            None,
+        ),
+        (
+            "get",
+            "/api/chat/rooms/{room_id}/messages/{message_id}/history",
+            format!("{m}/history"),
+            a,
+            None,
+        ),
+        (
+            "get",
+            "/api/chat/rooms/{room_id}/messages/{message_id}/read_by",
+            format!("{m}/read_by"),
+            a,
+            None,
+        ),
+        (
+            "get",
+            "/api/chat/rooms/{room_id}/messages/{message_id}/reactions",
+            format!("{m}/reactions"),
+            a,
+            None,
+        ),
+        (
+            "get",
+            "/api/chat/presence/me",
+            "/api/chat/presence/me".into(),
+            a,
+            None,
+        ),
+        (
+            "put",
+            "/api/chat/presence/me",
+            "/api/chat/presence/me".into(),
+            a,
+            body(json!({"status": "away"})),
+        ),
+        (
+            "get",
+            "/api/chat/presence",
+            format!("/api/chat/presence?user_ids={},{}", ann.id, bob.id),
+            a,
+            None,
+        ),
+        (
+            "get",
+            "/api/chat/presence/online",
+            "/api/chat/presence/online".into(),
+            a,
+            None,
+        ),
+        (
+            "get",
+            "/api/chat/search/messages",
+            "/api/chat/search/messages?q=budget".into(),
+            a,
+            None,
+        ),
+        (
+            "get",
+            "/api/chat/search/rooms",
+            "/api/chat/search/rooms?q=group".into(),
+            a,
+            None,
+        ),
+        (
+            "post",
+            "/api/chat/ws-ticket",
+            "/api/chat/ws-ticket".into(),
+            a,
+            None,
+        ),
+        (
+            "get",
+            "/api/admin/stats",
+            "/api/admin/stats".into(),
+            s,
+            None,
+        ),
+        (
+            "get",
+            "/api/admin/rooms",
+            "/api/admin/rooms".into(),
+            s,
+            None,
+        ),
+        (
+            "get",
+            "/api/admin/sessions",
+            "/api/admin/sessions".into(),
+            s,
+            None,
+        ),
+        (
+            "post",
+            "/api/admin/tokens",
+            "/api/admin/tokens".into(),
+            s,
+            body(json!({"user_id": bob.id})),
+        ),
+        (
+            "post",
+            "/api/admin/users/{user_id}/ban",
+            format!("/api/admin/users/{}/ban", bob.id),
+            s,
+            None,
+        ),
+    ];
+    let mut checked = 0;
+    for (method, path, url, token, payload) in calls {
+        let a = app
+            .send(&method.to_uppercase(), &url, Some(token), payload)
+            .await;
+        assert!(
+            a.status.is_success(),
+            "{method} {url}: {} {}",
+            a.status,
+            a.body
+        );
+        let response = &doc["paths"][path][method]["responses"][a.status.as_str()];
+        let schema = &response["content"]["application/json"]["schema"];
+        assert!(
+            schema.is_object(),
+            "{method} {path} {} has no documented JSON body",
+            a.status
+        );
+        conforms(&doc, schema, &a.body, &format!("{method} {path}"));
+        checked += 1;
+    }
+    assert!(checked >= 30);
 }

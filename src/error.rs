@@ -36,7 +36,7 @@ pub enum AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 /// The wire shape of an error, shared by REST answers and WebSocket `error` frames.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub code: String,
     pub message: String,

@@ -202,7 +202,7 @@ pub struct KickUser {
     pub relay: bool,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct SessionInfo {
     pub session_id: Uuid,
     pub user_id: Uuid,

@@ -2,12 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::models::User;
 
 /// A user as other users of the tenant see them.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct UserView {
     pub id: Uuid,
     pub username: Option<String>,
@@ -27,7 +28,7 @@ impl From<&User> for UserView {
 }
 
 /// A user as they see themselves.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MeView {
     pub id: Uuid,
     pub tenant_id: Uuid,
@@ -56,7 +57,7 @@ impl From<&User> for MeView {
 }
 
 /// What register, login and refresh answer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TokenPair {
     pub user: MeView,
     pub access_token: String,
@@ -66,14 +67,14 @@ pub struct TokenPair {
 }
 
 /// Who sent a message, as a message carries it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct SenderView {
     pub id: Uuid,
     pub display_name: String,
 }
 
 /// One emoji on a message with who chose it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct ReactionSummary {
     pub emoji: String,
     pub count: usize,
@@ -81,7 +82,7 @@ pub struct ReactionSummary {
 }
 
 /// A single reaction, as `reaction_added` carries it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct ReactionView {
     pub message_id: Uuid,
     pub user_id: Uuid,
@@ -91,7 +92,7 @@ pub struct ReactionView {
 }
 
 /// A file attached to a message.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct AttachmentView {
     pub id: Uuid,
     pub url: String,
@@ -103,7 +104,7 @@ pub struct AttachmentView {
     pub height: Option<i32>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct MessageView {
     pub id: Uuid,
     pub room_id: Uuid,
@@ -125,13 +126,13 @@ pub struct MessageView {
     pub is_deleted: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct ExternalRef {
     pub kind: String,
     pub id: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct MemberView {
     pub user: UserView,
     pub role: String,
@@ -142,7 +143,7 @@ pub struct MemberView {
     pub muted: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct RoomView {
     pub id: Uuid,
     pub tenant_id: Uuid,
@@ -178,7 +179,7 @@ pub struct RoomView {
     pub other_user: Option<UserView>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct PresenceView {
     pub user_id: Uuid,
     pub status: String,

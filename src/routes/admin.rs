@@ -2,17 +2,19 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::extract::Json;
-use crate::actors::presence::{KickUser, ListSessions};
+use super::openapi::{BadRequest, ErrorEnvelope, NotFound, Results, TooLarge, Unauthorized};
+use crate::actors::presence::{KickUser, ListSessions, SessionInfo};
 use crate::actors::room::{NewPost, WriteOp};
 use crate::actors::supervisor::{self, RunningRooms};
 use crate::actors::Actor as Caller;
 use crate::auth::{JwtKeys, Role, ServiceUser};
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::protocol::views::RoomView;
+use crate::protocol::views::{MessageView, RoomView};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -32,6 +34,90 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/admin/sessions", web::get().to(sessions));
 }
 
+// ---- answer shapes, for the OpenAPI document ---------------------------------------------------
+
+/// Counts of the caller's tenant.
+#[derive(ToSchema)]
+pub struct TenantStats {
+    /// Open WebSocket connections.
+    pub connections: usize,
+    pub rooms: i64,
+    pub active_rooms: i64,
+    pub messages: i64,
+    /// Messages in the last minute.
+    pub messages_per_minute: i64,
+}
+
+/// Counters of the node that answered.
+#[derive(ToSchema)]
+pub struct NodeStats {
+    pub node_id: Uuid,
+    pub connections: i64,
+    pub room_actors: usize,
+    pub messages_committed: u64,
+    pub room_events_committed: u64,
+    pub slow_consumers_closed: u64,
+    /// When another node last reported (unix seconds); absent for the node that answered.
+    pub reported_at: Option<i64>,
+}
+
+/// Totals over the nodes that reported in the last 30 s (this one alone without Redis).
+#[derive(ToSchema)]
+pub struct ClusterStats {
+    pub nodes: usize,
+    pub connections: i64,
+    pub room_actors: i64,
+    pub messages_committed: i64,
+}
+
+#[derive(ToSchema)]
+pub struct AdminStats {
+    pub tenant: TenantStats,
+    pub node: NodeStats,
+    pub cluster: ClusterStats,
+    /// Each node's counters, this node first.
+    pub cluster_nodes: Vec<NodeStats>,
+}
+
+/// A page of the tenant's rooms.
+#[derive(ToSchema)]
+pub struct AdminRoomPage {
+    pub results: Vec<RoomView>,
+    pub offset: i64,
+}
+
+/// A user's ban state after a ban or unban.
+#[derive(ToSchema)]
+pub struct BanState {
+    pub user_id: Uuid,
+    pub banned: bool,
+    /// Live connections the ban closed.
+    pub connections_closed: usize,
+}
+
+/// A minted access token.
+#[derive(ToSchema)]
+pub struct MintedToken {
+    pub access_token: String,
+    /// `Bearer`.
+    pub token_type: String,
+    /// Seconds until it expires.
+    pub expires_in: i64,
+}
+
+/// Counts of the tenant and of this node.
+#[utoipa::path(
+    get,
+    path = "/api/admin/stats",
+    operation_id = "admin_stats",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The counts", body = AdminStats),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope)
+    )
+)]
 async fn stats(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
@@ -78,13 +164,32 @@ async fn stats(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RoomsQuery {
+    /// Part of a room's name.
     q: Option<String>,
+    /// Skip this many (default 0).
     offset: Option<i64>,
+    /// Page size (default 50).
     limit: Option<i64>,
 }
 
+/// The tenant's rooms, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/admin/rooms",
+    operation_id = "admin_rooms",
+    params(RoomsQuery),
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of rooms", body = AdminRoomPage),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope)
+    )
+)]
 async fn rooms(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
@@ -111,13 +216,30 @@ async fn rooms(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results, "offset": offset })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct SystemBody {
     content: String,
     metadata: Option<serde_json::Value>,
     client_id: Option<String>,
 }
 
+/// Post a system message to a room.
+#[utoipa::path(
+    post,
+    path = "/api/admin/rooms/{room_id}/system_message",
+    operation_id = "admin_system_message",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The message", body = MessageView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Not an admin or service token, or the room is deactivated", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 409, description = "client_id was already used for a different message", body = ErrorEnvelope),
+        (status = 413, response = TooLarge)
+    )
+)]
 async fn system_message(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
@@ -144,6 +266,21 @@ async fn system_message(
     Ok(HttpResponse::Created().json(out.message))
 }
 
+/// Delete any message of the tenant.
+#[utoipa::path(
+    delete,
+    path = "/api/admin/messages/{message_id}",
+    operation_id = "admin_delete_message",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn delete_message(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
@@ -198,6 +335,21 @@ async fn set_ban(
     ))
 }
 
+/// Ban a user: their tokens stop working and their sockets close.
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{user_id}/ban",
+    operation_id = "admin_ban",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Banned", body = BanState),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn ban(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
@@ -206,6 +358,21 @@ async fn ban(
     set_ban(&state, &user, path.into_inner(), true).await
 }
 
+/// Lift a ban.
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{user_id}/unban",
+    operation_id = "admin_unban",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Unbanned", body = BanState),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn unban(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
@@ -214,15 +381,31 @@ async fn unban(
     set_ban(&state, &user, path.into_inner(), false).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct TokenBody {
     user_id: Uuid,
+    /// 60 to 86400 (default 3600).
     ttl_secs: Option<i64>,
     /// Display name for a user the server has not seen yet (provisioned on first use).
     name: Option<String>,
 }
 
 /// Mints a user token for the platform (service tokens only).
+#[utoipa::path(
+    post,
+    path = "/api/admin/tokens",
+    operation_id = "admin_mint_token",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The token", body = MintedToken),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Not a service token, or the user is banned or a service account", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge)
+    )
+)]
 async fn mint_token(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
@@ -266,11 +449,28 @@ async fn mint_token(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SessionsQuery {
+    /// Only this user's connections.
     user_id: Option<Uuid>,
 }
 
+/// The tenant's open WebSocket connections.
+#[utoipa::path(
+    get,
+    path = "/api/admin/sessions",
+    operation_id = "admin_sessions",
+    params(SessionsQuery),
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The connections", body = Results<SessionInfo>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope)
+    )
+)]
 async fn sessions(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,

@@ -2,9 +2,11 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::extract::Json;
+use super::openapi::{BadRequest, ErrorEnvelope, RateLimited, TooLarge, Unauthorized};
 use crate::actors::presence::KickUser;
 use crate::auth::{random_token, token_hash, JwtKeys, Role};
 use crate::db;
@@ -21,23 +23,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/auth/logout", web::post().to(logout));
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RegisterBody {
     username: String,
     password: String,
+    /// Defaults to the username.
     display_name: Option<String>,
     email: Option<String>,
+    /// Tenant id or name; the default tenant when absent.
     tenant: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct LoginBody {
     username: String,
     password: String,
+    /// Tenant id or name; the default tenant when absent.
     tenant: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RefreshBody {
     refresh_token: String,
 }
@@ -84,6 +89,20 @@ pub async fn issue_pair(
     })
 }
 
+/// Create an account and log in.
+#[utoipa::path(
+    post,
+    path = "/api/auth/register",
+    operation_id = "auth_register",
+    tag = "auth",
+    responses(
+        (status = 201, description = "Registered; the new login's tokens", body = TokenPair),
+        (status = 400, response = BadRequest),
+        (status = 403, description = "Registration is disabled", body = ErrorEnvelope),
+        (status = 409, description = "Username or email is taken", body = ErrorEnvelope),
+        (status = 413, response = TooLarge)
+    )
+)]
 async fn register(
     state: web::Data<AppState>,
     Json(body): Json<RegisterBody>,
@@ -128,6 +147,20 @@ async fn register(
     Ok(HttpResponse::Created().json(pair))
 }
 
+/// Log in with username (or email) and password.
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    operation_id = "auth_login",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The new login's tokens", body = TokenPair),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = TooLarge),
+        (status = 429, response = RateLimited)
+    )
+)]
 async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -175,6 +208,19 @@ async fn login(
     Ok(HttpResponse::Ok().json(pair))
 }
 
+/// Trade a refresh token for new tokens (the old one is spent).
+#[utoipa::path(
+    post,
+    path = "/api/auth/refresh",
+    operation_id = "auth_refresh",
+    tag = "auth",
+    responses(
+        (status = 200, description = "Fresh tokens of the same login", body = TokenPair),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = TooLarge)
+    )
+)]
 async fn refresh(
     state: web::Data<AppState>,
     Json(body): Json<RefreshBody>,
@@ -209,6 +255,18 @@ async fn refresh(
     Ok(HttpResponse::Ok().json(pair))
 }
 
+/// End the login a refresh token belongs to, closing its live sockets.
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    operation_id = "auth_logout",
+    tag = "auth",
+    responses(
+        (status = 204, description = "Logged out (also when the token was unknown)"),
+        (status = 400, response = BadRequest),
+        (status = 413, response = TooLarge)
+    )
+)]
 async fn logout(
     state: web::Data<AppState>,
     Json(body): Json<RefreshBody>,

@@ -2,6 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use diesel_async::RunQueryDsl;
+use utoipa::ToSchema;
 
 use crate::state::AppState;
 
@@ -11,10 +12,47 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics));
 }
 
+/// What `/healthz` answers.
+#[derive(ToSchema)]
+pub struct Liveness {
+    /// Always `ok`.
+    pub status: String,
+}
+
+/// What `/readyz` answers, with 200 or 503.
+#[derive(ToSchema)]
+pub struct Readiness {
+    /// `ready` or `unavailable`.
+    pub status: String,
+    /// `ok` or `down`.
+    pub postgres: String,
+    /// `ok`, `down`, or `not configured` (one node).
+    pub redis: String,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "health_healthz",
+    tag = "health",
+    responses((status = 200, description = "Alive", body = Liveness))
+)]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
+/// Readiness: Postgres answers.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "health_readyz",
+    tag = "health",
+    responses(
+        (status = 200, description = "Ready to serve", body = Readiness),
+        (status = 503, description = "Postgres is down", body = Readiness)
+    )
+)]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let postgres = match state.pool.get().await {
         Ok(mut conn) => diesel::sql_query("SELECT 1")
@@ -37,6 +75,14 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+/// Prometheus metrics of this node.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "health_metrics",
+    tag = "health",
+    responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain; version=0.0.4"))
+)]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

@@ -2,10 +2,13 @@
 //! Writes go through the room's actor, so connected clients see them live with their seq.
 
 use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::extract::Json;
+use super::openapi::{BadRequest, ErrorEnvelope, NotFound, RateLimited, TooLarge, Unauthorized};
 use super::rooms::member_room;
 use crate::actors::room::{NewPost, Outcome, WriteOp};
 use crate::actors::supervisor;
@@ -16,7 +19,7 @@ use crate::db::messages::Cursor;
 use crate::db::models::Message;
 use crate::domain;
 use crate::error::{AppError, AppResult};
-use crate::protocol::views::{summarize_reactions, MessageView};
+use crate::protocol::views::{summarize_reactions, MessageView, ReactionSummary};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -85,13 +88,96 @@ pub async fn views(conn: &mut db::Conn, rows: &[Message]) -> AppResult<Vec<Messa
         .collect())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct HistoryQuery {
+    /// Messages before this seq (the newest when neither bound is given).
     before_seq: Option<i64>,
+    /// Messages after this seq; not together with `before_seq`.
     after_seq: Option<i64>,
+    /// Page size (default 50).
     limit: Option<i64>,
 }
 
+// ---- answer shapes, for the OpenAPI document ---------------------------------------------------
+
+/// A page of a room's messages in seq order.
+#[derive(ToSchema)]
+pub struct MessagePage {
+    pub results: Vec<MessageView>,
+    pub has_more: bool,
+    /// The room's last seq.
+    pub last_seq: i64,
+}
+
+/// A message and its replies.
+#[derive(ToSchema)]
+pub struct Thread {
+    pub parent: Option<MessageView>,
+    pub results: Vec<MessageView>,
+}
+
+/// One earlier version of an edited message.
+#[derive(ToSchema)]
+pub struct Edit {
+    pub previous_content: String,
+    pub edited_by: Uuid,
+    pub edited_at: DateTime<Utc>,
+}
+
+/// A message's earlier versions, oldest first.
+#[derive(ToSchema)]
+pub struct EditHistory {
+    pub message_id: Uuid,
+    pub results: Vec<Edit>,
+}
+
+/// A member who has read up to a message or past it.
+#[derive(ToSchema)]
+pub struct Reader {
+    pub user_id: Uuid,
+    pub display_name: String,
+    pub last_read_seq: i64,
+}
+
+/// Who has read a message (its sender left out).
+#[derive(ToSchema)]
+pub struct ReadBy {
+    pub message_id: Uuid,
+    pub seq: i64,
+    pub results: Vec<Reader>,
+}
+
+/// A message's reactions by emoji.
+#[derive(ToSchema)]
+pub struct Reactions {
+    pub message_id: Uuid,
+    pub results: Vec<ReactionSummary>,
+}
+
+/// A reaction the caller added; `seq` is null when it was already there.
+#[derive(ToSchema)]
+pub struct Reacted {
+    pub message_id: Uuid,
+    pub emoji: String,
+    pub seq: Option<i64>,
+}
+
+/// A room's messages, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/chat/rooms/{room_id}/messages",
+    operation_id = "messages_history",
+    params(HistoryQuery),
+    tag = "messages",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of messages", body = MessagePage),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn history(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -131,14 +217,17 @@ async fn history(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct PostBody {
     #[serde(default)]
     content: String,
+    /// `text` by default.
     message_type: Option<String>,
+    /// The message this one replies to (a thread).
     reply_to: Option<Uuid>,
     attachment_id: Option<Uuid>,
     metadata: Option<serde_json::Value>,
+    /// The client's own id: a resend with the same one answers the first message.
     client_id: Option<String>,
 }
 
@@ -151,6 +240,25 @@ async fn write(
     supervisor::apply(&state.supervisor, room_id, Caller::from_auth(user), op).await
 }
 
+/// Post a message to a room.
+#[utoipa::path(
+    post,
+    path = "/api/chat/rooms/{room_id}/messages",
+    operation_id = "messages_post",
+    tag = "messages",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A resend of a known client_id: the first message", body = MessageView),
+        (status = 201, description = "The new message", body = MessageView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "The caller's role does not allow it, or the room is deactivated", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 409, description = "client_id was already used for a different message", body = ErrorEnvelope),
+        (status = 413, response = TooLarge),
+        (status = 429, response = RateLimited)
+    )
+)]
 async fn post(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -190,6 +298,20 @@ async fn load(
         .ok_or(AppError::NotFound)
 }
 
+/// One message.
+#[utoipa::path(
+    get,
+    path = "/api/chat/rooms/{room_id}/messages/{message_id}",
+    operation_id = "messages_get",
+    tag = "messages",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The message", body = MessageView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn get(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -205,12 +327,29 @@ async fn get(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct EditBody {
     content: String,
 }
 
+/// Change a message's content (its sender, within the edit window).
+#[utoipa::path(
+    patch,
+    path = "/api/chat/rooms/{room_id}/messages/{message_id}",
+    operation_id = "messages_edit",
+    tag = "messages",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The edited message", body = MessageView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Not the sender, or the edit window has passed", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The message was deleted", body = ErrorEnvelope),
+        (status = 413, response = TooLarge)
+    )
+)]
 async fn edit(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -237,6 +376,21 @@ async fn edit(
     Ok(HttpResponse::Ok().json(out.message))
 }
 
+/// Delete a message (its sender or a moderator).
+#[utoipa::path(
+    delete,
+    path = "/api/chat/rooms/{room_id}/messages/{message_id}",
+    operation_id = "messages_delete",
+    tag = "messages",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "The caller's role does not allow it, or the room is deactivated", body = ErrorEnvelope),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn delete(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -247,11 +401,28 @@ async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LimitQuery {
+    /// At most this many replies (default 100, at most 500).
     limit: Option<i64>,
 }
 
+/// A message and its replies.
+#[utoipa::path(
+    get,
+    path = "/api/chat/rooms/{room_id}/messages/{message_id}/thread",
+    operation_id = "messages_thread",
+    params(LimitQuery),
+    tag = "messages",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The thread", body = Thread),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn thread(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -269,6 +440,21 @@ async fn thread(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "parent": parent, "results": replies })))
 }
 
+/// A message's earlier versions (its sender and moderators).
+#[utoipa::path(
+    get,
+    path = "/api/chat/rooms/{room_id}/messages/{message_id}/history",
+    operation_id = "messages_edit_history",
+    tag = "messages",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The edits", body = EditHistory),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Only the sender and moderators see the edit history", body = ErrorEnvelope),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn edit_history(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -298,6 +484,20 @@ async fn edit_history(
     )
 }
 
+/// Who has read a message.
+#[utoipa::path(
+    get,
+    path = "/api/chat/rooms/{room_id}/messages/{message_id}/read_by",
+    operation_id = "messages_read_by",
+    tag = "messages",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The readers", body = ReadBy),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn read_by(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -316,6 +516,20 @@ async fn read_by(
         .json(serde_json::json!({ "message_id": message_id, "seq": m.seq, "results": results })))
 }
 
+/// A message's reactions.
+#[utoipa::path(
+    get,
+    path = "/api/chat/rooms/{room_id}/messages/{message_id}/reactions",
+    operation_id = "messages_reactions",
+    tag = "messages",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The reactions", body = Reactions),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn reactions(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -330,11 +544,29 @@ async fn reactions(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ReactBody {
     emoji: String,
 }
 
+/// Add the caller's reaction to a message.
+#[utoipa::path(
+    post,
+    path = "/api/chat/rooms/{room_id}/messages/{message_id}/reactions",
+    operation_id = "messages_react",
+    tag = "messages",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller had already reacted so", body = Reacted),
+        (status = 201, description = "Added", body = Reacted),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "The caller's role does not allow it, or the room is deactivated", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The message was deleted", body = ErrorEnvelope),
+        (status = 413, response = TooLarge)
+    )
+)]
 async fn react(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -363,6 +595,22 @@ async fn react(
         .json(serde_json::json!({ "message_id": message_id, "emoji": emoji, "seq": out.seq })))
 }
 
+/// Remove the caller's reaction from a message.
+#[utoipa::path(
+    delete,
+    path = "/api/chat/rooms/{room_id}/messages/{message_id}/reactions/{emoji}",
+    operation_id = "messages_unreact",
+    tag = "messages",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed (also when there was none)"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "The caller's role does not allow it, or the room is deactivated", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The message was deleted", body = ErrorEnvelope)
+    )
+)]
 async fn unreact(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod extract;
 pub mod health;
 pub mod messages;
+pub mod openapi;
 pub mod presence;
 pub mod rooms;
 pub mod search;
@@ -39,7 +40,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(search::configure)
     .configure(admin::configure)
     .configure(uploads::configure)
-    .configure(ws::configure);
+    .configure(ws::configure)
+    .configure(openapi::configure);
 }
 
 /// What a path nothing serves answers.

@@ -4,9 +4,11 @@ use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::extract::Json;
+use super::openapi::{BadRequest, Results, TooLarge, Unauthorized};
 use crate::actors::presence::{LiveStatus, SetStatus};
 use crate::auth::AuthUser;
 use crate::db;
@@ -73,12 +75,28 @@ async fn presence_of(
         .collect())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct IdsQuery {
+    /// Comma-separated user ids, at most 200.
     #[serde(default)]
     user_ids: String,
 }
 
+/// Presence of some users of the tenant.
+#[utoipa::path(
+    get,
+    path = "/api/chat/presence",
+    operation_id = "presence_query",
+    params(IdsQuery),
+    tag = "presence",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Their presence (unknown ids left out)", body = Results<PresenceView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized)
+    )
+)]
 async fn query(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -102,18 +120,45 @@ async fn query(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results })))
 }
 
+/// The caller's presence.
+#[utoipa::path(
+    get,
+    path = "/api/chat/presence/me",
+    operation_id = "presence_me",
+    tag = "presence",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's presence", body = PresenceView),
+        (status = 401, response = Unauthorized)
+    )
+)]
 async fn me(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     let mine = presence_of(&state, user.tenant_id, vec![user.id]).await?;
     Ok(HttpResponse::Ok().json(mine.into_iter().next()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StatusBody {
+    /// `online`, `away` or `busy`.
     status: String,
     current_room: Option<Uuid>,
 }
 
+/// Set the caller's status.
+#[utoipa::path(
+    put,
+    path = "/api/chat/presence/me",
+    operation_id = "presence_set_me",
+    tag = "presence",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The new presence", body = PresenceView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = TooLarge)
+    )
+)]
 async fn set_me(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -132,12 +177,37 @@ async fn set_me(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
+    /// Skip this many (default 0).
     offset: Option<usize>,
+    /// Page size (default 50, at most 100).
     limit: Option<usize>,
 }
 
+/// A page of the users online in the tenant, by user id.
+#[derive(ToSchema)]
+pub struct OnlinePage {
+    pub results: Vec<PresenceView>,
+    pub total: usize,
+    pub offset: usize,
+}
+
+/// Users online in the tenant, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/chat/presence/online",
+    operation_id = "presence_online",
+    params(PageQuery),
+    tag = "presence",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of online users", body = OnlinePage),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized)
+    )
+)]
 async fn online(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -6,9 +6,11 @@ use actix_web::{web, HttpResponse};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::extract::Json;
+use super::openapi::{BadRequest, ErrorEnvelope, NotFound, Results, TooLarge, Unauthorized};
 use super::users::double_option;
 use crate::actors::room::{ListTyping, WriteOp};
 use crate::actors::supervisor;
@@ -165,12 +167,73 @@ async fn room_view(conn: &mut db::Conn, user: &AuthUser, room: &Room) -> AppResu
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only archived (true) or only unarchived (false) rooms.
     archived: Option<bool>,
+    /// `direct`, `group`, `channel` or `public`.
     room_type: Option<String>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Page size (default 50).
     limit: Option<i64>,
+}
+
+// ---- answer shapes, for the OpenAPI document ---------------------------------------------------
+
+/// A page of the caller's rooms, most recently active first.
+#[derive(ToSchema)]
+pub struct RoomPage {
+    pub results: Vec<RoomView>,
+    /// Give as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Unread counts of one room.
+#[derive(ToSchema)]
+pub struct RoomUnread {
+    pub unread: i64,
+    pub mentions: i64,
+    pub last_seq: i64,
+}
+
+/// Unread counts summed over the caller's rooms.
+#[derive(ToSchema)]
+pub struct UnreadTotal {
+    pub unread: i64,
+    pub mentions: i64,
+}
+
+/// The caller's unread counts, by room id and in total.
+#[derive(ToSchema)]
+pub struct UnreadCounts {
+    pub rooms: HashMap<Uuid, RoomUnread>,
+    pub total: UnreadTotal,
+}
+
+/// Whether the room is archived for the caller.
+#[derive(ToSchema)]
+pub struct ArchiveState {
+    pub room_id: Uuid,
+    pub archived: bool,
+}
+
+/// The caller's read state in a room after marking it read.
+#[derive(ToSchema)]
+pub struct ReadState {
+    pub room_id: Uuid,
+    pub last_read_seq: Option<i64>,
+    pub unread_count: Option<i64>,
+    pub mention_count: Option<i64>,
+    pub last_seq: i64,
+}
+
+/// Who is typing in a room (the caller left out).
+#[derive(ToSchema)]
+pub struct Typing {
+    pub room_id: Uuid,
+    pub user_ids: Vec<Uuid>,
 }
 
 fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
@@ -193,6 +256,20 @@ fn decode_cursor(raw: &str) -> AppResult<(DateTime<Utc>, Uuid)> {
     Ok((at, id.parse().map_err(|_| bad())?))
 }
 
+/// The caller's rooms, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/chat/rooms",
+    operation_id = "rooms_list",
+    params(ListQuery),
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of rooms", body = RoomPage),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized)
+    )
+)]
 async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -230,13 +307,13 @@ async fn list(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results, "next_cursor": next })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RefBody {
     kind: String,
     id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct CreateBody {
     name: Option<String>,
     room_type: String,
@@ -349,6 +426,21 @@ async fn create_room(
         })
 }
 
+/// Create a group, channel or public room.
+#[utoipa::path(
+    post,
+    path = "/api/chat/rooms",
+    operation_id = "rooms_create",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new room", body = RoomView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 409, description = "More participants than the room allows, or the external_ref is taken", body = ErrorEnvelope),
+        (status = 413, response = TooLarge)
+    )
+)]
 async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -365,12 +457,28 @@ async fn create(
     Ok(HttpResponse::Created().json(view))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct DirectBody {
     user_id: Uuid,
 }
 
 /// The direct room of a pair: the existing one, or a new one; concurrent first calls make one.
+#[utoipa::path(
+    post,
+    path = "/api/chat/rooms/direct",
+    operation_id = "rooms_direct",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The existing direct room", body = RoomView),
+        (status = 201, description = "A new direct room", body = RoomView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Service tokens do not chat", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge)
+    )
+)]
 async fn direct(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -425,6 +533,20 @@ async fn direct(
     }
 }
 
+/// The room of a platform reference.
+#[utoipa::path(
+    get,
+    path = "/api/chat/rooms/by-ref/{kind}/{ref_id}",
+    operation_id = "rooms_get_by_ref",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The room", body = RoomView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn get_by_ref(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -440,6 +562,22 @@ async fn get_by_ref(
 }
 
 /// Get-or-create for platform modules (service or admin tokens); idempotent, also when racing.
+#[utoipa::path(
+    put,
+    path = "/api/chat/rooms/by-ref/{kind}/{ref_id}",
+    operation_id = "rooms_put_by_ref",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The existing room", body = RoomView),
+        (status = 201, description = "A new room", body = RoomView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Needs a service or admin token", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge)
+    )
+)]
 async fn put_by_ref(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -475,6 +613,20 @@ async fn put_by_ref(
     }
 }
 
+/// One room, with the caller's counts when a member.
+#[utoipa::path(
+    get,
+    path = "/api/chat/rooms/{room_id}",
+    operation_id = "rooms_get",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The room", body = RoomView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn get(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -485,7 +637,7 @@ async fn get(
     Ok(HttpResponse::Ok().json(room_view(&mut conn, &user, &room).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PatchBody {
     name: Option<String>,
@@ -504,6 +656,22 @@ async fn write(
     supervisor::apply(&state.supervisor, room_id, Caller::from_auth(user), op).await
 }
 
+/// Change a room's name, description or size limit.
+#[utoipa::path(
+    patch,
+    path = "/api/chat/rooms/{room_id}",
+    operation_id = "rooms_patch",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed room", body = RoomView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "The caller's role does not allow it, or the room is deactivated", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge)
+    )
+)]
 async fn patch(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -550,6 +718,21 @@ async fn patch(
     Ok(HttpResponse::Ok().json(out.room))
 }
 
+/// Deactivate a room.
+#[utoipa::path(
+    delete,
+    path = "/api/chat/rooms/{room_id}",
+    operation_id = "rooms_deactivate",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deactivated"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "The caller's role does not allow it, or the room is deactivated", body = ErrorEnvelope),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn deactivate(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -570,6 +753,22 @@ async fn deactivate(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Join a public room.
+#[utoipa::path(
+    post,
+    path = "/api/chat/rooms/{room_id}/join",
+    operation_id = "rooms_join",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The joined room", body = RoomView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Not a public room", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Already a member, or the room is full", body = ErrorEnvelope)
+    )
+)]
 async fn join(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -603,6 +802,22 @@ async fn join(
     Ok(HttpResponse::Ok().json(room_view(&mut conn, &user, &room).await?))
 }
 
+/// Leave a room.
+#[utoipa::path(
+    post,
+    path = "/api/chat/rooms/{room_id}/leave",
+    operation_id = "rooms_leave",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Left"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Nobody leaves a direct room", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The last owner must hand ownership over first", body = ErrorEnvelope)
+    )
+)]
 async fn leave(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -644,6 +859,20 @@ async fn set_archived(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "room_id": room_id, "archived": archived })))
 }
 
+/// Archive a room for the caller.
+#[utoipa::path(
+    post,
+    path = "/api/chat/rooms/{room_id}/archive",
+    operation_id = "rooms_archive",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Archived", body = ArchiveState),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn archive(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -652,6 +881,20 @@ async fn archive(
     set_archived(&state, &user, path.into_inner(), true).await
 }
 
+/// Unarchive a room for the caller.
+#[utoipa::path(
+    post,
+    path = "/api/chat/rooms/{room_id}/unarchive",
+    operation_id = "rooms_unarchive",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Unarchived", body = ArchiveState),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn unarchive(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -660,11 +903,28 @@ async fn unarchive(
     set_archived(&state, &user, path.into_inner(), false).await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 struct MarkReadBody {
+    /// Read up to this seq; the room's last seq when absent.
     seq: Option<i64>,
 }
 
+/// Mark a room read up to a seq (the last one by default); the body is optional.
+#[utoipa::path(
+    post,
+    path = "/api/chat/rooms/{room_id}/mark_read",
+    operation_id = "rooms_mark_read",
+    tag = "rooms",
+    request_body(content = Option<MarkReadBody>, description = "Optional"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The read state", body = ReadState),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge)
+    )
+)]
 async fn mark_read(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -687,6 +947,18 @@ async fn mark_read(
     })))
 }
 
+/// The caller's unread and mention counts.
+#[utoipa::path(
+    get,
+    path = "/api/chat/rooms/unread_counts",
+    operation_id = "rooms_unread_counts",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Counts by room and in total", body = UnreadCounts),
+        (status = 401, response = Unauthorized)
+    )
+)]
 async fn unread_counts(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
     let rows = db::listing::unread_counts(&mut conn, user.id).await?;
@@ -706,6 +978,18 @@ async fn unread_counts(state: web::Data<AppState>, user: AuthUser) -> AppResult<
     })))
 }
 
+/// Public rooms of the tenant.
+#[utoipa::path(
+    get,
+    path = "/api/chat/rooms/public",
+    operation_id = "rooms_public",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Public rooms", body = Results<RoomView>),
+        (status = 401, response = Unauthorized)
+    )
+)]
 async fn public(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
     let rows = db::listing::public_rooms(
@@ -726,6 +1010,20 @@ async fn public(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpRes
     Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results })))
 }
 
+/// Who is typing in a room now.
+#[utoipa::path(
+    get,
+    path = "/api/chat/rooms/{room_id}/typing",
+    operation_id = "rooms_typing",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Users typing", body = Typing),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn typing(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -750,6 +1048,20 @@ async fn typing(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "room_id": room_id, "user_ids": users })))
 }
 
+/// The current members of a room.
+#[utoipa::path(
+    get,
+    path = "/api/chat/rooms/{room_id}/members",
+    operation_id = "rooms_members",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Members", body = Results<MemberView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn members(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -763,12 +1075,29 @@ async fn members(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct AddMemberBody {
     user_id: Uuid,
     role: Option<String>,
 }
 
+/// Add a user of the tenant to a room.
+#[utoipa::path(
+    post,
+    path = "/api/chat/rooms/{room_id}/members",
+    operation_id = "rooms_add_member",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new member", body = MemberView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "The caller's role does not allow it, or the room is deactivated", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Already a member, or the room is full", body = ErrorEnvelope),
+        (status = 413, response = TooLarge)
+    )
+)]
 async fn add_member(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -794,11 +1123,28 @@ async fn add_member(
     Ok(HttpResponse::Created().json(out.member))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RoleBody {
     role: String,
 }
 
+/// Change a member's role.
+#[utoipa::path(
+    patch,
+    path = "/api/chat/rooms/{room_id}/members/{user_id}",
+    operation_id = "rooms_set_role",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The member", body = MemberView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "The caller's role does not allow it, or the room is deactivated", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The last owner must hand ownership over first", body = ErrorEnvelope),
+        (status = 413, response = TooLarge)
+    )
+)]
 async fn set_role(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -835,6 +1181,22 @@ async fn set_role(
     }
 }
 
+/// Remove a member from a room.
+#[utoipa::path(
+    delete,
+    path = "/api/chat/rooms/{room_id}/members/{user_id}",
+    operation_id = "rooms_remove_member",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "The caller's role does not allow it, or the room is deactivated", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The last owner must hand ownership over first", body = ErrorEnvelope)
+    )
+)]
 async fn remove_member(
     state: web::Data<AppState>,
     user: AuthUser,

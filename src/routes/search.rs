@@ -3,14 +3,16 @@
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::messages::views;
+use super::openapi::{BadRequest, Results, Unauthorized};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::db::search::MessageQuery;
 use crate::error::{AppError, AppResult};
-use crate::protocol::views::RoomView;
+use crate::protocol::views::{MessageView, RoomView};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -34,17 +36,47 @@ fn query_text(state: &AppState, q: &str) -> AppResult<String> {
     Ok(q.to_owned())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct MessageSearch {
+    /// The words to find (required, not blank).
     #[serde(default)]
     q: String,
+    /// Only in this room.
     room_id: Option<Uuid>,
+    /// Only by this sender.
     sender_id: Option<Uuid>,
+    /// Only messages after this time (RFC 3339).
     after: Option<DateTime<Utc>>,
+    /// Only messages before this time (RFC 3339).
     before: Option<DateTime<Utc>>,
+    /// At most this many (default 20).
     limit: Option<i64>,
 }
 
+/// A message that matches, best first.
+#[derive(ToSchema)]
+pub struct MessageHit {
+    pub message: MessageView,
+    /// The matching words in context.
+    pub snippet: String,
+    pub rank: f32,
+}
+
+/// Full-text search of the messages of the caller's rooms.
+#[utoipa::path(
+    get,
+    path = "/api/chat/search/messages",
+    operation_id = "search_messages",
+    params(MessageSearch),
+    tag = "search",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Matching messages, best first", body = Results<MessageHit>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized)
+    )
+)]
 async fn messages(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -74,13 +106,30 @@ async fn messages(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RoomSearch {
+    /// Part of a room's name (required, not blank).
     #[serde(default)]
     q: String,
+    /// At most this many (default 20).
     limit: Option<i64>,
 }
 
+/// Rooms the caller is in or may join, by name.
+#[utoipa::path(
+    get,
+    path = "/api/chat/search/rooms",
+    operation_id = "search_rooms",
+    params(RoomSearch),
+    tag = "search",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Matching rooms", body = Results<RoomView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized)
+    )
+)]
 async fn rooms(
     state: web::Data<AppState>,
     user: AuthUser,

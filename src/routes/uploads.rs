@@ -11,6 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
+use super::openapi::{BadRequest, ErrorEnvelope, NotFound, TooLarge, Unauthorized};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::db::attachments::Reader;
@@ -30,10 +31,29 @@ const CSP: &str = "default-src 'none'; sandbox";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/chat/uploads", web::post().to(upload))
-        .route("/api/chat/uploads/{id}", web::get().to(download))
-        .route("/api/chat/uploads/{id}/thumbnail", web::get().to(download));
+        .route("/api/chat/uploads/{id}", web::get().to(download_file))
+        .route(
+            "/api/chat/uploads/{id}/thumbnail",
+            web::get().to(download_thumbnail),
+        );
 }
 
+/// Upload a file (multipart, one `file` field); images get a thumbnail.
+#[utoipa::path(
+    post,
+    path = "/api/chat/uploads",
+    operation_id = "uploads_create",
+    tag = "uploads",
+    security(("bearer" = [])),
+    request_body(content_type = "multipart/form-data", description = "One part named `file`"),
+    responses(
+        (status = 201, description = "Stored", body = AttachmentView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = TooLarge),
+        (status = 415, description = "The file's type is not allowed here", body = ErrorEnvelope)
+    )
+)]
 async fn upload(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -93,7 +113,53 @@ async fn readable(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<Atta
         .ok_or(AppError::NotFound)
 }
 
-/// The file, or with `/thumbnail` its thumbnail (one handler: the same check guards both).
+/// Download a file (uploader, or a current member of a room where a message carries it).
+#[utoipa::path(
+    get,
+    path = "/api/chat/uploads/{id}",
+    operation_id = "uploads_get",
+    tag = "uploads",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The attachment's id")),
+    responses(
+        (status = 200, description = "The file; Range requests answer 206", content_type = "application/octet-stream"),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound)
+    )
+)]
+async fn download_file(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    download(state, user, req, path).await
+}
+
+/// Download an image's thumbnail (same access as the file).
+#[utoipa::path(
+    get,
+    path = "/api/chat/uploads/{id}/thumbnail",
+    operation_id = "uploads_thumbnail",
+    tag = "uploads",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The attachment's id")),
+    responses(
+        (status = 200, description = "The thumbnail (JPEG or WebP)", content_type = "image/jpeg"),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound)
+    )
+)]
+async fn download_thumbnail(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    download(state, user, req, path).await
+}
+
+/// The file, or with `/thumbnail` its thumbnail (one function: the same check guards both).
 async fn download(
     state: web::Data<AppState>,
     user: AuthUser,

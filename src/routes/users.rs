@@ -2,9 +2,11 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::extract::Json;
+use super::openapi::{BadRequest, NotFound, Results, TooLarge, Unauthorized};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::domain;
@@ -19,6 +21,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/chat/users/{user_id}", web::get().to(get_user));
 }
 
+/// The caller's own account.
+#[utoipa::path(
+    get,
+    path = "/api/chat/users/me",
+    operation_id = "users_me",
+    tag = "users",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = MeView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn me(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
     let me = db::users::find(&mut conn, user.id)
@@ -27,7 +42,7 @@ async fn me(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpRespons
     Ok(HttpResponse::Ok().json(MeView::from(&me)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PatchMe {
     display_name: Option<String>,
@@ -45,6 +60,21 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// Change the caller's display name or avatar.
+#[utoipa::path(
+    patch,
+    path = "/api/chat/users/me",
+    operation_id = "users_update_me",
+    tag = "users",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed account", body = MeView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge)
+    )
+)]
 async fn update_me(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -71,13 +101,30 @@ async fn update_me(
     Ok(HttpResponse::Ok().json(MeView::from(&me)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SearchQuery {
+    /// Part of a username or display name; empty lists everyone.
     #[serde(default)]
     q: String,
+    /// At most this many (default 20).
     limit: Option<i64>,
 }
 
+/// Users of the caller's tenant whose name matches.
+#[utoipa::path(
+    get,
+    path = "/api/chat/users",
+    operation_id = "users_search",
+    params(SearchQuery),
+    tag = "users",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Matching users", body = Results<UserView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized)
+    )
+)]
 async fn search(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -100,6 +147,20 @@ async fn search(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results })))
 }
 
+/// One user of the caller's tenant.
+#[utoipa::path(
+    get,
+    path = "/api/chat/users/{user_id}",
+    operation_id = "users_get_user",
+    tag = "users",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user", body = UserView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn get_user(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -3,8 +3,10 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::openapi::{BadRequest, ErrorEnvelope, NotFound, Unauthorized};
 use crate::actors::presence::Connect;
 use crate::actors::session::Prepared;
 use crate::auth::extractor::{authenticate, authenticate_ticket, bearer};
@@ -21,7 +23,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/ws/chat/{tenant_id}", web::get().to(connect_tenant));
 }
 
+/// A one-time WebSocket ticket.
+#[derive(ToSchema)]
+pub struct WsTicket {
+    /// Give as `?ticket=` on the handshake.
+    pub ticket: String,
+    /// Seconds until it expires.
+    pub expires_in: i64,
+}
+
 /// A one-time ticket for a browser's WebSocket handshake (tokens in URLs end up in logs).
+#[utoipa::path(
+    post,
+    path = "/api/chat/ws-ticket",
+    operation_id = "ws_ticket",
+    tag = "realtime",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The ticket", body = WsTicket),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Service tokens do not connect as chat users", body = ErrorEnvelope)
+    )
+)]
 async fn ticket(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     if user.role == Role::Service {
         return Err(AppError::Forbidden(
@@ -43,12 +66,30 @@ async fn ticket(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpRes
     Ok(HttpResponse::Ok().json(serde_json::json!({ "ticket": ticket, "expires_in": ttl })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ConnectQuery {
+    /// A one-time ticket from `POST /api/chat/ws-ticket` (for browsers).
     ticket: Option<String>,
+    /// An access token, when neither a header nor a ticket is given.
     token: Option<String>,
 }
 
+/// Open the WebSocket (also without the trailing slash).
+#[utoipa::path(
+    get,
+    path = "/ws/chat/",
+    operation_id = "ws_connect",
+    params(ConnectQuery),
+    tag = "realtime",
+    security((), ("bearer" = [])),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol (frames: docs/PROTOCOL.md)"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "A service token, or an origin the server does not accept", body = ErrorEnvelope)
+    )
+)]
 async fn connect(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -58,6 +99,22 @@ async fn connect(
     open(state, req, body, query.into_inner(), None).await
 }
 
+/// Open the WebSocket, naming the caller's tenant (also without the trailing slash).
+#[utoipa::path(
+    get,
+    path = "/ws/chat/{tenant_id}/",
+    operation_id = "ws_connect_tenant",
+    params(ConnectQuery),
+    tag = "realtime",
+    security((), ("bearer" = [])),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "A service token, or an origin the server does not accept", body = ErrorEnvelope),
+        (status = 404, response = NotFound)
+    )
+)]
 async fn connect_tenant(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -6,6 +6,7 @@ mod cluster;
 mod health;
 mod helpers;
 mod migrations;
+mod openapi;
 mod realtime;
 mod rest;
 mod uploads;

@@ -24,6 +24,7 @@ pub struct ServerSettings {
     pub workers: usize,
     pub static_dir: String,
     pub allowed_origins: Vec<String>,
+    pub content_security_policy: String,
     pub shutdown_timeout_secs: u64,
 }
 

@@ -84,8 +84,17 @@ impl Application {
             let state = app_state.clone();
             let metrics = state.metrics.clone();
             let static_dir = state.settings.server.static_dir.clone();
+            let csp = state.settings.server.content_security_policy.clone();
             App::new()
                 .app_data(state)
+                // Answers that set their own (file downloads) keep theirs.
+                .wrap(
+                    middleware::DefaultHeaders::new()
+                        .add(("Content-Security-Policy", csp))
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("Referrer-Policy", "no-referrer"))
+                        .add(("Cache-Control", "no-cache")),
+                )
                 .wrap(
                     // The path only: a query string may carry a token or ticket.
                     middleware::Logger::new("%a \"%{method}xi %U\" %s %b %Dms")

@@ -410,9 +410,16 @@ function onFrame(f) {
       }
       break;
     }
+    case 'room_added':
+      // A room created with me in it (a new direct chat, a group): show it now.
+      loadRooms().catch(() => {});
+      break;
     case 'member_joined':
       if (!firstTime(f)) return;
       if (f.member && f.member.user) rememberUser(f.member.user);
+      if (S.me && f.member && f.member.user && f.member.user.id === S.me.id && !S.rooms.has(f.room_id)) {
+        loadRooms().catch(() => {});
+      }
       room.onMemberJoined(f.room_id, f.member);
       break;
     case 'member_left':

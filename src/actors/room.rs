@@ -455,6 +455,16 @@ impl RoomActor {
             match &a.member_change {
                 Some(MemberChange::Joined(id, info)) => {
                     self.members.insert(*id, info.clone());
+                    // The new member has not joined the room's stream yet: tell their
+                    // connections (on every node), so their room list shows it at once.
+                    if let Some(ev) = &a.event {
+                        self.deps.presence.do_send(NotifyUsers {
+                            user_ids: vec![*id],
+                            frame: ev.text.clone(),
+                            ephemeral: false,
+                            relay: true,
+                        });
+                    }
                 }
                 Some(MemberChange::Role(id, role)) => {
                     if let Some(m) = self.members.get_mut(id) {

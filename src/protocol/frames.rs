@@ -260,6 +260,11 @@ pub enum ServerFrame {
         room_id: Uuid,
         last_seq: i64,
     },
+    /// Confab addition: the user was made a member of a room at its creation (a new direct
+    /// chat, a group created with them); not a room event, so it has no seq.
+    RoomAdded {
+        room: Box<RoomView>,
+    },
     /// Confab addition: the room's actor was restarted; send `resume` for this room with the last
     /// seq you hold to get what you missed and keep receiving.
     ResumeRequired {
@@ -308,6 +313,7 @@ impl ServerFrame {
             ServerFrame::Resumed { .. } => "resumed",
             ServerFrame::ResyncRequired { .. } => "resync_required",
             ServerFrame::ResumeRequired { .. } => "resume_required",
+            ServerFrame::RoomAdded { .. } => "room_added",
             ServerFrame::Pong => "pong",
             ServerFrame::Closing { .. } => "closing",
         }
@@ -526,6 +532,9 @@ mod tests {
                 last_seq: 12,
             },
             ServerFrame::ResumeRequired { room_id: r },
+            ServerFrame::RoomAdded {
+                room: Box::new(room()),
+            },
             ServerFrame::Pong,
             ServerFrame::Closing {
                 reason: "slow_consumer".into(),

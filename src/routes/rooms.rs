@@ -12,6 +12,8 @@ use uuid::Uuid;
 use super::extract::Json;
 use super::openapi::{BadRequest, ErrorEnvelope, NotFound, Results, TooLarge, Unauthorized};
 use super::users::double_option;
+use crate::actors::frame_text;
+use crate::actors::presence::NotifyUsers;
 use crate::actors::room::{ListTyping, WriteOp};
 use crate::actors::supervisor;
 use crate::actors::Actor as Caller;
@@ -21,6 +23,7 @@ use crate::db::listing::{ListFilter, RoomRow};
 use crate::db::models::{NewRoom, Room};
 use crate::domain;
 use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::protocol::frames::ServerFrame;
 use crate::protocol::views::{summarize_reactions, MemberView, MessageView, RoomView, UserView};
 use crate::state::AppState;
 
@@ -101,6 +104,23 @@ pub async fn member_room(
         return Err(AppError::NotFound);
     }
     Ok((room, role))
+}
+
+/// Tells the other first members of a new room (on every node) that they are in it.
+fn announce(state: &AppState, room: &Room, members: Vec<Uuid>, creator: Uuid) {
+    let others: Vec<Uuid> = members.into_iter().filter(|m| *m != creator).collect();
+    if others.is_empty() {
+        return;
+    }
+    let frame = ServerFrame::RoomAdded {
+        room: Box::new(RoomView::build(room, 0)),
+    };
+    state.presence.do_send(NotifyUsers {
+        user_ids: others,
+        frame: frame_text(&frame),
+        ephemeral: false,
+        relay: true,
+    });
 }
 
 /// My view of rooms: the counts, last message and, for direct rooms, the other user.
@@ -419,11 +439,13 @@ async fn create_room(
         created_by: Some(user.id),
         max_participants: body.max_participants,
     };
-    db::rooms::create(&mut conn, &new, &members)
+    let room = db::rooms::create(&mut conn, &new, &members)
         .await
         .map_err(|e| {
             AppError::unique_or_internal(e, "a room with this external_ref already exists")
-        })
+        })?;
+    announce(state, &room, participants, user.id);
+    Ok(room)
 }
 
 /// Create a group, channel or public room.
@@ -521,7 +543,10 @@ async fn direct(
         max_participants: Some(2),
     };
     match db::rooms::create(&mut conn, &new, &[(user.id, "owner"), (other.id, "owner")]).await {
-        Ok(room) => Ok(HttpResponse::Created().json(room_view(&mut conn, &user, &room).await?)),
+        Ok(room) => {
+            announce(&state, &room, vec![other.id], user.id);
+            Ok(HttpResponse::Created().json(room_view(&mut conn, &user, &room).await?))
+        }
         // The other user asked at the same moment: theirs is the room.
         Err(e) if is_unique_violation(&e) => {
             let room = db::rooms::find_direct(&mut conn, user.tenant_id, &key)

@@ -777,3 +777,39 @@ async fn a_client_that_stops_reading_is_closed_as_a_slow_consumer_and_the_room_g
     assert_eq!(got_seq + n, sent + 1);
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
+
+#[actix_rt::test]
+async fn a_user_hears_at_once_of_rooms_they_are_put_in() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let cat = app.register("cat").await;
+    let mut b = app.ws(&bob.token).await;
+    let mut c = app.ws(&cat.token).await;
+    // A new direct chat and a group created with bob in it.
+    let d = app
+        .post(
+            "/api/chat/rooms/direct",
+            &ann.token,
+            json!({"user_id": bob.id}),
+        )
+        .await;
+    let added = b.recv_type("room_added").await;
+    assert_eq!(added["room"]["id"], d.body["id"]);
+    let g = app.room(&ann, "group", &[&bob]).await;
+    assert_eq!(b.recv_type("room_added").await["room"]["id"], g.to_string());
+    // Cat is added later: member_joined reaches cat's connection though cat never joined the room.
+    app.post(
+        &format!("/api/chat/rooms/{g}/members"),
+        &ann.token,
+        json!({"user_id": cat.id}),
+    )
+    .await;
+    let joined = c.recv_type("member_joined").await;
+    assert_eq!(joined["room_id"], g.to_string());
+    assert_eq!(joined["member"]["user"]["id"], cat.id.to_string());
+    // The creator is not told of their own room.
+    let mut a = app.ws(&ann.token).await;
+    app.room(&ann, "group", &[]).await;
+    assert!(a.drain(300).await.iter().all(|f| f["type"] != "room_added"));
+}

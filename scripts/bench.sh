@@ -38,12 +38,12 @@ note() { echo "- $*" >> "$NOTES"; log "$*"; }
 
 # Sizes: the issue's, or small ones for a quick run. Same scenarios, same code.
 if [ "$QUICK" = 1 ]; then
-    COMMON=(--warmup 1 --grace 3)
-    INGEST=(--senders 20 --duration 3)
-    FANOUT=(--subscribers 100 --rate 50 --duration 3)
-    ROOMS=(--connections 500 --room-size 10 --rate 100 --duration 3)
-    IDLE=(--connections 1000 --duration 3)
-    STORM=(--connections 500 --room-size 10 --rate 50 --duration 2 --jitter-ms 1000 --resume-timeout 30)
+    COMMON=(--warmup 1 --grace 2)
+    INGEST=(--senders 20 --duration 2)
+    FANOUT=(--subscribers 100 --rate 50 --duration 2)
+    ROOMS=(--connections 500 --room-size 10 --rate 100 --duration 2)
+    IDLE=(--connections 1000 --duration 2)
+    STORM=(--connections 500 --room-size 10 --rate 50 --duration 2 --jitter-ms 1000 --resume-timeout 30 --after-resume 1)
     CMD="make bench-quick"
 else
     COMMON=(--warmup 2 --grace 10)

@@ -108,6 +108,9 @@ pub struct RunArgs {
     /// storm: seconds to wait for all clients to be resumed.
     #[arg(long, default_value_t = 120.0)]
     pub resume_timeout: f64,
+    /// storm: seconds of traffic after the last client is back, before the senders stop.
+    #[arg(long, default_value_t = 3.0)]
+    pub after_resume: f64,
     /// Connections driven by one task.
     #[arg(long, default_value_t = 128)]
     pub conns_per_task: usize,

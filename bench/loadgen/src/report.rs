@@ -253,18 +253,29 @@ pub fn markdown(results: &[Outcome], command: &str, date: &str) -> String {
     );
     for o in results {
         let l = &o.latency;
+        let ms = |v: f64| {
+            if l.count == 0 {
+                "–".to_string()
+            } else {
+                format!("{v:.2}")
+            }
+        };
+        let throughput = if o.throughput_unit.is_empty() {
+            "–".to_string()
+        } else {
+            format!("{:.0} {}", o.throughput, o.throughput_unit)
+        };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {:.0} {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.0} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {:.0} | {} | {} |",
             o.scenario,
             o.target,
             size_of(o),
-            o.throughput,
-            o.throughput_unit,
-            l.p50_ms,
-            l.p90_ms,
-            l.p99_ms,
-            l.p999_ms,
+            throughput,
+            ms(l.p50_ms),
+            ms(l.p90_ms),
+            ms(l.p99_ms),
+            ms(l.p999_ms),
             o.server.cpu_s,
             o.server.peak_rss_mib,
             verdict(o),

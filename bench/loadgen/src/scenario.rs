@@ -297,7 +297,7 @@ async fn execute<A: Adapter>(adapter: A, args: &RunArgs) -> Result<Outcome, Erro
         let resumed = shared.resumed.load(Ordering::Relaxed);
         let all_resumed_s = (resumed >= clients).then(|| cut_at.elapsed().as_secs_f64());
         // Keep the traffic going a little after the last client is back.
-        sleep(Duration::from_secs(3)).await;
+        sleep(Duration::from_secs_f64(args.after_resume)).await;
         send_secs = run_start.elapsed().as_secs_f64() - args.warmup;
         outcome.storm = Some(StormUse {
             clients_cut: clients,

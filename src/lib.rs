@@ -11,7 +11,9 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::dbg_macro)
 )]
 
+pub mod actors;
 pub mod auth;
+pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod db;

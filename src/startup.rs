@@ -7,10 +7,19 @@ use actix_web::dev::{Server, ServerHandle, Service};
 use actix_web::{middleware, web, App, HttpServer};
 use futures_util::FutureExt;
 
+use std::sync::Arc;
+
+use actix::Actor;
+
+use crate::actors::presence::PresenceActor;
+use crate::actors::room::RoomDeps;
+use crate::actors::supervisor::RoomSupervisor;
+use crate::broker::{Broker, LocalBroker};
 use crate::config::Settings;
 use crate::db;
+use crate::metrics::Metrics;
 use crate::routes;
-use crate::state::AppState;
+use crate::state::{AppState, Parts};
 
 pub type StartupError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -37,7 +46,26 @@ impl Application {
             n => n,
         };
         let shutdown = settings.server.shutdown_timeout_secs;
-        let state = web::Data::new(AppState::new(settings, pool)?);
+        let settings = Arc::new(settings);
+        let metrics = Arc::new(Metrics::default());
+        let broker: Arc<dyn Broker> = Arc::new(LocalBroker::new());
+        let presence = PresenceActor::new(settings.clone(), pool.clone()).start();
+        let deps = RoomDeps {
+            settings: settings.clone(),
+            pool: pool.clone(),
+            metrics: metrics.clone(),
+            broker: broker.clone(),
+            presence: presence.clone(),
+        };
+        let supervisor = RoomSupervisor::new(deps, workers).start();
+        let parts = Parts {
+            pool,
+            metrics,
+            broker,
+            supervisor,
+            presence,
+        };
+        let state = web::Data::new(AppState::new(settings, parts)?);
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             let state = app_state.clone();

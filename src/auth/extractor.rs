@@ -78,6 +78,29 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthUser> 
     })
 }
 
+/// The account behind a redeemed WebSocket ticket, with the same checks a token gets.
+pub async fn authenticate_ticket(state: &AppState, ticket: &str) -> AppResult<AuthUser> {
+    let refused = || AppError::Unauthorized("invalid or expired ticket".into());
+    let mut conn = state.pool.get().await?;
+    let (user_id, tenant_id) = db::tokens::redeem_ticket(&mut conn, &super::token_hash(ticket))
+        .await?
+        .ok_or_else(refused)?;
+    let user = db::users::find(&mut conn, user_id)
+        .await?
+        .ok_or_else(refused)?;
+    if user.tenant_id != tenant_id || user.is_banned {
+        return Err(refused());
+    }
+    Ok(AuthUser {
+        id: user.id,
+        tenant_id: user.tenant_id,
+        role: Role::parse(&user.role).unwrap_or_default(),
+        display_name: user.display_name,
+        username: user.username,
+        session_id: None,
+    })
+}
+
 async fn provision(conn: &mut db::Conn, claims: &Claims) -> AppResult<User> {
     let fallback = format!("User {}", &claims.sub.simple().to_string()[..8]);
     let display_name = claims

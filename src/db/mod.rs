@@ -1,7 +1,12 @@
 //! The store: the only place with SQL. Functions take a connection (or the pool) and return rows.
 
+pub mod events;
+pub mod listing;
+pub mod messages;
 pub mod models;
 pub mod pool;
+pub mod presence;
+pub mod rooms;
 #[rustfmt::skip]
 pub mod schema;
 pub mod tenants;

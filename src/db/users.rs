@@ -144,3 +144,21 @@ pub async fn set_banned(
             .await
     }
 }
+
+/// Which of `ids` are chat users (not service accounts) of `tenant_id`.
+pub async fn existing_in_tenant(
+    conn: &mut Conn,
+    tenant_id: Uuid,
+    ids: &[Uuid],
+) -> QueryResult<Vec<Uuid>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    users::table
+        .filter(users::tenant_id.eq(tenant_id))
+        .filter(users::id.eq_any(ids))
+        .filter(users::role.ne("service"))
+        .select(users::id)
+        .load(conn)
+        .await
+}

@@ -90,6 +90,189 @@ pub fn url(field: &str, raw: &str) -> AppResult<String> {
     Ok(v.to_owned())
 }
 
+/// Room roles, highest first.
+pub const ROLES: [&str; 5] = ["owner", "admin", "moderator", "member", "observer"];
+
+/// A role's rank: owner 5 … observer 1 (0 for anything else).
+pub fn role_rank(role: &str) -> u8 {
+    match role {
+        "owner" => 5,
+        "admin" => 4,
+        "moderator" => 3,
+        "member" => 2,
+        "observer" => 1,
+        _ => 0,
+    }
+}
+
+pub fn room_role(field: &str, raw: &str) -> AppResult<&'static str> {
+    ROLES.iter().find(|r| **r == raw).copied().ok_or_else(|| {
+        AppError::bad_request(
+            field,
+            "role must be owner, admin, moderator, member or observer",
+        )
+    })
+}
+
+pub const MESSAGE_TYPES: [&str; 8] = [
+    "text", "emoji", "image", "file", "audio", "video", "location", "system",
+];
+
+pub fn message_type(field: &str, raw: &str) -> AppResult<&'static str> {
+    MESSAGE_TYPES
+        .iter()
+        .find(|t| **t == raw)
+        .copied()
+        .ok_or_else(|| {
+            AppError::bad_request(
+                field,
+                format!("{field} must be one of {}", MESSAGE_TYPES.join(", ")),
+            )
+        })
+}
+
+/// Message text: trimmed, at most `max` characters (`too_large` past it), and not empty unless a
+/// file comes with it.
+pub fn message_content(
+    field: &str,
+    raw: &str,
+    max: usize,
+    has_attachment: bool,
+) -> AppResult<String> {
+    let v = raw.trim();
+    if v.chars().count() > max {
+        return Err(AppError::TooLarge(format!(
+            "{field} is longer than {max} characters"
+        )));
+    }
+    if v.is_empty() && !has_attachment {
+        return Err(AppError::bad_request(
+            field,
+            format!("{field} must not be empty"),
+        ));
+    }
+    if v.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+    {
+        return Err(AppError::bad_request(
+            field,
+            format!("{field} contains control characters"),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+/// An emoji (or short reaction code): 1–32 characters, no white space or control characters.
+pub fn emoji(field: &str, raw: &str) -> AppResult<String> {
+    let len = raw.chars().count();
+    if len == 0 || len > 32 {
+        return Err(AppError::bad_request(
+            field,
+            "emoji must be 1 to 32 characters",
+        ));
+    }
+    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(AppError::bad_request(
+            field,
+            "emoji must not contain white space",
+        ));
+    }
+    Ok(raw.to_owned())
+}
+
+pub fn client_id(field: &str, raw: &str) -> AppResult<String> {
+    let len = raw.chars().count();
+    if len == 0 || len > 64 || raw.chars().any(char::is_control) {
+        return Err(AppError::bad_request(
+            field,
+            "client_id must be 1 to 64 characters",
+        ));
+    }
+    Ok(raw.to_owned())
+}
+
+/// Metadata: a JSON object of at most 4 KiB; `location` messages need numeric `lat` and `lon`.
+pub fn metadata(
+    field: &str,
+    value: Option<&serde_json::Value>,
+    message_type: &str,
+) -> AppResult<Option<serde_json::Value>> {
+    let value = match value {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) if v.is_object() => Some(v.clone()),
+        Some(_) => {
+            return Err(AppError::bad_request(
+                field,
+                "metadata must be a JSON object",
+            ))
+        }
+    };
+    if let Some(v) = &value {
+        if v.to_string().len() > 4096 {
+            return Err(AppError::TooLarge(
+                "metadata is larger than 4096 bytes".into(),
+            ));
+        }
+    }
+    if message_type == "location" {
+        let v = value
+            .as_ref()
+            .ok_or_else(|| AppError::bad_request(field, "a location needs metadata {lat, lon}"))?;
+        let lat = v.get("lat").and_then(serde_json::Value::as_f64);
+        let lon = v.get("lon").and_then(serde_json::Value::as_f64);
+        match (lat, lon) {
+            (Some(lat), Some(lon))
+                if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => {}
+            _ => {
+                return Err(AppError::bad_request(
+                    field,
+                    "lat must be in -90..90 and lon in -180..180",
+                ))
+            }
+        }
+        if let Some(label) = v.get("label") {
+            if label.as_str().is_none_or(|l| l.chars().count() > 200) {
+                return Err(AppError::bad_request(
+                    field,
+                    "label must be a string of at most 200 characters",
+                ));
+            }
+        }
+    }
+    Ok(value)
+}
+
+/// The usernames `@mentioned` in a text, lower-cased, each once.
+pub fn mentioned_usernames(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    let is_name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+    let mut i = 0;
+    while i < chars.len() {
+        let starts =
+            chars[i] == '@' && (i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_'));
+        if starts {
+            let mut j = i + 1;
+            while j < chars.len() && is_name(chars[j]) {
+                j += 1;
+            }
+            // A trailing dot ends a sentence, not a name.
+            let mut end = j;
+            while end > i + 1 && chars[end - 1] == '.' {
+                end -= 1;
+            }
+            let name: String = chars[i + 1..end].iter().collect::<String>().to_lowercase();
+            if (3..=32).contains(&name.len()) && !out.contains(&name) {
+                out.push(name);
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +292,38 @@ mod tests {
         assert!(password("p", "ééééééé").is_err());
         assert!(password("p", "éééééééé").is_ok());
         assert!(password("p", &"x".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn mentions_are_found_at_word_starts() {
+        assert_eq!(
+            mentioned_usernames("hi @Bob and @carol. mail a@b.com @bob"),
+            vec!["bob", "carol"]
+        );
+        assert!(mentioned_usernames("@x @ab").is_empty());
+    }
+
+    #[test]
+    fn content_over_the_limit_is_too_large_and_empty_needs_a_file() {
+        assert!(matches!(
+            message_content("content", &"x".repeat(11), 10, false),
+            Err(AppError::TooLarge(_))
+        ));
+        assert!(message_content("content", "   ", 10, false).is_err());
+        assert_eq!(
+            message_content("content", "  ", 10, true).ok().as_deref(),
+            Some("")
+        );
+    }
+
+    #[test]
+    fn locations_need_valid_coordinates() {
+        let ok = serde_json::json!({"lat": 48.1, "lon": 11.5, "label": "Munich"});
+        assert!(metadata("metadata", Some(&ok), "location").is_ok());
+        let bad = serde_json::json!({"lat": 91, "lon": 0});
+        assert!(metadata("metadata", Some(&bad), "location").is_err());
+        assert!(metadata("metadata", None, "location").is_err());
+        assert!(metadata("metadata", Some(&serde_json::json!([1])), "text").is_err());
     }
 
     #[test]

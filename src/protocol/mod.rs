@@ -1,3 +1,4 @@
-//! The wire format: JSON views of the model, and (in `frames`) the WebSocket frames.
+//! The wire format: JSON views of the model (`views`) and the WebSocket frames (`frames`).
 
+pub mod frames;
 pub mod views;

@@ -3,7 +3,11 @@
 pub mod auth;
 pub mod extract;
 pub mod health;
+pub mod messages;
+pub mod presence;
+pub mod rooms;
 pub mod users;
+pub mod ws;
 
 use actix_web::{web, HttpResponse};
 
@@ -25,7 +29,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }))
     .configure(health::configure)
     .configure(auth::configure)
-    .configure(users::configure);
+    .configure(users::configure)
+    .configure(rooms::configure)
+    .configure(messages::configure)
+    .configure(presence::configure)
+    .configure(ws::configure);
 }
 
 /// What a path nothing serves answers.

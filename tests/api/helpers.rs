@@ -418,3 +418,214 @@ impl User {
         }
     }
 }
+
+// ---- WebSocket client ---------------------------------------------------------------------
+
+use std::collections::VecDeque;
+
+use actix_codec::Framed;
+use awc::ws;
+use awc::BoxedSocket;
+use futures_util::{SinkExt, StreamExt};
+
+/// A WebSocket client that answers pings and keeps frames that arrive while it waits for an ack.
+pub struct Ws {
+    framed: Framed<BoxedSocket, ws::Codec>,
+    pending: VecDeque<Value>,
+    next_ref: u64,
+    pub hello: Value,
+}
+
+/// How a connection ended, as the client saw it.
+#[derive(Debug)]
+pub enum Closed {
+    Code(u16, Option<String>),
+    Dropped,
+}
+
+impl TestApp {
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://127.0.0.1:{}{}", self.port, path)
+    }
+
+    /// Opens a WebSocket with a Bearer token and reads `connection_established`.
+    pub async fn ws(&self, token: &str) -> Ws {
+        self.ws_try("/ws/chat/", Some(token), None)
+            .await
+            .expect("websocket opens")
+    }
+
+    /// Opens a WebSocket; Err(status) when the handshake is refused.
+    pub async fn ws_try(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        origin: Option<&str>,
+    ) -> Result<Ws, u16> {
+        let mut req = self
+            .client
+            .ws(self.ws_url(path))
+            .max_frame_size(1024 * 1024);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(o) = origin {
+            req = req.origin(o);
+        }
+        match req.connect().await {
+            Ok((_, framed)) => {
+                let mut ws = Ws {
+                    framed,
+                    pending: VecDeque::new(),
+                    next_ref: 0,
+                    hello: Value::Null,
+                };
+                let hello = ws.recv().await;
+                assert_eq!(hello["type"], "connection_established", "{hello}");
+                ws.hello = hello;
+                Ok(ws)
+            }
+            Err(awc::error::WsClientError::InvalidResponseStatus(s)) => Err(s.as_u16()),
+            Err(e) => panic!("websocket connect failed: {e}"),
+        }
+    }
+}
+
+impl Ws {
+    pub async fn send_raw(&mut self, text: String) {
+        self.framed
+            .send(ws::Message::Text(text.into()))
+            .await
+            .expect("frame sent");
+    }
+
+    pub async fn send(&mut self, frame: Value) {
+        self.send_raw(frame.to_string()).await;
+    }
+
+    /// The next frame off the wire (pings answered), or None when the connection ended.
+    async fn read_frame(&mut self, wait: Duration) -> Result<Option<Value>, Closed> {
+        loop {
+            let next = tokio::time::timeout(wait, self.framed.next()).await;
+            let item = match next {
+                Err(_) => return Ok(None),
+                Ok(None) => return Err(Closed::Dropped),
+                Ok(Some(Err(_))) => return Err(Closed::Dropped),
+                Ok(Some(Ok(f))) => f,
+            };
+            match item {
+                ws::Frame::Text(bytes) => {
+                    return Ok(Some(
+                        serde_json::from_slice(&bytes).expect("server frames are JSON"),
+                    ));
+                }
+                ws::Frame::Ping(p) => {
+                    let _ = self.framed.send(ws::Message::Pong(p)).await;
+                }
+                ws::Frame::Close(reason) => {
+                    return Err(match reason {
+                        Some(r) => Closed::Code(u16::from(r.code), r.description),
+                        None => Closed::Code(1005, None),
+                    })
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The next frame (held ones first); panics after 10 s.
+    pub async fn recv(&mut self) -> Value {
+        if let Some(v) = self.pending.pop_front() {
+            return v;
+        }
+        match self.read_frame(Duration::from_secs(10)).await {
+            Ok(Some(v)) => v,
+            Ok(None) => panic!("no frame within 10 s"),
+            Err(c) => panic!("connection closed while waiting: {c:?}"),
+        }
+    }
+
+    /// The next frame of type `ty`, skipping (and dropping) others.
+    pub async fn recv_type(&mut self, ty: &str) -> Value {
+        loop {
+            let v = self.recv().await;
+            if v["type"] == ty {
+                return v;
+            }
+        }
+    }
+
+    /// Sends `frame` with a fresh ref and answers the matching `ack` or `error`; other frames that
+    /// arrive meanwhile stay queued for `recv`.
+    pub async fn request(&mut self, mut frame: Value) -> Value {
+        self.next_ref += 1;
+        let r = format!("r{}", self.next_ref);
+        frame["ref"] = Value::String(r.clone());
+        self.send(frame).await;
+        let mut held = VecDeque::new();
+        loop {
+            let v = match self.read_frame(Duration::from_secs(10)).await {
+                Ok(Some(v)) => v,
+                Ok(None) => panic!("no answer to {r} within 10 s"),
+                Err(c) => panic!("connection closed while waiting for {r}: {c:?}"),
+            };
+            if v["ref"] == r.as_str() && (v["type"] == "ack" || v["type"] == "error") {
+                self.pending.extend(held);
+                return v;
+            }
+            held.push_back(v);
+        }
+    }
+
+    /// Frames that arrive within `ms` (none expected: answers what came).
+    pub async fn drain(&mut self, ms: u64) -> Vec<Value> {
+        let mut out: Vec<Value> = self.pending.drain(..).collect();
+        while let Ok(Some(v)) = self.read_frame(Duration::from_millis(ms)).await {
+            out.push(v);
+        }
+        out
+    }
+
+    /// Reads until the server closes; answers the frames before the close and how it closed.
+    pub async fn until_closed(&mut self) -> (Vec<Value>, Closed) {
+        let mut out: Vec<Value> = self.pending.drain(..).collect();
+        loop {
+            match self.read_frame(Duration::from_secs(20)).await {
+                Ok(Some(v)) => out.push(v),
+                Ok(None) => panic!("connection still open after 20 s"),
+                Err(c) => return (out, c),
+            }
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.framed.send(ws::Message::Close(None)).await;
+    }
+}
+
+impl TestApp {
+    /// Creates a room over REST as `owner` with `members`; answers its id.
+    pub async fn room(&self, owner: &User, room_type: &str, members: &[&User]) -> Uuid {
+        let ids: Vec<String> = members.iter().map(|u| u.id.to_string()).collect();
+        let a = self
+            .post("/api/chat/rooms", &owner.token, json!({"name": format!("{room_type} room"), "room_type": room_type, "participant_ids": ids}))
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
+        a.body["id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("room id")
+    }
+
+    /// Stops this server and starts another on the same database and settings.
+    pub async fn restart(self) -> TestApp {
+        let TestApp {
+            settings,
+            handle,
+            db,
+            ..
+        } = self;
+        handle.stop(true).await;
+        start(settings, db).await
+    }
+}

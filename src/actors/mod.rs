@@ -1,0 +1,148 @@
+//! The actors: one `SessionActor` per WebSocket, one `RoomActor` per active room under the
+//! `RoomSupervisor`, and the `PresenceActor`. `Outbox` is how rooms and presence reach a socket.
+
+pub mod presence;
+pub mod room;
+pub mod session;
+pub mod supervisor;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use actix::Addr;
+use bytestring::ByteString;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::auth::Role;
+
+/// What the writer task of a socket sends.
+#[derive(Debug)]
+pub enum Outgoing {
+    Text(ByteString),
+    Ping,
+    Pong(actix_web::web::Bytes),
+}
+
+/// The bounded outbound queue of one connection. Rooms and presence push pre-serialized frames
+/// into it without waiting: a full queue marks the connection a slow consumer (it is closed and
+/// catches up with `resume`), and past half full, typing and presence frames are dropped.
+#[derive(Clone)]
+pub struct Outbox {
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    tx: mpsc::Sender<Outgoing>,
+    capacity: usize,
+    session: Addr<session::SessionActor>,
+    overflowed: Arc<AtomicBool>,
+}
+
+impl Outbox {
+    pub fn new(
+        session_id: Uuid,
+        user_id: Uuid,
+        tx: mpsc::Sender<Outgoing>,
+        capacity: usize,
+        session: Addr<session::SessionActor>,
+    ) -> Self {
+        Outbox {
+            session_id,
+            user_id,
+            tx,
+            capacity,
+            session,
+            overflowed: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Queues a frame; false when it could not be queued (the connection is lagging or gone).
+    pub fn push(&self, text: &ByteString, ephemeral: bool) -> bool {
+        if self.overflowed.load(Ordering::Relaxed) {
+            return false;
+        }
+        if ephemeral && self.tx.capacity() < self.capacity / 2 {
+            return true;
+        }
+        match self.tx.try_send(Outgoing::Text(text.clone())) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                if !self.overflowed.swap(true, Ordering::Relaxed) {
+                    self.session.do_send(session::SlowConsumer);
+                }
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    /// Queues a frame, waiting up to 10 s for room (for replays longer than the queue); false
+    /// (and the connection marked a slow consumer) when the client does not read.
+    pub async fn send_wait(&self, text: ByteString) -> bool {
+        if self.overflowed.load(Ordering::Relaxed) {
+            return false;
+        }
+        let sent = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            self.tx.send(Outgoing::Text(text)),
+        )
+        .await;
+        match sent {
+            Ok(Ok(())) => true,
+            Ok(Err(_)) => false,
+            Err(_) => {
+                if !self.overflowed.swap(true, Ordering::Relaxed) {
+                    self.session.do_send(session::SlowConsumer);
+                }
+                false
+            }
+        }
+    }
+
+    /// Queues a control item (ping/pong); dropped silently when the queue is full.
+    pub fn push_control(&self, item: Outgoing) {
+        let _ = self.tx.try_send(item);
+    }
+
+    pub fn is_open(&self) -> bool {
+        !self.tx.is_closed() && !self.overflowed.load(Ordering::Relaxed)
+    }
+
+    pub fn session(&self) -> &Addr<session::SessionActor> {
+        &self.session
+    }
+
+    /// Frames waiting to be written.
+    pub fn queued(&self) -> usize {
+        self.capacity - self.tx.capacity()
+    }
+}
+
+/// Who asks a room for something: a member acting for themselves, or a trusted back end.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Uuid,
+    pub tenant_id: Uuid,
+    pub display_name: String,
+    /// The token's role: `admin` and `service` act with authority over every room of the tenant.
+    pub token_role: Role,
+}
+
+impl Actor {
+    pub fn from_auth(user: &crate::auth::AuthUser) -> Self {
+        Actor {
+            user_id: user.id,
+            tenant_id: user.tenant_id,
+            display_name: user.display_name.clone(),
+            token_role: user.role,
+        }
+    }
+
+    pub fn is_trusted(&self) -> bool {
+        matches!(self.token_role, Role::Admin | Role::Service)
+    }
+}
+
+/// Serializes a frame once, for every connection it goes to.
+pub fn frame_text(frame: &crate::protocol::frames::ServerFrame) -> ByteString {
+    ByteString::from(frame.to_text())
+}

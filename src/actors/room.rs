@@ -1,0 +1,1392 @@
+//! `RoomActor`: one per active room. It decides who may do what, commits every change with the
+//! room's next seq (the writes that arrive together go into one transaction: group commit), and
+//! only then fans the committed events out to the room's subscribers, in seq order.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use bytestring::ByteString;
+use chrono::Utc;
+use diesel_async::AsyncConnection;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use super::presence::{NotifyUsers, PresenceActor};
+use super::session::RoomLeft;
+use super::supervisor::{RoomIdle, RoomSupervisor};
+use super::{frame_text, Actor as Caller, Outbox};
+use crate::broker::Broker;
+use crate::config::Settings;
+use crate::db::models::{Message, NewMessage, Room};
+use crate::db::{self, DbPool};
+use crate::domain::{self, role_rank};
+use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::metrics::Metrics;
+use crate::protocol::frames::ServerFrame;
+use crate::protocol::views::{
+    summarize_reactions, MemberView, MessageView, ReactionView, RoomView,
+};
+
+/// What every room actor shares.
+#[derive(Clone)]
+pub struct RoomDeps {
+    pub settings: Arc<Settings>,
+    pub pool: DbPool,
+    pub metrics: Arc<Metrics>,
+    pub broker: Arc<dyn Broker>,
+    pub presence: Addr<PresenceActor>,
+}
+
+/// A validated new message (the same rules for WebSocket and REST).
+#[derive(Debug, Clone)]
+pub struct NewPost {
+    pub content: String,
+    pub message_type: &'static str,
+    pub reply_to: Option<Uuid>,
+    pub attachment_id: Option<Uuid>,
+    pub metadata: Option<serde_json::Value>,
+    pub client_id: Option<String>,
+}
+
+impl NewPost {
+    /// Checks a send's fields against the limits; errors name the field.
+    pub fn parse(
+        settings: &Settings,
+        content: &str,
+        message_type: Option<&str>,
+        reply_to: Option<Uuid>,
+        attachment_id: Option<Uuid>,
+        metadata: Option<&serde_json::Value>,
+        client_id: Option<&str>,
+    ) -> AppResult<NewPost> {
+        let message_type = domain::message_type("message_type", message_type.unwrap_or("text"))?;
+        let content = domain::message_content(
+            "content",
+            content,
+            settings.limits.max_message_chars,
+            attachment_id.is_some() || message_type == "location",
+        )?;
+        let metadata = domain::metadata("metadata", metadata, message_type)?;
+        let client_id = client_id
+            .map(|c| domain::client_id("client_id", c))
+            .transpose()?;
+        Ok(NewPost {
+            content,
+            message_type,
+            reply_to,
+            attachment_id,
+            metadata,
+            client_id,
+        })
+    }
+}
+
+/// A change to a room. Every one that changes something takes the room's next seq.
+#[derive(Debug, Clone)]
+pub enum WriteOp {
+    Send(NewPost),
+    Edit {
+        message_id: Uuid,
+        content: String,
+    },
+    Delete {
+        message_id: Uuid,
+    },
+    React {
+        message_id: Uuid,
+        emoji: String,
+        add: bool,
+    },
+    MarkRead {
+        seq: Option<i64>,
+    },
+    /// Add a member; a user adding themselves to a public room is a join.
+    AddMember {
+        user_id: Uuid,
+        role: &'static str,
+    },
+    /// Remove a member; a user removing themselves leaves.
+    RemoveMember {
+        user_id: Uuid,
+    },
+    SetRole {
+        user_id: Uuid,
+        role: &'static str,
+    },
+    UpdateRoom {
+        name: Option<String>,
+        description: Option<String>,
+        max_participants: Option<Option<i32>>,
+        is_active: Option<bool>,
+    },
+}
+
+/// What a committed (or idempotently repeated) write answers.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// The seq of the event this write committed (None when it changed nothing).
+    pub seq: Option<i64>,
+    pub message: Option<MessageView>,
+    /// A resend with a known client_id: `message` is the first one.
+    pub duplicate: bool,
+    pub last_read_seq: Option<i64>,
+    pub unread_count: Option<i64>,
+    pub mention_count: Option<i64>,
+    /// The room's last seq after this write.
+    pub last_seq: i64,
+    pub member: Option<MemberView>,
+    pub room: Option<RoomView>,
+}
+
+// ---- messages -------------------------------------------------------------------------------
+
+/// Commit a change (after checking the caller may make it).
+#[derive(Message)]
+#[rtype(result = "AppResult<Outcome>")]
+pub struct Apply {
+    pub caller: Caller,
+    pub op: WriteOp,
+}
+
+/// Subscribe a connection to the room's events; with `after_seq`, replay what it missed first.
+#[derive(Message)]
+#[rtype(result = "AppResult<RoomView>")]
+pub struct Subscribe {
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+    pub outbox: Outbox,
+    pub after_seq: Option<i64>,
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Unsubscribe {
+    pub session_id: Uuid,
+}
+
+#[derive(Message)]
+#[rtype(result = "AppResult<()>")]
+pub struct SetTyping {
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+    pub is_typing: bool,
+}
+
+/// The users typing now (for members).
+#[derive(Message)]
+#[rtype(result = "AppResult<Vec<Uuid>>")]
+pub struct ListTyping {
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+}
+
+/// Drop a user's subscriptions (ban, logout): they stop getting the room's events at once.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct DropUser {
+    pub user_id: Uuid,
+}
+
+/// How many connections are subscribed (admin stats).
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct CountSubscribers;
+
+// ---- state ----------------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+struct MemberInfo {
+    role: String,
+    username: Option<String>,
+}
+
+enum Phase {
+    Live,
+    /// Replaying missed events; live ones wait here until the replay is out.
+    CatchingUp(Vec<(i64, ByteString)>),
+}
+
+struct Subscriber {
+    user_id: Uuid,
+    outbox: Outbox,
+    phase: Phase,
+}
+
+struct Pending {
+    caller: Caller,
+    op: WriteOp,
+    reply: oneshot::Sender<AppResult<Outcome>>,
+}
+
+pub struct RoomActor {
+    room_id: Uuid,
+    deps: RoomDeps,
+    supervisor: Addr<RoomSupervisor>,
+    /// None until loaded, and for a room that does not exist.
+    room: Option<Room>,
+    members: HashMap<Uuid, MemberInfo>,
+    subscribers: HashMap<Uuid, Subscriber>,
+    /// Typing users and when their typing ends by itself.
+    typing: HashMap<Uuid, Instant>,
+    pending: VecDeque<Pending>,
+    committing: bool,
+    last_activity: Instant,
+}
+
+impl RoomActor {
+    pub fn new(room_id: Uuid, deps: RoomDeps, supervisor: Addr<RoomSupervisor>) -> Self {
+        RoomActor {
+            room_id,
+            deps,
+            supervisor,
+            room: None,
+            members: HashMap::new(),
+            subscribers: HashMap::new(),
+            typing: HashMap::new(),
+            pending: VecDeque::new(),
+            committing: false,
+            last_activity: Instant::now(),
+        }
+    }
+
+    /// The room, if `tenant_id` may know it.
+    fn room_for(&self, tenant_id: Uuid) -> AppResult<&Room> {
+        match &self.room {
+            Some(r) if r.tenant_id == tenant_id => Ok(r),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    /// A member's role, or the error a non-member gets (404, or 403 for a public room).
+    fn member_role(&self, room: &Room, user_id: Uuid) -> AppResult<&str> {
+        match self.members.get(&user_id) {
+            Some(m) => Ok(&m.role),
+            None if room.room_type == "public" => {
+                Err(AppError::Forbidden("join the room first".into()))
+            }
+            None => Err(AppError::NotFound),
+        }
+    }
+
+    /// What the cache can tell before anything is written: tenant, membership and role rules.
+    fn authorize(&self, caller: &Caller, op: &WriteOp) -> AppResult<()> {
+        let room = self.room_for(caller.tenant_id)?;
+        let trusted = caller.is_trusted();
+        let self_join = matches!(op, WriteOp::AddMember { user_id, .. } if *user_id == caller.user_id)
+            && !self.members.contains_key(&caller.user_id);
+        let rank = if trusted {
+            6
+        } else if self_join {
+            0
+        } else {
+            role_rank(self.member_role(room, caller.user_id)?)
+        };
+        let writes = !matches!(op, WriteOp::MarkRead { .. });
+        if !room.is_active && writes && !(trusted && matches!(op, WriteOp::UpdateRoom { .. })) {
+            return Err(AppError::Forbidden("the room is deactivated".into()));
+        }
+        let forbid = |why: &str| Err(AppError::Forbidden(why.into()));
+        let direct = room.room_type == "direct";
+        match op {
+            WriteOp::Send(p) => {
+                if p.message_type == "system" {
+                    return if trusted {
+                        Ok(())
+                    } else {
+                        forbid("only service or admin tokens post system messages")
+                    };
+                }
+                if rank <= 1 {
+                    return forbid("observers cannot post");
+                }
+                if room.room_type == "channel" && rank < 3 {
+                    return forbid("only moderators and admins post in a channel");
+                }
+            }
+            WriteOp::React { .. } if rank <= 1 => return forbid("observers cannot react"),
+            WriteOp::MarkRead { .. } if !self.members.contains_key(&caller.user_id) => {
+                return Err(AppError::NotFound)
+            }
+            WriteOp::AddMember { role, .. } => {
+                if self_join {
+                    if room.room_type != "public" {
+                        return Err(AppError::NotFound);
+                    }
+                } else {
+                    if direct {
+                        return forbid("the members of a direct room are fixed");
+                    }
+                    if rank < 3 {
+                        return forbid("only moderators, admins and owners add members");
+                    }
+                    if role_rank(role) > rank {
+                        return forbid("nobody grants a role above their own");
+                    }
+                }
+            }
+            WriteOp::RemoveMember { user_id } => {
+                if direct {
+                    return forbid("nobody leaves a direct room");
+                }
+                if *user_id != caller.user_id {
+                    let target = self.members.get(user_id).ok_or(AppError::NotFound)?;
+                    if rank < 4 {
+                        return forbid("only admins and owners remove members");
+                    }
+                    if role_rank(&target.role) >= rank && rank < 5 {
+                        return forbid("nobody removes a member of their own role or above");
+                    }
+                }
+            }
+            WriteOp::SetRole { user_id, role } => {
+                let target = self.members.get(user_id).ok_or(AppError::NotFound)?;
+                if rank < 4 {
+                    return forbid("only admins and owners change roles");
+                }
+                if rank < 5 && (role_rank(&target.role) >= rank || role_rank(role) > rank) {
+                    return forbid("nobody changes a role above their own");
+                }
+            }
+            WriteOp::UpdateRoom { is_active, .. } => {
+                let needed = if is_active.is_some() { 5 } else { 4 };
+                if rank < needed {
+                    return forbid(if needed == 5 {
+                        "only the owner deactivates a room"
+                    } else {
+                        "only admins and owners change a room"
+                    });
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn maybe_commit(&mut self, ctx: &mut Context<Self>) {
+        if self.committing || self.pending.is_empty() {
+            return;
+        }
+        let Some(room) = self.room.clone() else {
+            for p in self.pending.drain(..) {
+                let _ = p.reply.send(Err(AppError::NotFound));
+            }
+            return;
+        };
+        self.committing = true;
+        let take = self
+            .pending
+            .len()
+            .min(self.deps.settings.realtime.group_commit_max);
+        let batch: Vec<Pending> = self.pending.drain(..take).collect();
+        let input = BatchInput {
+            room,
+            members: self.members.clone(),
+            ops: batch
+                .iter()
+                .map(|p| (p.caller.clone(), p.op.clone()))
+                .collect(),
+            settings: self.deps.settings.clone(),
+        };
+        let deps = self.deps.clone();
+        let fut = async move { commit(&deps, &input).await };
+        ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| {
+            act.finish_batch(batch, result);
+            act.committing = false;
+            act.maybe_commit(ctx);
+        }));
+    }
+
+    fn finish_batch(
+        &mut self,
+        batch: Vec<Pending>,
+        result: AppResult<(Vec<AppResult<Applied>>, Room)>,
+    ) {
+        self.last_activity = Instant::now();
+        let (applied, room) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                for p in batch {
+                    let _ = p.reply.send(Err(e.clone()));
+                }
+                return;
+            }
+        };
+        self.room = Some(room);
+        for (p, a) in batch.into_iter().zip(applied) {
+            let a = match a {
+                Ok(a) => a,
+                Err(e) => {
+                    let _ = p.reply.send(Err(e));
+                    continue;
+                }
+            };
+            match &a.member_change {
+                Some(MemberChange::Joined(id, info)) => {
+                    self.members.insert(*id, info.clone());
+                }
+                Some(MemberChange::Role(id, role)) => {
+                    if let Some(m) = self.members.get_mut(id) {
+                        m.role = role.clone();
+                    }
+                }
+                Some(MemberChange::Left(id)) => {
+                    self.members.remove(id);
+                }
+                None => {}
+            }
+            if let Some(ev) = &a.event {
+                self.fan_out(ev.seq, &ev.text);
+                self.deps
+                    .broker
+                    .publish_event(self.room_id, ev.seq, &ev.text);
+                self.deps
+                    .metrics
+                    .room_events_total
+                    .fetch_add(1, Ordering::Relaxed);
+                if ev.kind == "new_message" {
+                    self.deps
+                        .metrics
+                        .messages_total
+                        .fetch_add(1, Ordering::Relaxed);
+                    // A message ends its sender's typing.
+                    if self.typing.remove(&p.caller.user_id).is_some() {
+                        self.broadcast_typing(p.caller.user_id, false);
+                    }
+                }
+            }
+            if let Some(MemberChange::Left(id)) = &a.member_change {
+                self.drop_user(*id);
+            }
+            if let Some(frame) = &a.mention_frame {
+                if !a.mentions.is_empty() {
+                    self.deps.presence.do_send(NotifyUsers {
+                        user_ids: a.mentions.clone(),
+                        frame: frame.clone(),
+                    });
+                }
+            }
+            let _ = p.reply.send(Ok(a.outcome));
+        }
+    }
+
+    /// Sends a committed event to every subscriber (or holds it for those still catching up).
+    fn fan_out(&mut self, seq: i64, text: &ByteString) {
+        for sub in self.subscribers.values_mut() {
+            match &mut sub.phase {
+                Phase::Live => {
+                    sub.outbox.push(text, false);
+                }
+                Phase::CatchingUp(held) => held.push((seq, text.clone())),
+            }
+        }
+        self.subscribers.retain(|_, s| s.outbox.is_open());
+    }
+
+    fn broadcast_typing(&mut self, user_id: Uuid, is_typing: bool) {
+        let text = frame_text(&ServerFrame::TypingIndicator {
+            room_id: self.room_id,
+            user_id,
+            is_typing,
+        });
+        for sub in self.subscribers.values() {
+            if sub.user_id != user_id && matches!(sub.phase, Phase::Live) {
+                sub.outbox.push(&text, true);
+            }
+        }
+        self.deps.broker.publish_ephemeral(self.room_id, &text);
+    }
+
+    fn drop_user(&mut self, user_id: Uuid) {
+        let room_id = self.room_id;
+        self.subscribers.retain(|_, s| {
+            if s.user_id == user_id {
+                s.outbox.session().do_send(RoomLeft { room_id });
+                false
+            } else {
+                true
+            }
+        });
+        if self.typing.remove(&user_id).is_some() {
+            self.broadcast_typing(user_id, false);
+        }
+    }
+
+    fn finish_replay(&mut self, session_id: Uuid, upto: i64, ok: bool) {
+        let Some(sub) = self.subscribers.get_mut(&session_id) else {
+            return;
+        };
+        if !ok {
+            self.subscribers.remove(&session_id);
+            return;
+        }
+        let held = match std::mem::replace(&mut sub.phase, Phase::Live) {
+            Phase::CatchingUp(held) => held,
+            Phase::Live => Vec::new(),
+        };
+        let mut last = upto;
+        for (seq, text) in held {
+            if seq > upto {
+                sub.outbox.push(&text, false);
+                last = seq;
+            }
+        }
+        let done = frame_text(&ServerFrame::Resumed {
+            room_id: self.room_id,
+            last_seq: last,
+        });
+        sub.outbox.push(&done, false);
+    }
+
+    fn tick(&mut self, ctx: &mut Context<Self>) {
+        let now = Instant::now();
+        let expired: Vec<Uuid> = self
+            .typing
+            .iter()
+            .filter(|(_, until)| **until <= now)
+            .map(|(u, _)| *u)
+            .collect();
+        for user in expired {
+            self.typing.remove(&user);
+            self.broadcast_typing(user, false);
+        }
+        self.subscribers.retain(|_, s| s.outbox.is_open());
+        let idle_for = Duration::from_secs(self.deps.settings.realtime.room_idle_secs);
+        let idle = self.subscribers.is_empty() && self.pending.is_empty() && !self.committing;
+        if idle && (self.room.is_none() || self.last_activity.elapsed() >= idle_for) {
+            self.supervisor.do_send(RoomIdle {
+                room_id: self.room_id,
+                addr: ctx.address(),
+            });
+            ctx.stop();
+        }
+    }
+}
+
+impl Actor for RoomActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        self.deps
+            .metrics
+            .room_actors
+            .fetch_add(1, Ordering::Relaxed);
+        let pool = self.deps.pool.clone();
+        let room_id = self.room_id;
+        let load = async move {
+            let mut conn = pool.get().await?;
+            let room = db::rooms::find_any(&mut conn, room_id).await?;
+            let members = match &room {
+                Some(_) => db::rooms::active_members(&mut conn, room_id).await?,
+                None => Vec::new(),
+            };
+            Ok::<_, AppError>((room, members))
+        };
+        // Nothing is handled before the room is loaded.
+        ctx.wait(load.into_actor(self).map(|res, act, ctx| match res {
+            Ok((room, members)) => {
+                act.room = room;
+                act.members = members
+                    .into_iter()
+                    .map(|(m, u)| {
+                        (
+                            m.user_id,
+                            MemberInfo {
+                                role: m.role,
+                                username: u.username,
+                            },
+                        )
+                    })
+                    .collect();
+            }
+            Err(e) => {
+                log::error!("loading room {}: {e}", act.room_id);
+                ctx.stop();
+            }
+        }));
+        ctx.run_interval(Duration::from_secs(1), |act, ctx| act.tick(ctx));
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        self.deps
+            .metrics
+            .room_actors
+            .fetch_sub(1, Ordering::Relaxed);
+        for p in self.pending.drain(..) {
+            let _ = p.reply.send(Err(AppError::internal("room stopped")));
+        }
+    }
+}
+
+impl Handler<Apply> for RoomActor {
+    type Result = ResponseFuture<AppResult<Outcome>>;
+
+    fn handle(&mut self, msg: Apply, ctx: &mut Self::Context) -> Self::Result {
+        self.last_activity = Instant::now();
+        if let Err(e) = self.authorize(&msg.caller, &msg.op) {
+            return Box::pin(async move { Err(e) });
+        }
+        let (reply, answer) = oneshot::channel();
+        self.pending.push_back(Pending {
+            caller: msg.caller,
+            op: msg.op,
+            reply,
+        });
+        self.maybe_commit(ctx);
+        Box::pin(async move {
+            answer
+                .await
+                .unwrap_or_else(|_| Err(AppError::internal("room stopped")))
+        })
+    }
+}
+
+impl Handler<Subscribe> for RoomActor {
+    type Result = AppResult<RoomView>;
+
+    fn handle(&mut self, msg: Subscribe, ctx: &mut Self::Context) -> Self::Result {
+        self.last_activity = Instant::now();
+        let room = self.room_for(msg.tenant_id)?;
+        self.member_role(room, msg.user_id)?;
+        let view = RoomView::build(room, self.members.len() as i64);
+        let last = room.last_seq;
+        let session_id = msg.outbox.session_id;
+        let mut sub = Subscriber {
+            user_id: msg.user_id,
+            outbox: msg.outbox,
+            phase: Phase::Live,
+        };
+        match msg.after_seq {
+            None => {}
+            Some(after) if after < 0 => {
+                return Err(AppError::bad_request("after_seq", "after_seq must be >= 0"))
+            }
+            Some(after) if after >= last => {
+                sub.outbox.push(
+                    &frame_text(&ServerFrame::Resumed {
+                        room_id: self.room_id,
+                        last_seq: last,
+                    }),
+                    false,
+                );
+            }
+            Some(after) if last - after > self.deps.settings.limits.max_resume_events => {
+                sub.outbox.push(
+                    &frame_text(&ServerFrame::ResyncRequired {
+                        room_id: self.room_id,
+                        last_seq: last,
+                    }),
+                    false,
+                );
+            }
+            Some(after) => {
+                sub.phase = Phase::CatchingUp(Vec::new());
+                let pool = self.deps.pool.clone();
+                let outbox = sub.outbox.clone();
+                let room_id = self.room_id;
+                let replay = async move {
+                    let rows = match pool.get().await {
+                        Ok(mut conn) => db::events::range(&mut conn, room_id, after, last).await,
+                        Err(e) => {
+                            log::error!("resume of room {room_id}: {e}");
+                            return false;
+                        }
+                    };
+                    let rows = match rows {
+                        Ok(r) => r,
+                        Err(e) => {
+                            log::error!("resume of room {room_id}: {e}");
+                            return false;
+                        }
+                    };
+                    for (_, payload) in rows {
+                        if !outbox
+                            .send_wait(ByteString::from(payload.to_string()))
+                            .await
+                        {
+                            return false;
+                        }
+                    }
+                    true
+                };
+                ctx.spawn(
+                    replay
+                        .into_actor(self)
+                        .map(move |ok, act, _| act.finish_replay(session_id, last, ok)),
+                );
+            }
+        }
+        self.subscribers.insert(session_id, sub);
+        Ok(view)
+    }
+}
+
+impl Handler<Unsubscribe> for RoomActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Unsubscribe, _: &mut Self::Context) {
+        if let Some(sub) = self.subscribers.remove(&msg.session_id) {
+            let still_here = self.subscribers.values().any(|s| s.user_id == sub.user_id);
+            if !still_here && self.typing.remove(&sub.user_id).is_some() {
+                self.broadcast_typing(sub.user_id, false);
+            }
+        }
+    }
+}
+
+impl Handler<SetTyping> for RoomActor {
+    type Result = AppResult<()>;
+
+    fn handle(&mut self, msg: SetTyping, _: &mut Self::Context) -> Self::Result {
+        let room = self.room_for(msg.tenant_id)?;
+        if role_rank(self.member_role(room, msg.user_id)?) <= 1 {
+            return Err(AppError::Forbidden("observers cannot post".into()));
+        }
+        if msg.is_typing {
+            let until = Instant::now()
+                + Duration::from_secs(self.deps.settings.realtime.typing_timeout_secs);
+            if self.typing.insert(msg.user_id, until).is_none() {
+                self.broadcast_typing(msg.user_id, true);
+            }
+        } else if self.typing.remove(&msg.user_id).is_some() {
+            self.broadcast_typing(msg.user_id, false);
+        }
+        Ok(())
+    }
+}
+
+impl Handler<ListTyping> for RoomActor {
+    type Result = AppResult<Vec<Uuid>>;
+
+    fn handle(&mut self, msg: ListTyping, _: &mut Self::Context) -> Self::Result {
+        let room = self.room_for(msg.tenant_id)?;
+        self.member_role(room, msg.user_id)?;
+        let now = Instant::now();
+        Ok(self
+            .typing
+            .iter()
+            .filter(|(_, until)| **until > now)
+            .map(|(u, _)| *u)
+            .collect())
+    }
+}
+
+impl Handler<DropUser> for RoomActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: DropUser, _: &mut Self::Context) {
+        self.drop_user(msg.user_id);
+    }
+}
+
+impl Handler<CountSubscribers> for RoomActor {
+    type Result = usize;
+
+    fn handle(&mut self, _: CountSubscribers, _: &mut Self::Context) -> usize {
+        self.subscribers.len()
+    }
+}
+
+// ---- the commit ---------------------------------------------------------------------------
+
+struct BatchInput {
+    room: Room,
+    members: HashMap<Uuid, MemberInfo>,
+    ops: Vec<(Caller, WriteOp)>,
+    settings: Arc<Settings>,
+}
+
+enum MemberChange {
+    Joined(Uuid, MemberInfo),
+    Left(Uuid),
+    Role(Uuid, String),
+}
+
+/// A committed room event: its seq, wire name and frame.
+struct Event {
+    seq: i64,
+    kind: &'static str,
+    payload: serde_json::Value,
+    text: ByteString,
+}
+
+#[derive(Default)]
+struct Applied {
+    outcome: Outcome,
+    event: Option<Event>,
+    mentions: Vec<Uuid>,
+    mention_frame: Option<ByteString>,
+    member_change: Option<MemberChange>,
+}
+
+/// The working state of one batch inside its transaction.
+struct Batch<'a> {
+    room: Room,
+    members: HashMap<Uuid, MemberInfo>,
+    seq: i64,
+    last_message_at: Option<chrono::DateTime<Utc>>,
+    settings: &'a Settings,
+}
+
+impl Batch<'_> {
+    /// Takes the next seq for `frame` (built with that seq).
+    fn event(&mut self, build: impl FnOnce(i64) -> ServerFrame) -> Event {
+        self.seq += 1;
+        let frame = build(self.seq);
+        let payload = serde_json::to_value(&frame).unwrap_or(serde_json::Value::Null);
+        Event {
+            seq: self.seq,
+            kind: frame.kind(),
+            text: ByteString::from(payload.to_string()),
+            payload,
+        }
+    }
+
+    fn rank(&self, caller: &Caller) -> u8 {
+        if caller.is_trusted() {
+            6
+        } else {
+            self.members
+                .get(&caller.user_id)
+                .map(|m| role_rank(&m.role))
+                .unwrap_or(0)
+        }
+    }
+
+    fn owners(&self) -> usize {
+        self.members.values().filter(|m| m.role == "owner").count()
+    }
+}
+
+/// Commits a batch in one transaction; retried once when another node raced it to a unique key.
+async fn commit(deps: &RoomDeps, input: &BatchInput) -> AppResult<(Vec<AppResult<Applied>>, Room)> {
+    let mut attempt = 0;
+    loop {
+        let mut conn = deps.pool.get().await?;
+        let result = conn
+            .transaction::<_, diesel::result::Error, _>(async |c| apply_batch(c, input).await)
+            .await;
+        match result {
+            Ok(r) => return Ok(r),
+            Err(e) if attempt == 0 && is_unique_violation(&e) => attempt += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+async fn apply_batch(
+    c: &mut db::Conn,
+    input: &BatchInput,
+) -> diesel::QueryResult<(Vec<AppResult<Applied>>, Room)> {
+    let room_id = input.room.id;
+    let (base, active) = db::rooms::lock(c, room_id).await?;
+    let mut b = Batch {
+        room: Room {
+            last_seq: base,
+            is_active: active,
+            ..input.room.clone()
+        },
+        members: input.members.clone(),
+        seq: base,
+        last_message_at: None,
+        settings: &input.settings,
+    };
+    let mut out = Vec::with_capacity(input.ops.len());
+    for (caller, op) in &input.ops {
+        let mut applied = apply_one(c, &mut b, caller, op).await?;
+        if let Ok(a) = &mut applied {
+            a.outcome.last_seq = b.seq;
+            if a.outcome.seq.is_none() {
+                a.outcome.seq = a.event.as_ref().map(|e| e.seq);
+            }
+        }
+        out.push(applied);
+    }
+    let rows: Vec<(Uuid, i64, &str, &serde_json::Value)> = out
+        .iter()
+        .filter_map(|a| a.as_ref().ok().and_then(|a| a.event.as_ref()))
+        .map(|e| (room_id, e.seq, e.kind, &e.payload))
+        .collect();
+    db::events::insert(c, &rows).await?;
+    if b.seq > base {
+        db::rooms::set_last_seq(c, room_id, b.seq, b.last_message_at).await?;
+    }
+    b.room.last_seq = b.seq;
+    if let Some(at) = b.last_message_at {
+        b.room.last_message_at = Some(at);
+    }
+    Ok((out, b.room))
+}
+
+/// One write: checks against the database (errors leave nothing written), then writes.
+async fn apply_one(
+    c: &mut db::Conn,
+    b: &mut Batch<'_>,
+    caller: &Caller,
+    op: &WriteOp,
+) -> diesel::QueryResult<AppResult<Applied>> {
+    let room_id = b.room.id;
+    Ok(match op {
+        WriteOp::Send(post) => send(c, b, caller, post).await?,
+        WriteOp::Edit {
+            message_id,
+            content,
+        } => {
+            let Some(m) = db::messages::find_for_update(c, room_id, *message_id).await? else {
+                return Ok(Err(AppError::NotFound));
+            };
+            if m.is_deleted {
+                return Ok(Err(AppError::Conflict("the message was deleted".into())));
+            }
+            if m.sender_id != caller.user_id {
+                return Ok(Err(AppError::Forbidden(
+                    "only the sender edits a message".into(),
+                )));
+            }
+            let window = b.settings.limits.edit_window_secs;
+            if window > 0 && (Utc::now() - m.created_at).num_seconds() > window {
+                return Ok(Err(AppError::Forbidden(
+                    "the edit window has passed".into(),
+                )));
+            }
+            if content.is_empty() && m.attachment_id.is_none() {
+                return Ok(Err(AppError::bad_request(
+                    "content",
+                    "content must not be empty",
+                )));
+            }
+            if *content == m.content {
+                let view = message_view(c, &m, &caller.display_name).await?;
+                return Ok(Ok(Applied {
+                    outcome: Outcome {
+                        message: Some(view),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                }));
+            }
+            let now = Utc::now();
+            db::messages::insert_edit(c, m.id, &m.content, caller.user_id, now).await?;
+            let edited = db::messages::set_content(c, m.id, content, now).await?;
+            let view = message_view(c, &edited, &caller.display_name).await?;
+            let v = view.clone();
+            let event = b.event(|seq| ServerFrame::MessageUpdated {
+                room_id,
+                seq,
+                message: v,
+            });
+            Ok(Applied {
+                outcome: Outcome {
+                    message: Some(view),
+                    ..Default::default()
+                },
+                event: Some(event),
+                ..Default::default()
+            })
+        }
+        WriteOp::Delete { message_id } => {
+            let Some(m) = db::messages::find_for_update(c, room_id, *message_id).await? else {
+                return Ok(Err(AppError::NotFound));
+            };
+            if m.sender_id != caller.user_id && b.rank(caller) < 3 {
+                return Ok(Err(AppError::Forbidden(
+                    "only the sender or a moderator deletes a message".into(),
+                )));
+            }
+            if m.is_deleted {
+                return Ok(Ok(Applied::default()));
+            }
+            db::messages::tombstone(c, m.id, Utc::now()).await?;
+            let id = m.id;
+            let event = b.event(|seq| ServerFrame::MessageDeleted {
+                room_id,
+                seq,
+                message_id: id,
+            });
+            Ok(Applied {
+                event: Some(event),
+                ..Default::default()
+            })
+        }
+        WriteOp::React {
+            message_id,
+            emoji,
+            add,
+        } => {
+            let Some(m) = db::messages::find_in_room(c, room_id, *message_id).await? else {
+                return Ok(Err(AppError::NotFound));
+            };
+            if m.is_deleted {
+                return Ok(Err(AppError::Conflict("the message was deleted".into())));
+            }
+            let user_id = caller.user_id;
+            let event = if *add {
+                db::messages::add_reaction(c, m.id, user_id, emoji)
+                    .await?
+                    .map(|created_at| {
+                        let reaction = ReactionView {
+                            message_id: m.id,
+                            user_id,
+                            emoji: emoji.clone(),
+                            created_at,
+                        };
+                        b.event(|seq| ServerFrame::ReactionAdded {
+                            room_id,
+                            seq,
+                            reaction,
+                        })
+                    })
+            } else if db::messages::remove_reaction(c, m.id, user_id, emoji).await? > 0 {
+                Some(b.event(|seq| ServerFrame::ReactionRemoved {
+                    room_id,
+                    seq,
+                    message_id: m.id,
+                    user_id,
+                    emoji: emoji.clone(),
+                }))
+            } else {
+                None
+            };
+            Ok(Applied {
+                event,
+                ..Default::default()
+            })
+        }
+        WriteOp::MarkRead { seq } => {
+            let target = match seq {
+                Some(s) if *s < 0 => {
+                    return Ok(Err(AppError::bad_request("seq", "seq must be >= 0")))
+                }
+                Some(s) => (*s).min(b.seq),
+                None => b.seq,
+            };
+            let user_id = caller.user_id;
+            let moved = db::rooms::move_read_forward(c, room_id, user_id, target).await?;
+            let pointer = match moved {
+                Some(p) => p,
+                None => match db::rooms::membership(c, room_id, user_id).await? {
+                    Some(m) => m.last_read_seq,
+                    None => return Ok(Err(AppError::NotFound)),
+                },
+            };
+            let event = moved.map(|p| {
+                b.event(|seq| ServerFrame::ReadReceipt {
+                    room_id,
+                    seq,
+                    user_id,
+                    last_read_seq: p,
+                })
+            });
+            let (unread, mentions) = db::messages::unread(c, room_id, user_id, pointer).await?;
+            Ok(Applied {
+                outcome: Outcome {
+                    last_read_seq: Some(pointer),
+                    unread_count: Some(unread),
+                    mention_count: Some(mentions),
+                    ..Default::default()
+                },
+                event,
+                ..Default::default()
+            })
+        }
+        WriteOp::AddMember { user_id, role } => {
+            let Some(user) = db::users::find_in_tenant(c, b.room.tenant_id, *user_id).await? else {
+                return Ok(Err(AppError::NotFound));
+            };
+            if user.role == "service" {
+                return Ok(Err(AppError::bad_request(
+                    "user_id",
+                    "service accounts do not join rooms",
+                )));
+            }
+            if b.members.contains_key(user_id) {
+                return Ok(Err(AppError::Conflict("already a member".into())));
+            }
+            let max = b
+                .room
+                .max_participants
+                .unwrap_or(b.settings.limits.max_room_members) as usize;
+            if b.members.len() >= max {
+                return Ok(Err(AppError::Conflict("the room is full".into())));
+            }
+            let role = if *user_id == caller.user_id && !caller.is_trusted() {
+                "member"
+            } else {
+                role
+            };
+            let m = db::rooms::upsert_member(c, &b.room, *user_id, role).await?;
+            let view = MemberView::build(&m, &user);
+            let v = view.clone();
+            let event = b.event(|seq| ServerFrame::MemberJoined {
+                room_id,
+                seq,
+                member: v,
+            });
+            let info = MemberInfo {
+                role: role.to_owned(),
+                username: user.username.clone(),
+            };
+            b.members.insert(*user_id, info.clone());
+            Ok(Applied {
+                outcome: Outcome {
+                    member: Some(view),
+                    ..Default::default()
+                },
+                event: Some(event),
+                member_change: Some(MemberChange::Joined(*user_id, info)),
+                ..Default::default()
+            })
+        }
+        WriteOp::RemoveMember { user_id } => {
+            let Some(target) = b.members.get(user_id) else {
+                return Ok(Err(AppError::NotFound));
+            };
+            if target.role == "owner" && b.owners() == 1 {
+                return Ok(Err(AppError::Conflict(
+                    "the last owner must hand ownership over first".into(),
+                )));
+            }
+            db::rooms::remove_member(c, room_id, *user_id, caller.user_id).await?;
+            b.members.remove(user_id);
+            let uid = *user_id;
+            let event = b.event(|seq| ServerFrame::MemberLeft {
+                room_id,
+                seq,
+                user_id: uid,
+            });
+            Ok(Applied {
+                event: Some(event),
+                member_change: Some(MemberChange::Left(uid)),
+                ..Default::default()
+            })
+        }
+        WriteOp::SetRole { user_id, role } => {
+            let Some(target) = b.members.get(user_id) else {
+                return Ok(Err(AppError::NotFound));
+            };
+            if target.role == "owner" && *role != "owner" && b.owners() == 1 {
+                return Ok(Err(AppError::Conflict(
+                    "the last owner must hand ownership over first".into(),
+                )));
+            }
+            if target.role == *role {
+                return Ok(Ok(Applied::default()));
+            }
+            let m = db::rooms::set_role(c, room_id, *user_id, role).await?;
+            let Some(user) = db::users::find(c, *user_id).await? else {
+                return Ok(Err(AppError::NotFound));
+            };
+            let view = MemberView::build(&m, &user);
+            let v = view.clone();
+            let event = b.event(|seq| ServerFrame::MemberUpdated {
+                room_id,
+                seq,
+                member: v,
+            });
+            if let Some(t) = b.members.get_mut(user_id) {
+                t.role = role.to_string();
+            }
+            Ok(Applied {
+                outcome: Outcome {
+                    member: Some(view),
+                    ..Default::default()
+                },
+                event: Some(event),
+                member_change: Some(MemberChange::Role(*user_id, role.to_string())),
+                ..Default::default()
+            })
+        }
+        WriteOp::UpdateRoom {
+            name,
+            description,
+            max_participants,
+            is_active,
+        } => {
+            let patch = db::rooms::RoomPatch {
+                name: name.as_deref(),
+                description: description.as_deref(),
+                max_participants: *max_participants,
+                is_active: *is_active,
+            };
+            let updated = db::rooms::update(c, room_id, &patch).await?;
+            b.room = Room {
+                last_seq: b.seq,
+                last_message_at: b.room.last_message_at,
+                ..updated
+            };
+            let mut view = RoomView::build(&b.room, b.members.len() as i64);
+            view.last_seq = b.seq + 1;
+            let v = view.clone();
+            let event = b.event(|seq| ServerFrame::RoomUpdated {
+                room_id,
+                seq,
+                room: Box::new(v),
+            });
+            Ok(Applied {
+                outcome: Outcome {
+                    room: Some(view),
+                    ..Default::default()
+                },
+                event: Some(event),
+                ..Default::default()
+            })
+        }
+    })
+}
+
+async fn send(
+    c: &mut db::Conn,
+    b: &mut Batch<'_>,
+    caller: &Caller,
+    post: &NewPost,
+) -> diesel::QueryResult<AppResult<Applied>> {
+    let room_id = b.room.id;
+    if let Some(cid) = &post.client_id {
+        if let Some(first) =
+            db::messages::find_by_client_id(c, room_id, caller.user_id, cid).await?
+        {
+            let same = first.content == post.content
+                && first.reply_to == post.reply_to
+                && first.attachment_id == post.attachment_id;
+            if !same {
+                return Ok(Err(AppError::Conflict(
+                    "client_id was already used for a different message".into(),
+                )));
+            }
+            let view = message_view(c, &first, &caller.display_name).await?;
+            return Ok(Ok(Applied {
+                outcome: Outcome {
+                    seq: Some(first.seq),
+                    message: Some(view),
+                    duplicate: true,
+                    ..Default::default()
+                },
+                ..Default::default()
+            }));
+        }
+    }
+    if let Some(parent) = post.reply_to {
+        if db::messages::find_in_room(c, room_id, parent)
+            .await?
+            .is_none()
+        {
+            return Ok(Err(AppError::bad_request(
+                "reply_to",
+                "reply_to is not a message of this room",
+            )));
+        }
+    }
+    let attachment = match post.attachment_id {
+        Some(id) => {
+            match db::messages::own_attachment(c, b.room.tenant_id, caller.user_id, id).await? {
+                Some(a) => Some(a),
+                None => return Ok(Err(AppError::NotFound)),
+            }
+        }
+        None => None,
+    };
+    // The file decides the type of a message that carries one.
+    let message_type = match &attachment {
+        Some(a) if post.message_type != "system" => kind_of(&a.content_type),
+        _ => post.message_type,
+    };
+    if attachment.is_none() && matches!(message_type, "image" | "file" | "audio" | "video") {
+        return Ok(Err(AppError::bad_request(
+            "attachment_id",
+            format!("a {message_type} message needs an attachment_id"),
+        )));
+    }
+    let mentions: Vec<Uuid> = domain::mentioned_usernames(&post.content)
+        .iter()
+        .filter_map(|name| {
+            b.members
+                .iter()
+                .find(|(_, m)| m.username.as_deref() == Some(name.as_str()))
+                .map(|(id, _)| *id)
+        })
+        .filter(|id| *id != caller.user_id)
+        .collect();
+    let now = Utc::now();
+    let new = NewMessage {
+        id: Uuid::new_v4(),
+        room_id,
+        tenant_id: b.room.tenant_id,
+        seq: b.seq + 1,
+        sender_id: caller.user_id,
+        message_type,
+        content: &post.content,
+        attachment_id: attachment.as_ref().map(|a| a.id),
+        reply_to: post.reply_to,
+        mentions: mentions.iter().map(|m| Some(*m)).collect(),
+        metadata: post.metadata.as_ref(),
+        client_id: post.client_id.as_deref(),
+        created_at: now,
+    };
+    let m = db::messages::insert(c, &new).await?;
+    if let Some(parent) = post.reply_to {
+        db::messages::increment_replies(c, parent).await?;
+    }
+    b.last_message_at = Some(now);
+    let view = MessageView::build(
+        &m,
+        caller.display_name.clone(),
+        Vec::new(),
+        attachment.as_ref(),
+    );
+    let v = view.clone();
+    let event = b.event(|seq| ServerFrame::NewMessage {
+        room_id,
+        seq,
+        message: v,
+    });
+    let mention_frame = (!mentions.is_empty()).then(|| {
+        frame_text(&ServerFrame::Mention {
+            room_id,
+            message: view.clone(),
+        })
+    });
+    Ok(Ok(Applied {
+        outcome: Outcome {
+            message: Some(view),
+            ..Default::default()
+        },
+        event: Some(event),
+        mentions,
+        mention_frame,
+        member_change: None,
+    }))
+}
+
+/// The message type a file's content type makes.
+pub fn kind_of(content_type: &str) -> &'static str {
+    match content_type.split('/').next() {
+        Some("image") => "image",
+        Some("audio") => "audio",
+        Some("video") => "video",
+        _ => "file",
+    }
+}
+
+/// A stored message as the wire shows it (reactions and attachment loaded).
+async fn message_view(
+    c: &mut db::Conn,
+    m: &Message,
+    sender_name: &str,
+) -> diesel::QueryResult<MessageView> {
+    let reactions = db::messages::reactions_of(c, &[m.id]).await?;
+    let attachment = match m.attachment_id {
+        Some(id) => db::messages::attachments_by_id(c, &[id])
+            .await?
+            .into_iter()
+            .next(),
+        None => None,
+    };
+    Ok(MessageView::build(
+        m,
+        sender_name.to_owned(),
+        summarize_reactions(&reactions),
+        attachment.as_ref(),
+    ))
+}

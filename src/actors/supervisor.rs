@@ -1,0 +1,140 @@
+//! `RoomSupervisor`: the registry room id → `RoomActor`. Starts a room on first use (spread over
+//! a few arbiters), forgets idle ones, and replaces one that died.
+
+use std::collections::HashMap;
+
+use actix::prelude::*;
+use uuid::Uuid;
+
+use super::room::{Apply, Outcome, RoomActor, RoomDeps, WriteOp};
+use super::Actor as Caller;
+use crate::error::{AppError, AppResult};
+
+pub struct RoomSupervisor {
+    deps: RoomDeps,
+    rooms: HashMap<Uuid, Addr<RoomActor>>,
+    arbiters: Vec<ArbiterHandle>,
+}
+
+impl RoomSupervisor {
+    /// `threads` arbiters carry the room actors (rooms are placed by id).
+    pub fn new(deps: RoomDeps, threads: usize) -> Self {
+        let arbiters = (0..threads.max(1))
+            .map(|_| Arbiter::new().handle())
+            .collect();
+        RoomSupervisor {
+            deps,
+            rooms: HashMap::new(),
+            arbiters,
+        }
+    }
+}
+
+impl Actor for RoomSupervisor {
+    type Context = Context<Self>;
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        for a in &self.arbiters {
+            a.stop();
+        }
+    }
+}
+
+/// The actor of a room, started if it is not running.
+#[derive(Message)]
+#[rtype(result = "Addr<RoomActor>")]
+pub struct GetRoom {
+    pub room_id: Uuid,
+}
+
+/// A room actor stopping for lack of use.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RoomIdle {
+    pub room_id: Uuid,
+    pub addr: Addr<RoomActor>,
+}
+
+/// The running room actors (for admin stats and DropUser broadcasts).
+#[derive(Message)]
+#[rtype(result = "Vec<Addr<RoomActor>>")]
+pub struct RunningRooms;
+
+impl Handler<GetRoom> for RoomSupervisor {
+    type Result = MessageResult<GetRoom>;
+
+    fn handle(&mut self, msg: GetRoom, ctx: &mut Self::Context) -> Self::Result {
+        if let Some(addr) = self.rooms.get(&msg.room_id) {
+            if addr.connected() {
+                return MessageResult(addr.clone());
+            }
+            log::warn!("room actor {} had died; starting a new one", msg.room_id);
+        }
+        let idx = (msg.room_id.as_u128() % self.arbiters.len() as u128) as usize;
+        let deps = self.deps.clone();
+        let me = ctx.address();
+        let room_id = msg.room_id;
+        let addr = RoomActor::start_in_arbiter(&self.arbiters[idx], move |_| {
+            RoomActor::new(room_id, deps, me)
+        });
+        self.rooms.insert(msg.room_id, addr.clone());
+        MessageResult(addr)
+    }
+}
+
+impl Handler<RoomIdle> for RoomSupervisor {
+    type Result = ();
+
+    fn handle(&mut self, msg: RoomIdle, _: &mut Self::Context) {
+        if self.rooms.get(&msg.room_id) == Some(&msg.addr) {
+            self.rooms.remove(&msg.room_id);
+        }
+    }
+}
+
+impl Handler<RunningRooms> for RoomSupervisor {
+    type Result = MessageResult<RunningRooms>;
+
+    fn handle(&mut self, _: RunningRooms, _: &mut Self::Context) -> Self::Result {
+        MessageResult(
+            self.rooms
+                .values()
+                .filter(|a| a.connected())
+                .cloned()
+                .collect(),
+        )
+    }
+}
+
+/// The room's actor, from the supervisor.
+pub async fn room(supervisor: &Addr<RoomSupervisor>, room_id: Uuid) -> AppResult<Addr<RoomActor>> {
+    supervisor
+        .send(GetRoom { room_id })
+        .await
+        .map_err(|e| AppError::internal(format!("room supervisor: {e}")))
+}
+
+/// Applies a write through the room's actor; once more with a fresh actor if that one had just
+/// stopped (idle) when the write reached it.
+pub async fn apply(
+    supervisor: &Addr<RoomSupervisor>,
+    room_id: Uuid,
+    caller: Caller,
+    op: WriteOp,
+) -> AppResult<Outcome> {
+    for _ in 0..2 {
+        let addr = room(supervisor, room_id).await?;
+        match addr
+            .send(Apply {
+                caller: caller.clone(),
+                op: op.clone(),
+            })
+            .await
+        {
+            Ok(result) => return result,
+            Err(MailboxError::Closed) => continue,
+            Err(e) => return Err(AppError::internal(format!("room actor: {e}"))),
+        }
+    }
+    Err(AppError::internal("room actor unavailable"))
+}

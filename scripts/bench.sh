@@ -97,8 +97,8 @@ stop_pid() {
 
 # ---- builds and installs -------------------------------------------------------------------
 log "building the load generator and Confab (release)"
-nice "$CARGO" build --release -p loadgen --bin loadgen >&2
-echo "$TARGETS" | grep -qw confab && nice "$CARGO" build --release --bin confab >&2
+# One build of both, so that their shared dependencies are built once with the same features.
+nice "$CARGO" build --release -p loadgen -p confab >&2
 
 DB_URL=$(scripts/pg.sh url)
 DB_BASE=${DB_URL%/*}

@@ -62,6 +62,8 @@ pub struct Shared<A> {
     pub expected: AtomicU64,
     pub delivered: AtomicU64,
     pub resumed: AtomicU64,
+    /// Whether connections receive their room's messages (false: `--no-join` on Confab).
+    pub subscribed: bool,
 }
 
 struct Sender {
@@ -116,6 +118,8 @@ fn tag(i: usize, ws: futures_util::stream::SplitStream<Ws>) -> BoxStream<'static
 /// How a connection is brought into the room after the WebSocket opens.
 pub enum Entry {
     Join,
+    /// Open only: the connection sends to its room without subscribing (Confab).
+    Connect,
     Resume(u64),
 }
 
@@ -139,6 +143,7 @@ pub async fn open<A: Adapter>(shared: &Shared<A>, idx: usize, entry: Entry) -> R
                     .await?;
                 }
             }
+            Entry::Connect => {}
             Entry::Resume(after) => {
                 if let Some(frame) = shared.adapter.resume_frame(room, after) {
                     ws.send(Message::text(frame)).await?;

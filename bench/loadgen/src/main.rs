@@ -78,6 +78,9 @@ pub struct RunArgs {
     /// ingest: senders, each alone in its own room.
     #[arg(long, default_value_t = 100)]
     pub senders: usize,
+    /// ingest: senders do not join their rooms, so they get acks but no copies of their messages.
+    #[arg(long)]
+    pub no_join: bool,
     /// ingest: sends awaiting their ack per sender.
     #[arg(long, default_value_t = 1)]
     pub window: usize,

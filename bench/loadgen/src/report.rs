@@ -84,7 +84,7 @@ impl Outcome {
     pub fn new(args: &RunArgs, target: &str, started_unix: u64) -> Self {
         let params = match args.scenario {
             ScenarioKind::Ingest => {
-                serde_json::json!({"senders": args.senders, "window": args.window, "duration_s": args.duration})
+                serde_json::json!({"senders": args.senders, "window": args.window, "joined": !args.no_join, "duration_s": args.duration})
             }
             ScenarioKind::Fanout => {
                 serde_json::json!({"subscribers": args.subscribers, "rate": args.rate, "duration_s": args.duration})

@@ -191,6 +191,7 @@ async fn execute<A: Adapter>(adapter: A, args: &RunArgs) -> Result<Outcome, Erro
         expected: AtomicU64::new(0),
         delivered: AtomicU64::new(0),
         resumed: AtomicU64::new(0),
+        subscribed: true,
     };
 
     // Open every connection, a bounded number of handshakes at a time.
@@ -199,7 +200,12 @@ async fn execute<A: Adapter>(adapter: A, args: &RunArgs) -> Result<Outcome, Erro
     let opened: Vec<_> = stream::iter(0..shared.specs.len())
         .map(|idx| {
             let shared = &shared;
-            async move { (idx, open(shared, idx, Entry::Join).await) }
+            let entry = if args.no_join {
+                Entry::Connect
+            } else {
+                Entry::Join
+            };
+            async move { (idx, open(shared, idx, entry).await) }
         })
         .buffer_unordered(args.connect_concurrency.max(1))
         .collect()
@@ -223,8 +229,10 @@ async fn execute<A: Adapter>(adapter: A, args: &RunArgs) -> Result<Outcome, Erro
         "loadgen: {} connections open in {connect_secs:.1}s ({connect_failures} failed)",
         conns.len()
     );
+    // Without joining, Confab's senders get acks only; the peers' path joins them regardless.
+    shared.subscribed = !(args.no_join && shared.adapter.explicit_acks());
     for (idx, _) in &conns {
-        if let Some(r) = shared.specs[*idx].room {
+        if let Some(r) = shared.specs[*idx].room.filter(|_| shared.subscribed) {
             shared.room_conns[r] += 1;
         }
     }
@@ -377,7 +385,7 @@ fn fold<A: Adapter>(
             storm.resync_required += out.resync_required;
         }
     }
-    for (idx, r) in &receipts {
+    for (idx, r) in receipts.iter().filter(|_| shared.subscribed) {
         let Some(room) = shared.specs[*idx].room else {
             continue;
         };

@@ -102,6 +102,7 @@ nice "$CARGO" build --release -p loadgen -p confab >&2
 
 DB_URL=$(scripts/pg.sh url)
 DB_BASE=${DB_URL%/*}
+PG_PID=$(head -1 target/pg/data/postmaster.pid)
 PSQL=(psql -q -v ON_ERROR_STOP=1 "$DB_BASE/postgres")
 fresh_db() { # name
     "${PSQL[@]}" -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" -c "CREATE DATABASE \"$1\"" >/dev/null
@@ -124,6 +125,16 @@ if echo "$TARGETS" | grep -qw node; then
         log "installing the Node peer's ws into $NODE_DIR"
         mkdir -p "$NODE_DIR"; cp bench/peers/node/package.json "$NODE_DIR/"
         (cd "$NODE_DIR" && npm install --no-audit --no-fund --silent >&2)
+    fi
+fi
+
+# Durable commits wait for the disk: say how fast this one flushes (full runs only; it takes ~15 s).
+if [ "$QUICK" = 0 ]; then
+    PG_TEST_FSYNC=$(ls /usr/lib/postgresql/*/bin/pg_test_fsync 2>/dev/null | sort -V | tail -1 || true)
+    if [ -n "$PG_TEST_FSYNC" ]; then
+        FSYNC=$("$PG_TEST_FSYNC" -s 1 -f "$OUT/fsync.test" 2>/dev/null | awk '/^ *fdatasync/ {print $2; exit}' || true)
+        rm -f "$OUT/fsync.test"
+        [ -n "$FSYNC" ] && note "this disk: $FSYNC fdatasync/s with one 8 kB write (pg_test_fsync), the ceiling of unbatched durable commits"
     fi
 fi
 
@@ -204,7 +215,7 @@ for target in $TARGETS; do
             continue
         fi
         if ! "$LOADGEN" run --target "$target" --scenario "$scenario" --addr "127.0.0.1:$PORT" \
-                --server-pid "$SERVER_PIDS" --out "$RESULTS" "${COMMON[@]}" "${SIZES[@]}" > /dev/null; then
+                --server-pid "$SERVER_PIDS" --db-pid "$PG_PID" --out "$RESULTS" "${COMMON[@]}" "${SIZES[@]}" > /dev/null; then
             note "$target $scenario: the load generator failed (its message is above in the run's output)"
         fi
         for p in $MAIN_PID; do stop_pid "$p"; done

@@ -74,6 +74,7 @@ struct Sender {
     next_due: Instant,
     sent: u64,
     acked: u64,
+    refused: u64,
 }
 
 struct Slot {
@@ -88,8 +89,8 @@ pub struct GroupOut {
     pub delivery: Histogram<u64>,
     pub ack: Histogram<u64>,
     pub receipts: Vec<(usize, Receipts)>,
-    /// (connection index, sent, acked) of every sender.
-    pub sent: Vec<(usize, u64, u64)>,
+    /// (connection index, sent, acked, refused) of every sender.
+    pub sent: Vec<(usize, u64, u64, u64)>,
     pub deliveries: u64,
     pub deliveries_in_window: u64,
     pub acks_in_window: u64,
@@ -160,7 +161,9 @@ async fn wait_for(ws: &mut Ws, want: impl Fn(&Event) -> bool) -> Result<(), Erro
         while let Some(msg) = ws.next().await {
             if let Message::Text(text) = msg? {
                 match parse_frame(text.as_str()) {
-                    Event::Error(e) => return Err(Error::from(format!("server said: {e}"))),
+                    Event::Error { text, .. } => {
+                        return Err(Error::from(format!("server said: {text}")))
+                    }
                     ev if want(&ev) => return Ok(()),
                     _ => {}
                 }
@@ -260,6 +263,25 @@ impl<A: Adapter> Group<A> {
         self.fill_window(i).await;
     }
 
+    /// The server answered send `n` of slot `i` with an error: it was never committed, so no
+    /// one is owed it.
+    async fn refused(&mut self, i: usize, n: u64) {
+        let shared = self.shared.clone();
+        let Some(sender) = self.slots[i].sender.as_mut() else {
+            return;
+        };
+        if let Some(pos) = sender.pending.iter().position(|&(pn, _)| pn == n) {
+            sender.pending.remove(pos);
+            sender.refused += 1;
+            if let Some(room) = shared.specs[self.slots[i].idx].room {
+                shared
+                    .expected
+                    .fetch_sub(shared.room_conns[room], Ordering::Relaxed);
+            }
+        }
+        self.fill_window(i).await;
+    }
+
     async fn on_frame(&mut self, i: usize, text: &str) {
         match parse_frame(text) {
             Event::Delivery { seq, content } => {
@@ -294,7 +316,16 @@ impl<A: Adapter> Group<A> {
                 self.shared.resumed.fetch_add(1, Ordering::Relaxed);
             }
             Event::ResyncRequired => self.out.resync_required += 1,
-            Event::Error(e) => self.error(e),
+            Event::Error { reference, text } => {
+                let n = reference
+                    .as_deref()
+                    .and_then(|r| r.strip_prefix('m'))
+                    .and_then(|n| n.parse().ok());
+                self.error(text);
+                if let Some(n) = n {
+                    self.refused(i, n).await;
+                }
+            }
             Event::Established | Event::Other => {}
         }
     }
@@ -382,6 +413,7 @@ pub async fn run_group<A: Adapter>(
                     next_due: start + offset,
                     sent: 0,
                     acked: 0,
+                    refused: 0,
                 })
             }
         };
@@ -478,7 +510,7 @@ pub async fn run_group<A: Adapter>(
     let mut out = group.out;
     for slot in group.slots {
         if let Some(s) = &slot.sender {
-            out.sent.push((slot.idx, s.sent, s.acked));
+            out.sent.push((slot.idx, s.sent, s.acked, s.refused));
         }
         out.receipts.push((slot.idx, slot.receipts));
     }

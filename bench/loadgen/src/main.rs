@@ -75,6 +75,9 @@ pub struct RunArgs {
     /// Server process ids whose CPU time and memory are reported (helpers such as Redis too).
     #[arg(long, value_delimiter = ',')]
     pub server_pid: Vec<u32>,
+    /// PostgreSQL's postmaster pid: its CPU time and its backends' are reported as DB CPU.
+    #[arg(long)]
+    pub db_pid: Option<u32>,
     /// ingest: senders, each alone in its own room.
     #[arg(long, default_value_t = 100)]
     pub senders: usize,

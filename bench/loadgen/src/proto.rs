@@ -26,7 +26,11 @@ pub enum Event<'a> {
     },
     Resumed,
     ResyncRequired,
-    Error(String),
+    /// An `error` frame (with the `ref` of the frame it answers) or a `closing`.
+    Error {
+        reference: Option<String>,
+        text: String,
+    },
     Other,
 }
 
@@ -58,7 +62,10 @@ pub fn parse_frame(text: &str) -> Event<'_> {
         return ev;
     }
     let Ok(frame) = serde_json::from_str::<Frame>(text) else {
-        return Event::Error(format!("unparsable frame: {}", truncate(text)));
+        return Event::Error {
+            reference: None,
+            text: format!("unparsable frame: {}", truncate(text)),
+        };
     };
     match frame.kind.as_str() {
         "connection_established" => Event::Established,
@@ -77,14 +84,15 @@ pub fn parse_frame(text: &str) -> Event<'_> {
         }
         "resumed" => Event::Resumed,
         "resync_required" => Event::ResyncRequired,
-        "error" | "closing" => Event::Error(truncate(text)),
-        _ => {
-            if frame.error.is_some() {
-                Event::Error(truncate(text))
-            } else {
-                Event::Other
-            }
-        }
+        "error" | "closing" => Event::Error {
+            reference: frame.reference,
+            text: truncate(text),
+        },
+        _ if frame.error.is_some() => Event::Error {
+            reference: frame.reference,
+            text: truncate(text),
+        },
+        _ => Event::Other,
     }
 }
 
@@ -377,7 +385,7 @@ mod tests {
     fn error_frames_are_errors() {
         assert!(matches!(
             parse_frame(r#"{"type":"error","error":{"code":"rate_limited"}}"#),
-            Event::Error(_)
+            Event::Error { .. }
         ));
     }
 }

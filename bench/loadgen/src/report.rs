@@ -10,6 +10,8 @@ use std::path::PathBuf;
 #[derive(Serialize, Deserialize, Default, Clone)]
 pub struct ServerUse {
     pub cpu_s: f64,
+    /// PostgreSQL's CPU seconds over the same time (all databases of the cluster).
+    pub db_cpu_s: Option<f64>,
     pub cpu_pct_of_core: f64,
     pub peak_rss_mib: f64,
     pub rss_before_mib: f64,
@@ -35,6 +37,7 @@ pub struct StormUse {
 }
 
 #[derive(Serialize, Deserialize, Default, Clone)]
+#[serde(default)]
 pub struct Correctness {
     pub checked: bool,
     pub ok: bool,
@@ -46,15 +49,21 @@ pub struct Correctness {
     pub out_of_order: u64,
     pub seq_regressions: u64,
     pub unacked: u64,
+    /// Sends the server answered with an error (not committed, so owed to no one).
+    pub refused: u64,
     pub note: String,
 }
 
+// Defaults let `report` read the lines of older runs that lack newer fields.
 #[derive(Serialize, Deserialize, Default, Clone)]
+#[serde(default)]
 pub struct Outcome {
     pub target: String,
     pub scenario: String,
     pub label: Option<String>,
     pub started_unix: u64,
+    /// /proc/loadavg when the scenario started: other work on the machine skews every figure.
+    pub loadavg_at_start: String,
     pub params: serde_json::Value,
     pub connections: u64,
     pub connect_failures: u64,
@@ -104,6 +113,9 @@ impl Outcome {
             scenario: format!("{:?}", args.scenario).to_lowercase(),
             label: args.label.clone(),
             started_unix,
+            loadavg_at_start: std::fs::read_to_string("/proc/loadavg")
+                .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+                .unwrap_or_default(),
             params,
             ..Outcome::default()
         }
@@ -197,6 +209,7 @@ fn verdict(o: &Outcome) -> String {
             (c.out_of_order, "out of order"),
             (c.seq_regressions, "seq regressions"),
             (c.unacked, "unacked"),
+            (c.refused, "sends refused by the server"),
             (o.connect_failures, "connect failures"),
             (o.unexpected_closes, "closed by server"),
         ] {
@@ -249,7 +262,7 @@ pub fn markdown(results: &[Outcome], command: &str, date: &str) -> String {
     );
     s.push_str(
         "| scenario | server | size | throughput | p50 ms | p90 ms | p99 ms | p99.9 ms | server CPU s | \
-         peak RSS MiB | correctness | notes |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+         DB CPU s | peak RSS MiB | correctness | notes |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for o in results {
         let l = &o.latency;
@@ -267,7 +280,7 @@ pub fn markdown(results: &[Outcome], command: &str, date: &str) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {:.0} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {} | {:.0} | {} | {} |",
             o.scenario,
             o.target,
             size_of(o),
@@ -277,15 +290,29 @@ pub fn markdown(results: &[Outcome], command: &str, date: &str) -> String {
             ms(l.p99_ms),
             ms(l.p999_ms),
             o.server.cpu_s,
+            o.server
+                .db_cpu_s
+                .map_or("–".to_string(), |v| format!("{v:.1}")),
             o.server.peak_rss_mib,
             verdict(o),
             extra(o),
         );
     }
+    let loads: Vec<&str> = results
+        .iter()
+        .map(|o| o.loadavg_at_start.as_str())
+        .collect();
+    let _ = writeln!(
+        s,
+        "\nLoad average (1, 5, 15 min) as each scenario started, in table order: {}. The \
+         bench itself adds about 2 at its busiest; more means other work shared the two cores.",
+        loads.join(" · ")
+    );
     s.push_str(
         "\nLatency is ack latency (send to ack) for ingest and delivery latency (send to receipt, \
          per receiver) otherwise. Server CPU and RSS cover the server's own processes (daphne and \
-         Redis for Django), not PostgreSQL or the load generator.\n",
+         Redis for Django), not the load generator; DB CPU is PostgreSQL's (postmaster and backends) \
+         over the same time.\n",
     );
     s
 }

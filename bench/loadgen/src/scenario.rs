@@ -5,7 +5,9 @@ use crate::conn::Dialer;
 use crate::engine::{open, run_group, ConnSpec, Entry, GroupOut, Phase, SendMode, Shared};
 use crate::proto::{Adapter, Confab, Peer};
 use crate::report::{Correctness, IdleUse, Outcome, ServerUse, StormUse};
-use crate::stats::{new_histogram, sample_procs, unix_nanos, LatencySummary, ProcSample};
+use crate::stats::{
+    new_histogram, sample_procs, tree_cpu_s, unix_nanos, LatencySummary, ProcSample,
+};
 use crate::{Error, RunArgs, ScenarioKind, Target};
 use futures_util::{stream, StreamExt};
 use std::collections::HashMap;
@@ -136,10 +138,20 @@ pub async fn run(args: RunArgs) -> Result<(), Error> {
     Ok(())
 }
 
+fn sample(args: &RunArgs) -> ProcSample {
+    let mut s = sample_procs(&args.server_pid);
+    s.db_cpu_s = args.db_pid.map(tree_cpu_s);
+    s
+}
+
 fn server_use(before: ProcSample, after: ProcSample, secs: f64) -> ServerUse {
     let cpu_s = (after.cpu_s - before.cpu_s).max(0.0);
     ServerUse {
         cpu_s,
+        db_cpu_s: after
+            .db_cpu_s
+            .zip(before.db_cpu_s)
+            .map(|(a, b)| (a - b).max(0.0)),
         cpu_pct_of_core: if secs > 0.0 {
             100.0 * cpu_s / secs
         } else {
@@ -195,7 +207,7 @@ async fn execute<A: Adapter>(adapter: A, args: &RunArgs) -> Result<Outcome, Erro
     };
 
     // Open every connection, a bounded number of handshakes at a time.
-    let before_connect = sample_procs(&args.server_pid);
+    let before_connect = sample(args);
     let connect_start = Instant::now();
     let opened: Vec<_> = stream::iter(0..shared.specs.len())
         .map(|idx| {
@@ -246,11 +258,11 @@ async fn execute<A: Adapter>(adapter: A, args: &RunArgs) -> Result<Outcome, Erro
     if args.scenario == ScenarioKind::Idle {
         // Let the server settle, then hold: memory per connection and CPU while nothing happens.
         sleep(Duration::from_secs(2)).await;
-        let held = sample_procs(&args.server_pid);
+        let held = sample(args);
         let hold = Duration::from_secs_f64(args.duration);
         let t0 = Instant::now();
         sleep(hold).await;
-        let after = sample_procs(&args.server_pid);
+        let after = sample(args);
         let secs = t0.elapsed().as_secs_f64();
         let n = conns.len().max(1) as f64;
         outcome.duration_s = secs;
@@ -276,7 +288,7 @@ async fn execute<A: Adapter>(adapter: A, args: &RunArgs) -> Result<Outcome, Erro
         shared.measure_to = shared.measure_from + measured.as_nanos() as u64;
     }
     let shared = Arc::new(shared);
-    let before = sample_procs(&args.server_pid);
+    let before = sample(args);
     let run_start = Instant::now();
 
     // Many connections per task; the storm's cut clients never share a task with its senders.
@@ -326,7 +338,7 @@ async fn execute<A: Adapter>(adapter: A, args: &RunArgs) -> Result<Outcome, Erro
     }
     // Anything still unacknowledged gets the same grace.
     sleep(Duration::from_millis(200)).await;
-    let after = sample_procs(&args.server_pid);
+    let after = sample(args);
     let total_secs = run_start.elapsed().as_secs_f64();
     phase_tx.send(Phase::Finish)?;
     let mut outs = Vec::new();
@@ -364,10 +376,12 @@ fn fold<A: Adapter>(
     for out in outs {
         delivery.add(&out.delivery)?;
         ack.add(&out.ack)?;
-        for (idx, sent, acked) in out.sent {
-            sent_by.insert(idx, sent);
+        for (idx, sent, acked, refused) in out.sent {
+            // A refused send was never committed: no one is owed it.
+            sent_by.insert(idx, sent - refused);
             outcome.sent += sent;
             outcome.acked += acked;
+            c.refused += refused;
             if let Some(r) = shared.specs[idx].room {
                 senders_of_room.entry(r).or_default().push(idx);
             }
@@ -400,13 +414,14 @@ fn fold<A: Adapter>(
         c.out_of_order += r.out_of_order;
         c.seq_regressions += r.seq_regressions;
     }
-    c.unacked = outcome.sent.saturating_sub(outcome.acked);
+    c.unacked = outcome.sent.saturating_sub(outcome.acked + c.refused);
     c.checked = true;
     c.ok = c.lost == 0
         && c.doubled == 0
         && c.out_of_order == 0
         && c.seq_regressions == 0
         && c.unacked == 0
+        && c.refused == 0
         && outcome.connect_failures == 0
         && outcome.unexpected_closes == 0;
     if !shared.adapter.explicit_acks() {

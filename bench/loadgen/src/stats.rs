@@ -131,21 +131,59 @@ impl Receipts {
 #[derive(Serialize, Default, Clone, Copy)]
 pub struct ProcSample {
     pub cpu_s: f64,
+    pub db_cpu_s: Option<f64>,
     pub rss_kib: u64,
     pub hwm_kib: u64,
+}
+
+/// The fields of /proc/<pid>/stat after the command name (which may hold spaces): index 0 is
+/// the state, 1 the parent, 11 utime, 12 stime, 13 cutime, 14 cstime.
+fn stat_fields(pid: u32) -> Option<Vec<u64>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    Some(
+        rest.split_whitespace()
+            .map(|v| v.parse::<u64>().unwrap_or(0))
+            .collect(),
+    )
+}
+
+// USER_HZ is 100 on every Linux this runs on.
+const TICKS_PER_SEC: f64 = 100.0;
+
+fn ticks(f: &[u64], i: usize) -> u64 {
+    f.get(i).copied().unwrap_or(0)
+}
+
+/// CPU seconds of a process tree one level deep (PostgreSQL: the postmaster and its backends),
+/// counting backends that already exited through the parent's reaped-children times.
+pub fn tree_cpu_s(root: u32) -> f64 {
+    let Some(f) = stat_fields(root) else {
+        return 0.0;
+    };
+    let mut total = (11..=14).map(|i| ticks(&f, i)).sum::<u64>();
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for entry in dir.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if let Some(c) = stat_fields(pid).filter(|c| ticks(c, 1) == root as u64) {
+                total += ticks(&c, 11) + ticks(&c, 12);
+            }
+        }
+    }
+    total as f64 / TICKS_PER_SEC
 }
 
 pub fn sample_procs(pids: &[u32]) -> ProcSample {
     let mut out = ProcSample::default();
     for &pid in pids {
-        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-            // Fields after the command name, which may hold spaces: state is field 3, utime 14.
-            if let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) {
-                let f: Vec<&str> = rest.split_whitespace().collect();
-                let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-                // USER_HZ is 100 on every Linux this runs on.
-                out.cpu_s += (ticks(11) + ticks(12)) as f64 / 100.0;
-            }
+        if let Some(f) = stat_fields(pid) {
+            out.cpu_s += (ticks(&f, 11) + ticks(&f, 12)) as f64 / TICKS_PER_SEC;
         }
         if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
             for line in status.lines() {
@@ -187,6 +225,13 @@ mod tests {
         assert_eq!(r.doubled, 1);
         assert_eq!(r.out_of_order, 1);
         assert_eq!(r.seq_regressions, 2);
+    }
+
+    #[test]
+    fn own_tree_has_cpu_time() {
+        let _busy: u64 = (0..2_000_000u64).map(|i| i.wrapping_mul(i)).sum();
+        assert!(tree_cpu_s(std::process::id()) >= 0.0);
+        assert_eq!(tree_cpu_s(u32::MAX), 0.0);
     }
 
     #[test]

@@ -8,7 +8,7 @@ PG := scripts/pg.sh
 # Development secret for `make run`, made once and kept in target/ (production sets its own).
 DEV_SECRET_FILE := target/dev-jwt-secret
 
-.PHONY: run test check fmt clippy db-url db-stop schema clean-db bench bench-quick
+.PHONY: run test check fmt clippy db-url db-stop schema redis-server run-cluster bench bench-quick
 
 # The database URL: the caller's DATABASE_URL, else the private cluster's.
 define with_db
@@ -21,8 +21,16 @@ run:
 	  $(CARGO) build --release --bin confab; \
 	  CONFAB__SERVER__HOST="$${CONFAB__SERVER__HOST:-0.0.0.0}" $(CARGO) run --release --bin confab -- serve
 
-test:
+test: redis-server
 	@$(with_db) $(CARGO) test --all-targets -- --test-threads=$${TEST_THREADS:-4}
+
+# The cluster tests start their own redis-server: install it when missing (Debian/Ubuntu).
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing redis-server (for the cluster tests)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	  else echo "redis-server is missing: install it (Debian/Ubuntu: sudo apt-get install redis-server)" >&2; exit 1; fi; }
 
 check: fmt clippy test
 
@@ -41,6 +49,20 @@ db-stop:
 # Regenerate src/db/schema.rs from the migrated database (needs diesel_cli with postgres).
 schema:
 	@$(with_db) diesel migration run && diesel print-schema > src/db/schema.rs
+
+# Two nodes on one machine sharing the private PostgreSQL and a local Redis: :8080 and :8081.
+# Stop with Ctrl-C (both nodes and the Redis this started stop with it).
+run-cluster: redis-server
+	@mkdir -p target; [ -s $(DEV_SECRET_FILE) ] || head -c 48 /dev/urandom | base64 | tr -d '\n/+=' > $(DEV_SECRET_FILE)
+	@$(with_db) export CONFAB__AUTH__JWT_SECRET="$${CONFAB__AUTH__JWT_SECRET:-$$(cat $(DEV_SECRET_FILE))}"; \
+	  $(CARGO) build --release --bin confab; \
+	  REDIS_PORT=$${REDIS_PORT:-6390}; \
+	  redis-server --port $$REDIS_PORT --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --pidfile $(CURDIR)/target/redis.pid >/dev/null; \
+	  export CONFAB__BROKER__REDIS_URL=redis://127.0.0.1:$$REDIS_PORT; \
+	  trap 'kill $$(jobs -p) 2>/dev/null; kill $$(cat $(CURDIR)/target/redis.pid) 2>/dev/null' EXIT INT TERM; \
+	  CONFAB__SERVER__PORT=8080 target/release/confab serve & \
+	  CONFAB__SERVER__PORT=8081 target/release/confab serve & \
+	  wait
 
 # Benchmarks (issue 7): Confab beside a Django Channels peer and a Node ws peer, five scenarios,
 # results in target/bench/<timestamp>.{json,md}. bench-quick uses small sizes (under 2 minutes

@@ -111,6 +111,7 @@ pub struct UploadSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct BrokerSettings {
     pub redis_url: String,
+    pub presence_ttl_secs: u64,
 }
 
 /// A setting that cannot be used, named by its key.
@@ -277,6 +278,15 @@ impl Settings {
         }
         if self.database.url.is_empty() {
             return Err(bad("database.url", "is empty: set DATABASE_URL"));
+        }
+        if self.broker.presence_ttl_secs < 3 {
+            return Err(bad("broker.presence_ttl_secs", "must be at least 3"));
+        }
+        if !self.broker.redis_url.is_empty() && !self.broker.redis_url.starts_with("redis") {
+            return Err(bad(
+                "broker.redis_url",
+                "must be a redis:// or rediss:// URL",
+            ));
         }
         if self.uploads.thumbnail_px < 16 {
             return Err(bad("uploads.thumbnail_px", "must be at least 16"));

@@ -14,7 +14,8 @@ use actix::Actor;
 use crate::actors::presence::PresenceActor;
 use crate::actors::room::RoomDeps;
 use crate::actors::supervisor::RoomSupervisor;
-use crate::broker::{Broker, LocalBroker};
+use crate::broker::redis::RedisBroker;
+use crate::broker::{Broker, Inbound, LocalBroker};
 use crate::config::Settings;
 use crate::db;
 use crate::metrics::Metrics;
@@ -48,8 +49,15 @@ impl Application {
         let shutdown = settings.server.shutdown_timeout_secs;
         let settings = Arc::new(settings);
         let metrics = Arc::new(Metrics::default());
-        let broker: Arc<dyn Broker> = Arc::new(LocalBroker::new());
-        let presence = PresenceActor::new(settings.clone(), pool.clone()).start();
+        let broker: Arc<dyn Broker> = if settings.broker.redis_url.is_empty() {
+            Arc::new(LocalBroker::new())
+        } else {
+            Arc::new(RedisBroker::new(
+                &settings.broker.redis_url,
+                settings.broker.presence_ttl_secs,
+            )?)
+        };
+        let presence = PresenceActor::new(settings.clone(), pool.clone(), broker.clone()).start();
         let deps = RoomDeps {
             settings: settings.clone(),
             pool: pool.clone(),
@@ -58,6 +66,11 @@ impl Application {
             presence: presence.clone(),
         };
         let supervisor = RoomSupervisor::new(deps, workers).start();
+        broker.attach(Inbound {
+            supervisor: supervisor.clone(),
+            presence: presence.clone(),
+        });
+        actix_web::rt::spawn(report_stats(broker.clone(), metrics.clone()));
         let parts = Parts {
             pool,
             metrics,
@@ -131,5 +144,26 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// This node's counters, as the admin API shows them per node.
+pub fn node_stats(node_id: uuid::Uuid, m: &Metrics) -> serde_json::Value {
+    use std::sync::atomic::Ordering;
+    serde_json::json!({
+        "node_id": node_id,
+        "connections": m.ws_connections.load(Ordering::Relaxed),
+        "room_actors": m.room_actors.load(Ordering::Relaxed),
+        "messages_committed": m.messages_total.load(Ordering::Relaxed),
+        "room_events_committed": m.room_events_total.load(Ordering::Relaxed),
+        "slow_consumers_closed": m.slow_consumers_total.load(Ordering::Relaxed),
+    })
+}
+
+/// Publishes this node's stats for the cluster view every few seconds (a no-op on one node).
+async fn report_stats(broker: Arc<dyn Broker>, metrics: Arc<Metrics>) {
+    loop {
+        broker.publish_stats(node_stats(broker.node_id(), &metrics));
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
     }
 }

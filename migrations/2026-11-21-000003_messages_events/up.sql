@@ -47,7 +47,7 @@ CREATE TABLE messages (
     FOREIGN KEY (attachment_id, tenant_id) REFERENCES attachments (id, tenant_id) ON DELETE SET NULL (attachment_id),
     -- A tombstone keeps nothing of what was said.
     CHECK (NOT is_deleted OR (content = '' AND attachment_id IS NULL AND deleted_at IS NOT NULL)),
-    CHECK (is_deleted OR char_length(content) >= 1 OR attachment_id IS NOT NULL),
+    CHECK (is_deleted OR char_length(content) >= 1 OR attachment_id IS NOT NULL OR message_type = 'location'),
     CHECK (message_type <> 'location' OR is_deleted OR metadata ? 'lat' AND metadata ? 'lon')
 );
 CREATE INDEX messages_sender ON messages (sender_id);

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::session::CloseSession;
 use super::{frame_text, Outbox};
+use crate::broker::Broker;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::{AppError, AppResult};
@@ -38,16 +39,29 @@ struct UserPresence {
 pub struct PresenceActor {
     settings: Arc<Settings>,
     pool: DbPool,
+    broker: Arc<dyn Broker>,
     users: HashMap<Uuid, UserPresence>,
 }
 
 impl PresenceActor {
-    pub fn new(settings: Arc<Settings>, pool: DbPool) -> Self {
+    pub fn new(settings: Arc<Settings>, pool: DbPool, broker: Arc<dyn Broker>) -> Self {
         PresenceActor {
             settings,
             pool,
+            broker,
             users: HashMap::new(),
         }
+    }
+
+    /// Tells the other nodes which users hold a connection here.
+    fn publish_local_users(&self) {
+        let ids = self
+            .users
+            .iter()
+            .filter(|(_, u)| u.online)
+            .map(|(id, _)| *id)
+            .collect();
+        self.broker.set_local_users(ids);
     }
 
     fn view(&self, user_id: Uuid) -> Option<PresenceView> {
@@ -76,7 +90,10 @@ impl PresenceActor {
             Ok::<_, AppError>(db::rooms::users_sharing_rooms(&mut conn, user_id).await?)
         };
         ctx.spawn(lookup.into_actor(self).map(move |res, act, _| match res {
-            Ok(ids) => act.push_to(&ids, &text, true),
+            Ok(ids) => {
+                act.push_to(&ids, &text, true);
+                act.broker.notify_users(&ids, &text, true);
+            }
             Err(e) => log::error!("presence broadcast for {user_id}: {e}"),
         }));
     }
@@ -119,6 +136,12 @@ impl PresenceActor {
 
 impl Actor for PresenceActor {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        // Other nodes trust this node's word for a while; it renews it well before that ends.
+        let every = Duration::from_secs((self.settings.broker.presence_ttl_secs / 3).max(1));
+        ctx.run_interval(every, |act, _| act.publish_local_users());
+    }
 }
 
 /// A connection opened; refused past `max_connections_per_user`.
@@ -162,6 +185,10 @@ pub struct LiveStatus {
 pub struct NotifyUsers {
     pub user_ids: Vec<Uuid>,
     pub frame: ByteString,
+    /// Typing and presence frames may be dropped for a lagging connection.
+    pub ephemeral: bool,
+    /// Also to the users' connections on other nodes.
+    pub relay: bool,
 }
 
 /// Close a user's connections (all, or those of one login) with a reason.
@@ -171,6 +198,8 @@ pub struct KickUser {
     pub user_id: Uuid,
     pub login: Option<Uuid>,
     pub reason: String,
+    /// Also on other nodes.
+    pub relay: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -241,6 +270,7 @@ impl Handler<Connect> for PresenceActor {
                 }
                 act.broadcast(user_id, ctx);
             }));
+            self.publish_local_users();
         }
         Ok(())
     }
@@ -332,7 +362,11 @@ impl Handler<NotifyUsers> for PresenceActor {
     type Result = ();
 
     fn handle(&mut self, msg: NotifyUsers, _: &mut Self::Context) {
-        self.push_to(&msg.user_ids, &msg.frame, false);
+        self.push_to(&msg.user_ids, &msg.frame, msg.ephemeral);
+        if msg.relay {
+            self.broker
+                .notify_users(&msg.user_ids, &msg.frame, msg.ephemeral);
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! room's next seq (the writes that arrive together go into one transaction: group commit), and
 //! only then fans the committed events out to the room's subscribers, in seq order.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -190,6 +190,26 @@ pub struct DropUser {
     pub user_id: Uuid,
 }
 
+/// An event another node committed (in any order; the room puts it in seq order).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Remote {
+    pub seq: i64,
+    pub frame: ByteString,
+}
+
+/// A typing frame from another node.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RemoteEphemeral {
+    pub frame: ByteString,
+}
+
+/// Check the event log for committed events not delivered yet.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CatchUp;
+
 /// How many connections are subscribed (admin stats).
 #[derive(Message)]
 #[rtype(result = "usize")]
@@ -234,6 +254,11 @@ pub struct RoomActor {
     pending: VecDeque<Pending>,
     committing: bool,
     last_activity: Instant,
+    /// The last seq fanned out: every event up to it went to the subscribers, in order.
+    delivered: i64,
+    /// Events past a gap (from other nodes, or committed here after theirs), waiting for it.
+    held: BTreeMap<i64, ByteString>,
+    backfill_scheduled: bool,
 }
 
 impl RoomActor {
@@ -249,6 +274,9 @@ impl RoomActor {
             pending: VecDeque::new(),
             committing: false,
             last_activity: Instant::now(),
+            delivered: 0,
+            held: BTreeMap::new(),
+            backfill_scheduled: false,
         }
     }
 
@@ -393,7 +421,7 @@ impl RoomActor {
         let deps = self.deps.clone();
         let fut = async move { commit(&deps, &input).await };
         ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| {
-            act.finish_batch(batch, result);
+            act.finish_batch(batch, result, ctx);
             act.committing = false;
             act.maybe_commit(ctx);
         }));
@@ -403,6 +431,7 @@ impl RoomActor {
         &mut self,
         batch: Vec<Pending>,
         result: AppResult<(Vec<AppResult<Applied>>, Room)>,
+        ctx: &mut Context<Self>,
     ) {
         self.last_activity = Instant::now();
         let (applied, room) = match result {
@@ -438,7 +467,7 @@ impl RoomActor {
                 None => {}
             }
             if let Some(ev) = &a.event {
-                self.fan_out(ev.seq, &ev.text);
+                self.deliver(ev.seq, ev.text.clone(), false, ctx);
                 self.deps
                     .broker
                     .publish_event(self.room_id, ev.seq, &ev.text);
@@ -457,18 +486,123 @@ impl RoomActor {
                     }
                 }
             }
-            if let Some(MemberChange::Left(id)) = &a.member_change {
-                self.drop_user(*id);
-            }
             if let Some(frame) = &a.mention_frame {
                 if !a.mentions.is_empty() {
                     self.deps.presence.do_send(NotifyUsers {
                         user_ids: a.mentions.clone(),
                         frame: frame.clone(),
+                        ephemeral: false,
+                        relay: true,
                     });
                 }
             }
             let _ = p.reply.send(Ok(a.outcome));
+        }
+    }
+
+    /// Delivers a committed event (committed here or by another node) in seq order: the next one
+    /// goes out at once, later ones wait for the gap to fill (from the event log if need be).
+    fn deliver(&mut self, seq: i64, text: ByteString, remote: bool, ctx: &mut Context<Self>) {
+        if seq <= self.delivered {
+            return;
+        }
+        self.held.insert(seq, text);
+        while let Some(entry) = self.held.first_entry() {
+            if *entry.key() != self.delivered + 1 {
+                break;
+            }
+            let (seq, text) = entry.remove_entry();
+            self.fan_out(seq, &text);
+            self.delivered = seq;
+            self.after_delivery(&text, remote);
+        }
+        if let Some(room) = self.room.as_mut() {
+            room.last_seq = room.last_seq.max(self.delivered);
+        }
+        if !self.held.is_empty() && !self.backfill_scheduled {
+            // A moment for an event that is merely late, then the event log decides.
+            self.backfill_scheduled = true;
+            ctx.run_later(Duration::from_millis(100), |act, ctx| {
+                act.backfill_scheduled = false;
+                if let Some(first) = act.held.keys().next().copied() {
+                    act.fetch(act.delivered, first - 1, ctx);
+                }
+            });
+        }
+    }
+
+    /// Delivers the logged events with `after < seq <= upto`.
+    fn fetch(&mut self, after: i64, upto: i64, ctx: &mut Context<Self>) {
+        if upto <= after {
+            return;
+        }
+        let pool = self.deps.pool.clone();
+        let room_id = self.room_id;
+        let load = async move {
+            let mut conn = pool.get().await?;
+            Ok::<_, AppError>(db::events::range(&mut conn, room_id, after, upto).await?)
+        };
+        ctx.spawn(load.into_actor(self).map(move |res, act, ctx| match res {
+            Ok(rows) => {
+                for (seq, payload) in rows {
+                    act.deliver(seq, ByteString::from(payload.to_string()), true, ctx);
+                }
+            }
+            Err(e) => log::error!("backfill of room {room_id}: {e}"),
+        }));
+    }
+
+    /// What an event changes here besides being sent: membership (and, for events from other
+    /// nodes, the cached room and roles).
+    fn after_delivery(&mut self, text: &ByteString, remote: bool) {
+        // A cheap pre-filter (most frames are messages); what happens is decided by the parsed
+        // top-level `type` below, so a `type` key inside message metadata changes nothing.
+        let member_left = text.contains(r#""type":"member_left""#);
+        let changes_cache = remote
+            && (text.contains(r#""type":"member_"#) || text.contains(r#""type":"room_updated""#));
+        if !member_left && !changes_cache {
+            return;
+        }
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
+            return;
+        };
+        let id = |x: &serde_json::Value| x.as_str().and_then(|s| s.parse::<Uuid>().ok());
+        match v["type"].as_str() {
+            Some("member_left") => {
+                if let Some(user) = id(&v["user_id"]) {
+                    self.members.remove(&user);
+                    self.drop_user(user);
+                }
+            }
+            Some("member_joined") | Some("member_updated") => {
+                let m = &v["member"];
+                if let (Some(user), Some(role)) = (id(&m["user"]["id"]), m["role"].as_str()) {
+                    let username = m["user"]["username"].as_str().map(str::to_owned);
+                    self.members.insert(
+                        user,
+                        MemberInfo {
+                            role: role.to_owned(),
+                            username,
+                        },
+                    );
+                }
+            }
+            Some("room_updated") => {
+                if let Some(room) = self.room.as_mut() {
+                    let r = &v["room"];
+                    if let Some(n) = r["name"].as_str() {
+                        room.name = n.to_owned();
+                    }
+                    if let Some(d) = r["description"].as_str() {
+                        room.description = d.to_owned();
+                    }
+                    if let Some(a) = r["is_active"].as_bool() {
+                        room.is_active = a;
+                    }
+                    room.max_participants = r["max_participants"].as_i64().map(|m| m as i32);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -587,6 +721,7 @@ impl Actor for RoomActor {
         // Nothing is handled before the room is loaded.
         ctx.wait(load.into_actor(self).map(|res, act, ctx| match res {
             Ok((room, members)) => {
+                act.delivered = room.as_ref().map(|r| r.last_seq).unwrap_or(0);
                 act.room = room;
                 act.members = members
                     .into_iter()
@@ -651,7 +786,7 @@ impl Handler<Subscribe> for RoomActor {
         let room = self.room_for(msg.tenant_id)?;
         self.member_role(room, msg.user_id)?;
         let view = RoomView::build(room, self.members.len() as i64);
-        let last = room.last_seq;
+        let last = self.delivered;
         let session_id = msg.outbox.session_id;
         let mut sub = Subscriber {
             user_id: msg.user_id,
@@ -778,6 +913,53 @@ impl Handler<DropUser> for RoomActor {
 
     fn handle(&mut self, msg: DropUser, _: &mut Self::Context) {
         self.drop_user(msg.user_id);
+    }
+}
+
+impl Handler<Remote> for RoomActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Remote, ctx: &mut Self::Context) {
+        self.last_activity = Instant::now();
+        self.deliver(msg.seq, msg.frame, true, ctx);
+    }
+}
+
+impl Handler<RemoteEphemeral> for RoomActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: RemoteEphemeral, _: &mut Self::Context) {
+        let typist = serde_json::from_str::<serde_json::Value>(&msg.frame)
+            .ok()
+            .and_then(|v| v["user_id"].as_str().and_then(|s| s.parse::<Uuid>().ok()));
+        for sub in self.subscribers.values() {
+            if Some(sub.user_id) != typist && matches!(sub.phase, Phase::Live) {
+                sub.outbox.push(&msg.frame, true);
+            }
+        }
+    }
+}
+
+impl Handler<CatchUp> for RoomActor {
+    type Result = ();
+
+    fn handle(&mut self, _: CatchUp, ctx: &mut Self::Context) {
+        let pool = self.deps.pool.clone();
+        let room_id = self.room_id;
+        let check = async move {
+            let mut conn = pool.get().await?;
+            Ok::<_, AppError>(
+                db::rooms::find_any(&mut conn, room_id)
+                    .await?
+                    .map(|r| r.last_seq),
+            )
+        };
+        ctx.spawn(check.into_actor(self).map(|res, act, ctx| {
+            if let Ok(Some(last)) = res {
+                let after = act.delivered;
+                act.fetch(after, last, ctx);
+            }
+        }));
     }
 }
 

@@ -285,9 +285,12 @@ impl SessionActor {
                 )
             }
             write => {
+                let joined = self.joined.clone();
                 let work = async move {
                     let (room_id, op) = Self::write_op(&app, tenant_id, user_id, write).await?;
-                    let out = supervisor::apply(&app.supervisor, room_id, caller, op).await?;
+                    let known = joined.get(&room_id).cloned();
+                    let out =
+                        supervisor::apply_via(&app.supervisor, known, room_id, caller, op).await?;
                     Ok(AckBody {
                         room_id: Some(room_id),
                         seq: out.seq,
@@ -305,6 +308,27 @@ impl SessionActor {
                 )
             }
         }
+    }
+
+    /// A reaction added or removed, and the room of its message.
+    async fn reaction(
+        app: &AppState,
+        tenant_id: Uuid,
+        message_id: Uuid,
+        emoji: &str,
+        room_id: Option<Uuid>,
+        add: bool,
+    ) -> AppResult<(Uuid, WriteOp)> {
+        let emoji = domain::emoji("emoji", emoji)?;
+        let room = Self::room_of_message(app, tenant_id, message_id, room_id).await?;
+        Ok((
+            room,
+            WriteOp::React {
+                message_id,
+                emoji,
+                add,
+            },
+        ))
     }
 
     /// The room and the validated write a frame asks for.
@@ -356,34 +380,12 @@ impl SessionActor {
                 message_id,
                 emoji,
                 room_id,
-            } => {
-                let emoji = domain::emoji("emoji", &emoji)?;
-                let room = Self::room_of_message(app, tenant_id, message_id, room_id).await?;
-                (
-                    room,
-                    WriteOp::React {
-                        message_id,
-                        emoji,
-                        add: true,
-                    },
-                )
-            }
+            } => Self::reaction(app, tenant_id, message_id, &emoji, room_id, true).await?,
             ClientFrame::RemoveReaction {
                 message_id,
                 emoji,
                 room_id,
-            } => {
-                let emoji = domain::emoji("emoji", &emoji)?;
-                let room = Self::room_of_message(app, tenant_id, message_id, room_id).await?;
-                (
-                    room,
-                    WriteOp::React {
-                        message_id,
-                        emoji,
-                        add: false,
-                    },
-                )
-            }
+            } => Self::reaction(app, tenant_id, message_id, &emoji, room_id, false).await?,
             ClientFrame::MarkRead { room_id, seq } => (room_id, WriteOp::MarkRead { seq }),
             _ => return Err(AppError::bad_request("type", "not a write")),
         })
@@ -398,13 +400,6 @@ impl Actor for SessionActor {
             .metrics
             .ws_connections
             .fetch_add(1, Ordering::Relaxed);
-        self.send(&ServerFrame::ConnectionEstablished {
-            user_id: self.user.id,
-            tenant_id: self.user.tenant_id,
-            session_id: self.id,
-            heartbeat_secs: self.app.settings.realtime.heartbeat_secs,
-            server_time: crate::domain::time::format(&chrono::Utc::now()),
-        });
         let every = Duration::from_secs(self.app.settings.realtime.heartbeat_secs);
         ctx.run_interval(every, |act, ctx| act.heartbeat(ctx));
     }
@@ -682,12 +677,22 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    pub fn new(capacity: usize, user_id: Uuid) -> Prepared {
+    /// The session's queue starts with `connection_established`, so it is the first frame
+    /// whatever reaches the connection once it is registered.
+    pub fn new(capacity: usize, user: &AuthUser, heartbeat_secs: u64) -> Prepared {
         let (tx, rx) = mpsc::channel(capacity);
         let (close_tx, close_rx) = oneshot::channel();
         let ctx = Context::new();
         let addr = ctx.address();
-        let outbox = Outbox::new(Uuid::new_v4(), user_id, tx, capacity, addr.clone());
+        let outbox = Outbox::new(Uuid::new_v4(), user.id, tx, capacity, addr.clone());
+        let hello = ServerFrame::ConnectionEstablished {
+            user_id: user.id,
+            tenant_id: user.tenant_id,
+            session_id: outbox.session_id,
+            heartbeat_secs,
+            server_time: crate::domain::time::format(&chrono::Utc::now()),
+        };
+        outbox.push(&frame_text(&hello), false);
         Prepared {
             ctx,
             addr,

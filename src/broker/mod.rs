@@ -1,20 +1,54 @@
-//! The seam between a room's committed events and the sessions on other nodes.
+//! The seam between a node's actors and the other nodes.
 //!
 //! A room actor fans its committed events out to the sessions of its own node itself, then hands
 //! them to the broker, whose job is only to carry them to the other nodes (which feed them into
-//! their own room actors, in seq order). One node needs nothing carried: `LocalBroker`.
+//! their own room actors, where a reorder buffer keeps them in seq order and fills gaps from the
+//! event log). One node needs nothing carried: `LocalBroker`. Several nodes share Redis:
+//! `RedisBroker` (`broker.redis_url`).
 
+pub mod redis;
+
+use std::collections::HashSet;
+
+use actix::Addr;
 use bytestring::ByteString;
+use futures_util::future::BoxFuture;
 use uuid::Uuid;
 
-/// Carries room traffic between nodes.
+use crate::actors::presence::PresenceActor;
+use crate::actors::supervisor::RoomSupervisor;
+
+/// Where traffic from other nodes is delivered on this one.
+#[derive(Clone)]
+pub struct Inbound {
+    pub supervisor: Addr<RoomSupervisor>,
+    pub presence: Addr<PresenceActor>,
+}
+
+/// Carries room traffic, notifications and presence between nodes.
 pub trait Broker: Send + Sync {
-    /// A committed room event, as its frame text, with the seq it was committed at.
-    fn publish_event(&self, room_id: Uuid, seq: i64, frame: &ByteString);
-    /// A frame that is not persisted (typing).
-    fn publish_ephemeral(&self, room_id: Uuid, frame: &ByteString);
     /// This node's id, so a node can ignore its own publications.
     fn node_id(&self) -> Uuid;
+    /// Starts delivering other nodes' traffic to this node's actors.
+    fn attach(&self, inbound: Inbound);
+    /// A committed room event, as its frame text, with the seq it was committed at.
+    fn publish_event(&self, room_id: Uuid, seq: i64, frame: &ByteString);
+    /// A room frame that is not persisted (typing).
+    fn publish_ephemeral(&self, room_id: Uuid, frame: &ByteString);
+    /// A frame for every connection of these users (mentions, presence updates).
+    fn notify_users(&self, user_ids: &[Uuid], frame: &ByteString, ephemeral: bool);
+    /// Close a user's connections on every node (ban, logout).
+    fn kick(&self, user_id: Uuid, login: Option<Uuid>, reason: &str);
+    /// Records which users hold a connection on this node (refreshed periodically).
+    fn set_local_users(&self, user_ids: Vec<Uuid>);
+    /// Which of these users hold a connection on another node.
+    fn online_elsewhere(&self, user_ids: Vec<Uuid>) -> BoxFuture<'static, HashSet<Uuid>>;
+    /// Whether the broker's backing service answers (None: there is none).
+    fn healthy(&self) -> BoxFuture<'static, Option<bool>>;
+    /// Other nodes' last published stats.
+    fn cluster_stats(&self) -> BoxFuture<'static, Vec<serde_json::Value>>;
+    /// Publishes this node's stats for the others.
+    fn publish_stats(&self, stats: serde_json::Value);
 }
 
 /// A single node: there is nobody to carry anything to.
@@ -37,9 +71,23 @@ impl Default for LocalBroker {
 }
 
 impl Broker for LocalBroker {
-    fn publish_event(&self, _room_id: Uuid, _seq: i64, _frame: &ByteString) {}
-    fn publish_ephemeral(&self, _room_id: Uuid, _frame: &ByteString) {}
     fn node_id(&self) -> Uuid {
         self.node
     }
+    fn attach(&self, _inbound: Inbound) {}
+    fn publish_event(&self, _room_id: Uuid, _seq: i64, _frame: &ByteString) {}
+    fn publish_ephemeral(&self, _room_id: Uuid, _frame: &ByteString) {}
+    fn notify_users(&self, _user_ids: &[Uuid], _frame: &ByteString, _ephemeral: bool) {}
+    fn kick(&self, _user_id: Uuid, _login: Option<Uuid>, _reason: &str) {}
+    fn set_local_users(&self, _user_ids: Vec<Uuid>) {}
+    fn online_elsewhere(&self, _user_ids: Vec<Uuid>) -> BoxFuture<'static, HashSet<Uuid>> {
+        Box::pin(async { HashSet::new() })
+    }
+    fn healthy(&self) -> BoxFuture<'static, Option<bool>> {
+        Box::pin(async { None })
+    }
+    fn cluster_stats(&self) -> BoxFuture<'static, Vec<serde_json::Value>> {
+        Box::pin(async { Vec::new() })
+    }
+    fn publish_stats(&self, _stats: serde_json::Value) {}
 }

@@ -305,14 +305,6 @@ pub async fn edits(
         .await
 }
 
-pub async fn count_in_room(conn: &mut Conn, room_id: Uuid) -> QueryResult<i64> {
-    messages::table
-        .filter(messages::room_id.eq(room_id))
-        .count()
-        .get_result(conn)
-        .await
-}
-
 /// Unread messages (from others, not deleted, after the read pointer) and mentions among them.
 pub async fn unread(
     conn: &mut Conn,
@@ -320,22 +312,23 @@ pub async fn unread(
     user_id: Uuid,
     last_read: i64,
 ) -> QueryResult<(i64, i64)> {
-    let base = messages::table
-        .filter(messages::room_id.eq(room_id))
-        .filter(messages::seq.gt(last_read))
-        .filter(messages::sender_id.ne(user_id))
-        .filter(messages::is_deleted.eq(false));
-    let unread: i64 = base.count().get_result(conn).await?;
-    let mentions: i64 = messages::table
-        .filter(messages::room_id.eq(room_id))
-        .filter(messages::seq.gt(last_read))
-        .filter(messages::sender_id.ne(user_id))
-        .filter(messages::is_deleted.eq(false))
-        .filter(messages::mentions.contains(vec![Some(user_id)]))
-        .count()
-        .get_result(conn)
-        .await?;
-    Ok((unread, mentions))
+    #[derive(QueryableByName)]
+    struct Counts {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        unread: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        mentions: i64,
+    }
+    let c: Counts = diesel::sql_query(
+        "SELECT count(*) AS unread, count(*) FILTER (WHERE mentions @> ARRAY[$2]) AS mentions
+         FROM messages WHERE room_id = $1 AND seq > $3 AND sender_id <> $2 AND NOT is_deleted",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(room_id)
+    .bind::<diesel::sql_types::Uuid, _>(user_id)
+    .bind::<diesel::sql_types::BigInt, _>(last_read)
+    .get_result(conn)
+    .await?;
+    Ok((c.unread, c.mentions))
 }
 
 /// Members whose read pointer has reached `seq`: (user id, display name, last_read_seq).

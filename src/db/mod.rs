@@ -1,5 +1,6 @@
 //! The store: the only place with SQL. Functions take a connection (or the pool) and return rows.
 
+pub mod admin;
 pub mod events;
 pub mod listing;
 pub mod messages;
@@ -9,6 +10,7 @@ pub mod presence;
 pub mod rooms;
 #[rustfmt::skip]
 pub mod schema;
+pub mod search;
 pub mod tenants;
 pub mod tokens;
 pub mod users;

@@ -127,12 +127,14 @@ pub async fn set_banned(
     banned: bool,
 ) -> QueryResult<usize> {
     let now = Utc::now();
+    // Token `iat` counts whole seconds: every token of this second or before is cut off.
+    let cutoff = chrono::DateTime::from_timestamp(now.timestamp() + 1, 0).unwrap_or(now);
     let target = users::table.filter(users::id.eq(id).and(users::tenant_id.eq(tenant_id)));
     if banned {
         diesel::update(target)
             .set((
                 users::is_banned.eq(true),
-                users::tokens_valid_after.eq(now),
+                users::tokens_valid_after.eq(cutoff),
                 users::updated_at.eq(now),
             ))
             .execute(conn)

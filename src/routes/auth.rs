@@ -5,6 +5,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::extract::Json;
+use crate::actors::presence::KickUser;
 use crate::auth::{random_token, token_hash, JwtKeys, Role};
 use crate::db;
 use crate::db::models::{NewUser, User};
@@ -185,6 +186,12 @@ async fn refresh(
         // A rotated token presented again means it leaked: end that whole login.
         if let Some(seen) = db::tokens::find_refresh(&mut conn, &hash).await? {
             db::tokens::revoke_family(&mut conn, seen.family_id).await?;
+            state.presence.do_send(KickUser {
+                user_id: seen.user_id,
+                login: Some(seen.family_id),
+                reason: "logged_out".into(),
+                relay: true,
+            });
             log::warn!(
                 "refresh token reuse for user {}; login revoked",
                 seen.user_id
@@ -210,6 +217,13 @@ async fn logout(
     let mut conn = state.pool.get().await?;
     if let Some(rt) = db::tokens::find_refresh(&mut conn, &hash).await? {
         db::tokens::revoke_family(&mut conn, rt.family_id).await?;
+        // The login's live sockets end now, not when their access token expires.
+        state.presence.do_send(KickUser {
+            user_id: rt.user_id,
+            login: Some(rt.family_id),
+            reason: "logged_out".into(),
+            relay: true,
+        });
     }
     Ok(HttpResponse::NoContent().finish())
 }

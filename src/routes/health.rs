@@ -23,9 +23,12 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             .is_ok(),
         Err(_) => false,
     };
+    // Redis, when configured, is reported; a node without it still serves its own clients.
+    let redis = state.broker.healthy().await;
     let body = serde_json::json!({
         "status": if postgres { "ready" } else { "unavailable" },
         "postgres": if postgres { "ok" } else { "down" },
+        "redis": match redis { None => "not configured", Some(true) => "ok", Some(false) => "down" },
     });
     if postgres {
         HttpResponse::Ok().json(body)

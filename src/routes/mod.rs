@@ -1,11 +1,13 @@
 //! HTTP routes: thin handlers that validate, authorize, call the store or the actors.
 
+pub mod admin;
 pub mod auth;
 pub mod extract;
 pub mod health;
 pub mod messages;
 pub mod presence;
 pub mod rooms;
+pub mod search;
 pub mod users;
 pub mod ws;
 
@@ -33,6 +35,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(rooms::configure)
     .configure(messages::configure)
     .configure(presence::configure)
+    .configure(search::configure)
+    .configure(admin::configure)
     .configure(ws::configure);
 }
 

@@ -21,7 +21,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/chat/presence/online", web::get().to(online));
 }
 
-/// Presence of users of my tenant: live on this node, else offline with the stored last_seen.
+/// Presence of users of my tenant: live on this node, else online on another node (with the
+/// status they chose), else offline with the stored last_seen.
 async fn presence_of(
     state: &AppState,
     tenant_id: Uuid,
@@ -37,23 +38,37 @@ async fn presence_of(
         })
         .await
         .map_err(AppError::internal)?;
-    let stored: HashMap<Uuid, chrono::DateTime<chrono::Utc>> =
-        db::presence::load(&mut conn, &known)
-            .await?
-            .into_iter()
-            .map(|(id, _, _, seen)| (id, seen))
-            .collect();
+    let stored: HashMap<Uuid, db::presence::PresenceRow> = db::presence::load(&mut conn, &known)
+        .await?
+        .into_iter()
+        .map(|row| (row.0, row))
+        .collect();
+    let not_here: Vec<Uuid> = known
+        .iter()
+        .filter(|id| !live.contains_key(id))
+        .copied()
+        .collect();
+    let elsewhere = state.broker.online_elsewhere(not_here).await;
     Ok(ids
         .into_iter()
         .filter(|id| known.contains(id))
         .map(|id| match live.get(&id) {
             Some(v) => v.clone(),
-            None => PresenceView {
-                user_id: id,
-                status: "offline".into(),
-                last_seen: stored.get(&id).copied(),
-                current_room: None,
-            },
+            None => {
+                let row = stored.get(&id);
+                let online = elsewhere.contains(&id);
+                let status = match (online, row.and_then(|r| r.1.clone())) {
+                    (true, Some(manual)) => manual,
+                    (true, None) => "online".to_owned(),
+                    (false, _) => "offline".to_owned(),
+                };
+                PresenceView {
+                    user_id: id,
+                    status,
+                    last_seen: row.map(|r| r.3),
+                    current_room: if online { row.and_then(|r| r.2) } else { None },
+                }
+            }
         })
         .collect())
 }

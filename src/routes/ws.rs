@@ -127,7 +127,11 @@ async fn open(
         .max_frame_size(max)
         .aggregate_continuations()
         .max_continuation_size(max);
-    let prepared = Prepared::new(state.settings.limits.max_outbound_queue, user.id);
+    let prepared = Prepared::new(
+        state.settings.limits.max_outbound_queue,
+        &user,
+        state.settings.realtime.heartbeat_secs,
+    );
     state
         .presence
         .send(Connect {

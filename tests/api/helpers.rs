@@ -200,15 +200,40 @@ impl Drop for TestDb {
     }
 }
 
-pub struct TestApp {
+/// A client of one server (node): its address and the HTTP/WebSocket helpers.
+pub struct Http {
     pub port: u16,
     pub base: String,
-    pub settings: Settings,
     pub client: awc::Client,
+}
+
+impl Http {
+    pub fn new(port: u16) -> Http {
+        Http {
+            port,
+            base: format!("http://127.0.0.1:{port}"),
+            client: awc::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .finish(),
+        }
+    }
+}
+
+pub struct TestApp {
+    pub http: Http,
+    pub settings: Settings,
     pub handle: actix_web::dev::ServerHandle,
     pub state: actix_web::web::Data<confab::state::AppState>,
     // Last: the server stops before its database is dropped.
-    pub db: TestDb,
+    pub db: std::sync::Arc<TestDb>,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Http;
+
+    fn deref(&self) -> &Http {
+        &self.http
+    }
 }
 
 pub fn test_settings(db_url: &str, secret: &str) -> Settings {
@@ -243,11 +268,16 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let secret = format!("test-secret-{}", Uuid::new_v4());
     let mut settings = test_settings(&db.url, &secret);
     adjust(&mut settings);
-    start(settings, db).await
+    start(settings, std::sync::Arc::new(db)).await
 }
 
 /// Starts a server on `settings` (whose database is `db`).
-pub async fn start(settings: Settings, db: TestDb) -> TestApp {
+pub async fn start(settings: Settings, db: std::sync::Arc<TestDb>) -> TestApp {
+    // Errors the server logs show up in a failing test's output.
+    let _ = env_logger::builder()
+        .is_test(true)
+        .filter_level(log::LevelFilter::Error)
+        .try_init();
     let app = Application::build(settings.clone())
         .await
         .expect("server builds");
@@ -256,12 +286,8 @@ pub async fn start(settings: Settings, db: TestDb) -> TestApp {
     let state = app.state();
     actix_rt::spawn(app.run_until_stopped());
     TestApp {
-        port,
-        base: format!("http://127.0.0.1:{port}"),
+        http: Http::new(port),
         settings,
-        client: awc::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .finish(),
         handle,
         state,
         db,
@@ -282,7 +308,7 @@ impl Answer {
     }
 }
 
-impl TestApp {
+impl Http {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -371,7 +397,9 @@ impl TestApp {
         );
         User::from_pair(&a.body)
     }
+}
 
+impl TestApp {
     pub fn keys(&self) -> JwtKeys {
         JwtKeys::from_settings(&self.settings.auth).expect("keys")
     }
@@ -443,7 +471,7 @@ pub enum Closed {
     Dropped,
 }
 
-impl TestApp {
+impl Http {
     pub fn ws_url(&self, path: &str) -> String {
         format!("ws://127.0.0.1:{}{}", self.port, path)
     }
@@ -603,7 +631,7 @@ impl Ws {
     }
 }
 
-impl TestApp {
+impl Http {
     /// Creates a room over REST as `owner` with `members`; answers its id.
     pub async fn room(&self, owner: &User, room_type: &str, members: &[&User]) -> Uuid {
         let ids: Vec<String> = members.iter().map(|u| u.id.to_string()).collect();
@@ -616,7 +644,9 @@ impl TestApp {
             .and_then(|s| s.parse().ok())
             .expect("room id")
     }
+}
 
+impl TestApp {
     /// Stops this server and starts another on the same database and settings.
     pub async fn restart(self) -> TestApp {
         let TestApp {
@@ -628,4 +658,17 @@ impl TestApp {
         handle.stop(true).await;
         start(settings, db).await
     }
+}
+
+/// Percent-encodes what a URL path segment cannot carry as is (emoji, spaces…).
+pub fn pct(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

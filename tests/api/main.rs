@@ -1,7 +1,10 @@
 //! Integration tests: the real server on port 0, real Postgres, real HTTP clients.
 
+mod admin;
 mod auth;
+mod cluster;
 mod health;
 mod helpers;
 mod migrations;
 mod realtime;
+mod rest;

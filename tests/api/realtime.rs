@@ -273,7 +273,9 @@ async fn a_client_that_was_away_resumes_exactly_what_it_missed() {
             assert_eq!(f["last_seq"], last_seen + 55);
             break;
         }
-        got.push(f);
+        if f.get("seq").is_some() {
+            got.push(f); // room events; presence updates may come between
+        }
     }
     assert_eq!(got.len(), 55);
     let seqs: Vec<i64> = got.iter().map(seq).collect();
@@ -306,8 +308,7 @@ async fn a_client_that_was_away_resumes_exactly_what_it_missed() {
     let mut c = app.ws(&bob.token).await;
     c.request(json!({"type": "resume", "rooms": [{"room_id": room, "after_seq": last_seen + 56}]}))
         .await;
-    let f = c.recv().await;
-    assert_eq!(f["type"], "resync_required", "{f}");
+    let f = c.recv_type("resync_required").await;
     assert_eq!(f["last_seq"], last_seen + 157);
 }
 
@@ -681,7 +682,7 @@ async fn a_mention_reaches_the_mentioned_user_outside_the_room() {
 #[actix_rt::test]
 async fn a_client_that_stops_reading_is_closed_as_a_slow_consumer_and_the_room_goes_on() {
     let app = spawn_app_with(|s| {
-        s.limits.max_outbound_queue = 16;
+        s.limits.max_outbound_queue = 64;
         s.rate_limits.messages_per_minute = 1_000_000;
     })
     .await;
@@ -765,6 +766,9 @@ async fn a_client_that_stops_reading_is_closed_as_a_slow_consumer_and_the_room_g
         let f = back.recv().await;
         if f["type"] == "resumed" {
             break;
+        }
+        if f["type"] != "new_message" {
+            continue; // the ack, presence updates
         }
         assert_eq!(seq(&f), got_seq + 1 + n);
         n += 1;

@@ -1,0 +1,373 @@
+//! `RedisBroker`: nodes share one Redis pub/sub channel for room events, typing, notifications
+//! and kicks, and Redis hashes for who is connected where (expiring, so a dead node's users go
+//! offline) and for cluster stats. Redis being down never stops a node: publications are dropped
+//! (the others recover room events from the event log by seq), and the subscription reconnects.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytestring::ByteString;
+use futures_util::future::BoxFuture;
+use futures_util::StreamExt;
+use redis::aio::ConnectionManager;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::{Broker, Inbound};
+use crate::actors::presence::{KickUser, NotifyUsers};
+use crate::actors::supervisor::{CatchUpAll, RelayEphemeral, RelayEvent};
+
+const CHANNEL: &str = "confab:bus";
+const NODES: &str = "confab:nodes";
+/// Publications waiting for Redis; past this, they are dropped (and recovered by seq).
+const QUEUE: usize = 65_536;
+
+fn presence_key(user: Uuid) -> String {
+    format!("confab:presence:{user}")
+}
+
+fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Envelope {
+    Event {
+        node: Uuid,
+        room_id: Uuid,
+        seq: i64,
+        frame: String,
+    },
+    Ephemeral {
+        node: Uuid,
+        room_id: Uuid,
+        frame: String,
+    },
+    Notify {
+        node: Uuid,
+        user_ids: Vec<Uuid>,
+        frame: String,
+        ephemeral: bool,
+    },
+    Kick {
+        node: Uuid,
+        user_id: Uuid,
+        login: Option<Uuid>,
+        reason: String,
+    },
+}
+
+/// A lazily (re)connected Redis connection shared by the broker's calls.
+#[derive(Clone)]
+struct Shared {
+    client: redis::Client,
+    conn: Arc<tokio::sync::Mutex<Option<ConnectionManager>>>,
+}
+
+impl Shared {
+    async fn conn(&self) -> Option<ConnectionManager> {
+        let mut slot = self.conn.lock().await;
+        if slot.is_none() {
+            let connect =
+                tokio::time::timeout(Duration::from_secs(2), self.client.get_connection_manager());
+            match connect.await {
+                Ok(Ok(c)) => *slot = Some(c),
+                Ok(Err(e)) => log::warn!("redis: {e}"),
+                Err(_) => log::warn!("redis: connect timed out"),
+            }
+        }
+        slot.clone()
+    }
+
+    /// Runs a command with a time limit; None when Redis does not answer.
+    async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Option<T> {
+        let mut conn = self.conn().await?;
+        match tokio::time::timeout(Duration::from_secs(2), cmd.query_async::<T>(&mut conn)).await {
+            Ok(Ok(v)) => Some(v),
+            Ok(Err(e)) => {
+                log::debug!("redis: {e}");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    async fn pipe<T: redis::FromRedisValue>(&self, pipe: redis::Pipeline) -> Option<T> {
+        let mut conn = self.conn().await?;
+        match tokio::time::timeout(Duration::from_secs(2), pipe.query_async::<T>(&mut conn)).await {
+            Ok(Ok(v)) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+pub struct RedisBroker {
+    node: Uuid,
+    shared: Shared,
+    out: mpsc::Sender<String>,
+    out_rx: Mutex<Option<mpsc::Receiver<String>>>,
+    presence_ttl_secs: i64,
+    local_users: Arc<Mutex<HashSet<Uuid>>>,
+}
+
+impl RedisBroker {
+    pub fn new(url: &str, presence_ttl_secs: u64) -> Result<Self, String> {
+        let client = redis::Client::open(url).map_err(|e| format!("`broker.redis_url`: {e}"))?;
+        let (out, rx) = mpsc::channel(QUEUE);
+        Ok(RedisBroker {
+            node: Uuid::new_v4(),
+            shared: Shared {
+                client,
+                conn: Arc::new(tokio::sync::Mutex::new(None)),
+            },
+            out,
+            out_rx: Mutex::new(Some(rx)),
+            presence_ttl_secs: presence_ttl_secs as i64,
+            local_users: Arc::new(Mutex::new(HashSet::new())),
+        })
+    }
+
+    fn send(&self, envelope: &Envelope) {
+        if let Ok(text) = serde_json::to_string(envelope) {
+            if self.out.try_send(text).is_err() {
+                log::warn!("redis: publication queue full; others will recover by seq");
+            }
+        }
+    }
+
+    fn spawn<F: std::future::Future<Output = ()> + 'static>(f: F) {
+        actix::spawn(f);
+    }
+}
+
+/// Publishes in the order events were handed over (one connection, one task).
+async fn publish_loop(shared: Shared, mut rx: mpsc::Receiver<String>) {
+    while let Some(payload) = rx.recv().await {
+        let mut cmd = redis::cmd("PUBLISH");
+        cmd.arg(CHANNEL).arg(&payload);
+        if shared.run::<i64>(cmd).await.is_none() {
+            log::debug!("redis: a publication was dropped");
+        }
+    }
+}
+
+/// Subscribes (again and again), feeding other nodes' traffic to this node's actors; after every
+/// (re)connect, the room actors check the event log for what they may have missed meanwhile.
+async fn subscribe_loop(client: redis::Client, node: Uuid, inbound: Inbound) {
+    loop {
+        match client.get_async_pubsub().await {
+            Ok(mut pubsub) => match pubsub.subscribe(CHANNEL).await {
+                Ok(()) => {
+                    log::info!("redis: subscribed to {CHANNEL}");
+                    inbound.supervisor.do_send(CatchUpAll);
+                    let mut stream = pubsub.into_on_message();
+                    while let Some(msg) = stream.next().await {
+                        deliver(node, &inbound, msg.get_payload_bytes());
+                    }
+                    log::warn!("redis: subscription lost; reconnecting");
+                }
+                Err(e) => log::warn!("redis: subscribe: {e}"),
+            },
+            Err(e) => log::debug!("redis: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+fn deliver(node: Uuid, inbound: &Inbound, payload: &[u8]) {
+    let envelope: Envelope = match serde_json::from_slice(payload) {
+        Ok(e) => e,
+        Err(e) => {
+            log::warn!("redis: unreadable publication: {e}");
+            return;
+        }
+    };
+    match envelope {
+        Envelope::Event {
+            node: from,
+            room_id,
+            seq,
+            frame,
+        } if from != node => {
+            inbound.supervisor.do_send(RelayEvent {
+                room_id,
+                seq,
+                frame: ByteString::from(frame),
+            });
+        }
+        Envelope::Ephemeral {
+            node: from,
+            room_id,
+            frame,
+        } if from != node => {
+            inbound.supervisor.do_send(RelayEphemeral {
+                room_id,
+                frame: ByteString::from(frame),
+            });
+        }
+        Envelope::Notify {
+            node: from,
+            user_ids,
+            frame,
+            ephemeral,
+        } if from != node => {
+            inbound.presence.do_send(NotifyUsers {
+                user_ids,
+                frame: ByteString::from(frame),
+                ephemeral,
+                relay: false,
+            });
+        }
+        Envelope::Kick {
+            node: from,
+            user_id,
+            login,
+            reason,
+        } if from != node => {
+            inbound.presence.do_send(KickUser {
+                user_id,
+                login,
+                reason,
+                relay: false,
+            });
+        }
+        _ => {}
+    }
+}
+
+impl Broker for RedisBroker {
+    fn node_id(&self) -> Uuid {
+        self.node
+    }
+
+    fn attach(&self, inbound: Inbound) {
+        let rx = self.out_rx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(rx) = rx {
+            Self::spawn(publish_loop(self.shared.clone(), rx));
+            Self::spawn(subscribe_loop(
+                self.shared.client.clone(),
+                self.node,
+                inbound,
+            ));
+        }
+    }
+
+    fn publish_event(&self, room_id: Uuid, seq: i64, frame: &ByteString) {
+        self.send(&Envelope::Event {
+            node: self.node,
+            room_id,
+            seq,
+            frame: frame.to_string(),
+        });
+    }
+
+    fn publish_ephemeral(&self, room_id: Uuid, frame: &ByteString) {
+        self.send(&Envelope::Ephemeral {
+            node: self.node,
+            room_id,
+            frame: frame.to_string(),
+        });
+    }
+
+    fn notify_users(&self, user_ids: &[Uuid], frame: &ByteString, ephemeral: bool) {
+        self.send(&Envelope::Notify {
+            node: self.node,
+            user_ids: user_ids.to_vec(),
+            frame: frame.to_string(),
+            ephemeral,
+        });
+    }
+
+    fn kick(&self, user_id: Uuid, login: Option<Uuid>, reason: &str) {
+        self.send(&Envelope::Kick {
+            node: self.node,
+            user_id,
+            login,
+            reason: reason.to_owned(),
+        });
+    }
+
+    /// Each user's hash holds, per node, until when that node vouches for a connection.
+    fn set_local_users(&self, user_ids: Vec<Uuid>) {
+        let now: HashSet<Uuid> = user_ids.into_iter().collect();
+        let gone: Vec<Uuid> = {
+            let mut local = self.local_users.lock().unwrap_or_else(|p| p.into_inner());
+            let gone = local.difference(&now).copied().collect();
+            *local = now.clone();
+            gone
+        };
+        let shared = self.shared.clone();
+        let node = self.node.to_string();
+        let until = now_secs() + self.presence_ttl_secs;
+        let ttl = self.presence_ttl_secs * 2;
+        Self::spawn(async move {
+            let mut pipe = redis::pipe();
+            for user in &now {
+                pipe.hset(presence_key(*user), &node, until).ignore();
+                pipe.expire(presence_key(*user), ttl).ignore();
+            }
+            for user in &gone {
+                pipe.hdel(presence_key(*user), &node).ignore();
+            }
+            let done: Option<()> = shared.pipe(pipe).await;
+            log::debug!("redis: vouched for {} users here ({:?})", now.len(), done);
+        });
+    }
+
+    fn online_elsewhere(&self, user_ids: Vec<Uuid>) -> BoxFuture<'static, HashSet<Uuid>> {
+        let shared = self.shared.clone();
+        let me = self.node.to_string();
+        Box::pin(async move {
+            if user_ids.is_empty() {
+                return HashSet::new();
+            }
+            let mut pipe = redis::pipe();
+            for user in &user_ids {
+                pipe.hgetall(presence_key(*user));
+            }
+            let maps: Vec<std::collections::HashMap<String, i64>> =
+                shared.pipe(pipe).await.unwrap_or_default();
+            let now = now_secs();
+            user_ids
+                .into_iter()
+                .zip(maps)
+                .filter(|(_, nodes)| nodes.iter().any(|(n, until)| *n != me && *until > now))
+                .map(|(u, _)| u)
+                .collect()
+        })
+    }
+
+    fn healthy(&self) -> BoxFuture<'static, Option<bool>> {
+        let shared = self.shared.clone();
+        Box::pin(async move { Some(shared.run::<String>(redis::cmd("PING")).await.is_some()) })
+    }
+
+    fn cluster_stats(&self) -> BoxFuture<'static, Vec<serde_json::Value>> {
+        let shared = self.shared.clone();
+        Box::pin(async move {
+            let mut cmd = redis::cmd("HGETALL");
+            cmd.arg(NODES);
+            let all: std::collections::HashMap<String, String> =
+                shared.run(cmd).await.unwrap_or_default();
+            let fresh_after = now_secs() - 30;
+            all.values()
+                .filter_map(|v| serde_json::from_str::<serde_json::Value>(v).ok())
+                .filter(|v| v["reported_at"].as_i64().is_some_and(|t| t > fresh_after))
+                .collect()
+        })
+    }
+
+    fn publish_stats(&self, mut stats: serde_json::Value) {
+        stats["reported_at"] = serde_json::json!(now_secs());
+        let shared = self.shared.clone();
+        let node = self.node.to_string();
+        Self::spawn(async move {
+            let mut cmd = redis::cmd("HSET");
+            cmd.arg(NODES).arg(node).arg(stats.to_string());
+            let _: Option<i64> = shared.run(cmd).await;
+        });
+    }
+}

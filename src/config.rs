@@ -106,6 +106,27 @@ pub struct UploadSettings {
     pub dir: String,
     pub thumbnail_px: u32,
     pub max_image_pixels: u64,
+    /// How many images may be decoded at once (each can take max_image_pixels × 4 bytes).
+    pub max_concurrent_images: usize,
+    /// Content types accepted (`image/*` style patterns); empty accepts every type.
+    pub allowed_types: Vec<String>,
+    /// Content types refused even when allowed.
+    pub denied_types: Vec<String>,
+    /// "local" (files under `dir`), "s3" (an S3-compatible bucket) or "memory" (tests).
+    pub storage: String,
+    pub s3: S3Settings,
+}
+
+/// An S3-compatible bucket; credentials come from the environment (AWS_ACCESS_KEY_ID, ...).
+#[derive(Debug, Clone, Deserialize)]
+pub struct S3Settings {
+    pub bucket: String,
+    pub region: String,
+    /// Empty = AWS; set for MinIO, Ceph, R2 and the like.
+    pub endpoint: String,
+    /// Prefix prepended to every object key.
+    pub prefix: String,
+    pub allow_http: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -158,7 +179,9 @@ impl Settings {
                     .separator("__")
                     .try_parsing(true)
                     .list_separator(",")
-                    .with_list_parse_key("server.allowed_origins"),
+                    .with_list_parse_key("server.allowed_origins")
+                    .with_list_parse_key("uploads.allowed_types")
+                    .with_list_parse_key("uploads.denied_types"),
             );
         for (key, value) in overrides {
             builder = builder
@@ -288,8 +311,37 @@ impl Settings {
                 "must be a redis:// or rediss:// URL",
             ));
         }
-        if self.uploads.thumbnail_px < 16 {
+        let u = &self.uploads;
+        if u.thumbnail_px < 16 {
             return Err(bad("uploads.thumbnail_px", "must be at least 16"));
+        }
+        if u.dir.is_empty() {
+            return Err(bad("uploads.dir", "must name a directory"));
+        }
+        if u.max_image_pixels == 0 || u.max_concurrent_images == 0 {
+            return Err(bad(
+                "uploads.max_image_pixels",
+                "max_image_pixels and max_concurrent_images must be at least 1",
+            ));
+        }
+        for pattern in u.allowed_types.iter().chain(&u.denied_types) {
+            if !crate::uploads::media::is_type_pattern(pattern) {
+                return Err(bad(
+                    "uploads.allowed_types",
+                    format!("has `{pattern}`, not a type like `image/png` or `image/*`"),
+                ));
+            }
+        }
+        match u.storage.as_str() {
+            "local" | "memory" => {}
+            "s3" if u.s3.bucket.is_empty() => {
+                return Err(bad(
+                    "uploads.s3.bucket",
+                    "must be set when uploads.storage is s3",
+                ))
+            }
+            "s3" => {}
+            _ => return Err(bad("uploads.storage", "must be local, s3 or memory")),
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 //! fan out every room change; a presence actor tracks who is online. REST handlers (`routes`) serve
 //! admin tools and platform modules through the same store (`db`) and the same actors. `config`
 //! holds the settings, `auth` the tokens and passwords, `domain` the input rules, `protocol` the
-//! wire format, and `error` the one error type.
+//! wire format, `uploads` the files and images people share, and `error` the one error type.
 
 #![cfg_attr(
     not(test),
@@ -24,3 +24,4 @@ pub mod protocol;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod uploads;

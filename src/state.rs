@@ -19,6 +19,7 @@ use crate::config::{ConfigError, Settings};
 use crate::db::DbPool;
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
+use crate::uploads::Uploads;
 
 pub struct AppState {
     pub settings: Arc<Settings>,
@@ -30,6 +31,8 @@ pub struct AppState {
     pub broker: Arc<dyn Broker>,
     pub supervisor: Addr<RoomSupervisor>,
     pub presence: Addr<PresenceActor>,
+    /// File storage and the upload pipeline.
+    pub uploads: Uploads,
     /// Frames per user across all their sockets.
     frame_limiter: DefaultKeyedRateLimiter<Uuid>,
     /// Messages per user, WebSocket and REST together.
@@ -65,6 +68,7 @@ impl AppState {
                 a.login_max_failures_per_ip,
                 window,
             ),
+            uploads: Uploads::new(&settings)?,
             frame_limiter: RateLimiter::keyed(frames),
             message_limiter: RateLimiter::keyed(messages),
             metrics: parts.metrics,

@@ -1,6 +1,7 @@
 //! The store: the only place with SQL. Functions take a connection (or the pool) and return rows.
 
 pub mod admin;
+pub mod attachments;
 pub mod events;
 pub mod listing;
 pub mod messages;

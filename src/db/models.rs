@@ -170,3 +170,17 @@ pub struct Attachment {
     pub thumbnail_key: Option<String>,
     pub created_at: DateTime<Utc>,
 }
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = attachments)]
+pub struct NewAttachment<'a> {
+    pub tenant_id: Uuid,
+    pub uploader_id: Uuid,
+    pub storage_key: &'a str,
+    pub file_name: &'a str,
+    pub content_type: &'a str,
+    pub file_size: i64,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub thumbnail_key: Option<&'a str>,
+}

@@ -8,6 +8,7 @@ pub mod messages;
 pub mod presence;
 pub mod rooms;
 pub mod search;
+pub mod uploads;
 pub mod users;
 pub mod ws;
 
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(presence::configure)
     .configure(search::configure)
     .configure(admin::configure)
+    .configure(uploads::configure)
     .configure(ws::configure);
 }
 

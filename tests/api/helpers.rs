@@ -57,12 +57,10 @@ fn template_name() -> String {
     format!("confab_tpl_{}", &hex::encode(hasher.finalize())[..16])
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+/// Every file below `dir`.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir)
-        .expect("read migrations dir")
-        .flatten()
-    {
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
         let p = entry.path();
         if p.is_dir() {
             out.extend(walk(&p));

@@ -8,3 +8,4 @@ mod helpers;
 mod migrations;
 mod realtime;
 mod rest;
+mod uploads;

@@ -1,0 +1,250 @@
+//! Files: `POST /api/chat/uploads` and the downloads of a file and its thumbnail, served so that
+//! no upload can run as a page of Confab's origin.
+
+use actix_files::{HttpRange, NamedFile};
+use actix_multipart::Multipart;
+use actix_web::http::header::{
+    self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+    HeaderValue,
+};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::db;
+use crate::db::attachments::Reader;
+use crate::db::models::{Attachment, NewAttachment};
+use crate::error::{AppError, AppResult};
+use crate::protocol::views::AttachmentView;
+use crate::state::AppState;
+use crate::uploads::media;
+use crate::uploads::storage::{ByteStream, Stored};
+
+/// What a multipart envelope may add to the file itself before the declared length alone is
+/// enough to refuse a request unread.
+const FORM_OVERHEAD: u64 = 64 * 1024;
+
+/// Sent with every file: nothing in it may load, run or be sniffed into something else.
+const CSP: &str = "default-src 'none'; sandbox";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/chat/uploads", web::post().to(upload))
+        .route("/api/chat/uploads/{id}", web::get().to(download))
+        .route("/api/chat/uploads/{id}/thumbnail", web::get().to(download));
+}
+
+async fn upload(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    form: Multipart,
+) -> AppResult<HttpResponse> {
+    let limit = state.settings.limits.max_upload_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit.saturating_add(FORM_OVERHEAD)) {
+        return Err(AppError::TooLarge(format!(
+            "the file is larger than {limit} bytes"
+        )));
+    }
+    let staged = state.uploads.receive(form).await?;
+    let stored = state.uploads.store(staged).await?;
+    let new = NewAttachment {
+        tenant_id: user.tenant_id,
+        uploader_id: user.id,
+        storage_key: &stored.storage_key,
+        file_name: &stored.file_name,
+        content_type: &stored.content_type,
+        file_size: stored.file_size,
+        width: stored.width,
+        height: stored.height,
+        thumbnail_key: stored.thumbnail_key.as_deref(),
+    };
+    let recorded = async {
+        let mut conn = state.pool.get().await?;
+        Ok::<_, AppError>(db::attachments::insert(&mut conn, &new).await?)
+    }
+    .await;
+    match recorded {
+        Ok(row) => Ok(HttpResponse::Created().json(AttachmentView::from(&row))),
+        Err(e) => {
+            let mut keys = vec![stored.storage_key.as_str()];
+            keys.extend(stored.thumbnail_key.as_deref());
+            state.uploads.discard(&keys).await;
+            Err(e)
+        }
+    }
+}
+
+/// The attachment if the caller may read it; 404 for everyone else.
+async fn readable(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<Attachment> {
+    let mut conn = state.pool.get().await?;
+    let reader = Reader {
+        user_id: user.id,
+        tenant_id: user.tenant_id,
+        trusted: user.is_admin_or_service(),
+    };
+    db::attachments::readable(&mut conn, reader, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// The file, or with `/thumbnail` its thumbnail (one handler: the same check guards both).
+async fn download(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let a = readable(&state, &user, path.into_inner()).await?;
+    if !req.path().ends_with("/thumbnail") {
+        let (content_type, inline) = media::served_as(&a.content_type);
+        return serve(
+            &state,
+            &req,
+            &a.storage_key,
+            content_type,
+            inline,
+            &a.file_name,
+        )
+        .await;
+    }
+    let key = a.thumbnail_key.as_deref().ok_or(AppError::NotFound)?;
+    let stem = a
+        .file_name
+        .rsplit_once('.')
+        .map_or(a.file_name.as_str(), |(s, _)| s);
+    let ext = key.rsplit('.').next().unwrap_or("jpg");
+    let name = format!("{stem}-thumbnail.{ext}");
+    serve(&state, &req, key, media::thumbnail_type(key), true, &name).await
+}
+
+/// The stored object with its length, a Content-Disposition, `nosniff` and a sandboxing CSP, and
+/// Range requests answered (what audio and video players need); local files answer conditional
+/// requests too.
+async fn serve(
+    state: &AppState,
+    req: &HttpRequest,
+    key: &str,
+    content_type: &str,
+    inline: bool,
+    file_name: &str,
+) -> AppResult<HttpResponse> {
+    let mime: mime::Mime = content_type
+        .parse()
+        .unwrap_or(mime::APPLICATION_OCTET_STREAM);
+    let disposition = disposition(inline, file_name);
+    let stored = state.uploads.storage.get(key).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            log::warn!("stored upload {key} is missing");
+            AppError::NotFound
+        } else {
+            AppError::internal(format!("reading stored upload {key}: {e}"))
+        }
+    })?;
+    let mut resp = match stored {
+        Stored::File(path) => NamedFile::open_async(&path)
+            .await
+            .map_err(|e| AppError::internal(format!("opening stored upload {key}: {e}")))?
+            .set_content_type(mime)
+            .set_content_disposition(disposition)
+            .into_response(req),
+        Stored::Stream { len, body } => {
+            stream(state, req, key, len, body, mime, disposition).await?
+        }
+    };
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    Ok(resp)
+}
+
+/// An object from a streaming backend: whole, or one range of it (fetched as that range).
+async fn stream(
+    state: &AppState,
+    req: &HttpRequest,
+    key: &str,
+    len: u64,
+    body: ByteStream,
+    mime: mime::Mime,
+    disposition: ContentDisposition,
+) -> AppResult<HttpResponse> {
+    let mut resp = HttpResponse::Ok();
+    resp.content_type(mime)
+        .insert_header(disposition)
+        .insert_header((header::ACCEPT_RANGES, "bytes"));
+    let range = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| HttpRange::parse(v, len));
+    match range {
+        Some(Ok(ranges)) if ranges.len() == 1 => {
+            drop(body);
+            let HttpRange { start, length } = ranges[0];
+            let part = state
+                .uploads
+                .storage
+                .get_range(key, start..start + length)
+                .await
+                .map_err(|e| AppError::internal(format!("reading stored upload {key}: {e}")))?;
+            let end = start + length - 1;
+            Ok(resp
+                .status(StatusCode::PARTIAL_CONTENT)
+                .insert_header((header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}")))
+                .no_chunking(length)
+                .streaming(part))
+        }
+        Some(Err(_)) => Ok(resp
+            .status(StatusCode::RANGE_NOT_SATISFIABLE)
+            .insert_header((header::CONTENT_RANGE, format!("bytes */{len}")))
+            .finish()),
+        // No range, or several: the whole object.
+        _ => Ok(resp.no_chunking(len).streaming(body)),
+    }
+}
+
+/// `inline` or `attachment` with the file's name: plain ASCII for every client, and the exact
+/// UTF-8 name (RFC 6266 `filename*`) when it has other characters.
+fn disposition(inline: bool, file_name: &str) -> ContentDisposition {
+    let ascii: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut parameters = vec![DispositionParam::Filename(ascii)];
+    if !file_name.is_ascii() {
+        parameters.push(DispositionParam::FilenameExt(ExtendedValue {
+            charset: Charset::Ext("UTF-8".to_owned()),
+            language_tag: None,
+            value: file_name.as_bytes().to_vec(),
+        }));
+    }
+    ContentDisposition {
+        disposition: if inline {
+            DispositionType::Inline
+        } else {
+            DispositionType::Attachment
+        },
+        parameters,
+    }
+}

@@ -1,0 +1,215 @@
+//! Files and images people share: a multipart stream lands in a staged temp file (never whole in
+//! memory, cut off past `limits.max_upload_bytes`), its type is read from its bytes, images get
+//! their size and a thumbnail off the async threads, and the result goes to `storage`. SQL stays
+//! in `db::attachments`; the HTTP side is `routes::uploads`.
+
+pub mod media;
+pub mod storage;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use actix_multipart::{Field, Multipart};
+use actix_web::web;
+use futures_util::StreamExt;
+use tempfile::TempPath;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Semaphore;
+
+use crate::config::{ConfigError, Settings, UploadSettings};
+use crate::error::{AppError, AppResult};
+use media::ImageRefused;
+use storage::Storage;
+
+pub struct Uploads {
+    pub storage: Arc<dyn Storage>,
+    settings: UploadSettings,
+    staging: PathBuf,
+    max_bytes: u64,
+    /// Decodes allowed at once: each may take `max_image_pixels` × 4 bytes.
+    decoding: Semaphore,
+}
+
+/// An upload received whole: the temp file is removed when this is dropped unstored.
+pub struct Staged {
+    path: TempPath,
+    size: u64,
+    head: Vec<u8>,
+    file_name: String,
+}
+
+/// A file in storage, ready to be recorded.
+#[derive(Debug)]
+pub struct StoredUpload {
+    pub storage_key: String,
+    pub thumbnail_key: Option<String>,
+    pub file_name: String,
+    pub content_type: String,
+    pub file_size: i64,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+}
+
+/// What the form's other fields may add up to.
+const OTHER_FIELDS_MAX: u64 = 64 * 1024;
+
+fn multipart_error(e: actix_multipart::MultipartError) -> AppError {
+    AppError::bad_request("file", format!("reading the upload: {e}"))
+}
+
+impl Uploads {
+    pub fn new(settings: &Settings) -> Result<Self, ConfigError> {
+        let u = &settings.uploads;
+        Ok(Uploads {
+            storage: storage::build(u)?,
+            staging: storage::staging_dir(u),
+            max_bytes: settings.limits.max_upload_bytes,
+            decoding: Semaphore::new(u.max_concurrent_images),
+            settings: u.clone(),
+        })
+    }
+
+    /// Reads the form: its `file` field streams to a staged temp file, other fields are read and
+    /// dropped. Past the size limit it answers 413 and the partial file is removed (the temp path
+    /// goes with the error).
+    pub async fn receive(&self, mut form: Multipart) -> AppResult<Staged> {
+        let mut staged = None;
+        let mut other_bytes: u64 = 0;
+        while let Some(field) = form.next().await {
+            let mut field = field.map_err(multipart_error)?;
+            if field.name() == Some("file") && staged.is_none() {
+                staged = Some(self.stage(&mut field).await?);
+                continue;
+            }
+            while let Some(chunk) = field.next().await {
+                other_bytes += chunk.map_err(multipart_error)?.len() as u64;
+                if other_bytes > OTHER_FIELDS_MAX {
+                    return Err(AppError::TooLarge(format!(
+                        "fields besides `file` are larger than {OTHER_FIELDS_MAX} bytes"
+                    )));
+                }
+            }
+        }
+        staged.ok_or_else(|| AppError::bad_request("file", "the form has no `file` field"))
+    }
+
+    async fn stage(&self, field: &mut Field) -> AppResult<Staged> {
+        let raw_name = field
+            .content_disposition()
+            .and_then(|cd| cd.get_filename())
+            .unwrap_or_default()
+            .to_owned();
+        let dir = self.staging.clone();
+        let (file, path) = web::block(move || {
+            tempfile::Builder::new()
+                .prefix("upload-")
+                .tempfile_in(dir)
+                .map(tempfile::NamedTempFile::into_parts)
+        })
+        .await?
+        .map_err(|e| AppError::internal(format!("staging an upload: {e}")))?;
+        let mut out = tokio::fs::File::from_std(file);
+        let mut size: u64 = 0;
+        let mut head = Vec::with_capacity(media::SNIFF_BYTES);
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(multipart_error)?;
+            size += chunk.len() as u64;
+            if size > self.max_bytes {
+                return Err(AppError::TooLarge(format!(
+                    "the file is larger than {} bytes",
+                    self.max_bytes
+                )));
+            }
+            let want = media::SNIFF_BYTES
+                .saturating_sub(head.len())
+                .min(chunk.len());
+            head.extend_from_slice(&chunk[..want]);
+            out.write_all(&chunk)
+                .await
+                .map_err(|e| AppError::internal(format!("writing an upload: {e}")))?;
+        }
+        out.flush()
+            .await
+            .map_err(|e| AppError::internal(format!("writing an upload: {e}")))?;
+        Ok(Staged {
+            path,
+            size,
+            head,
+            file_name: media::sanitize_file_name(&raw_name),
+        })
+    }
+
+    /// Decides what the staged file is, makes an image's thumbnail, and stores both.
+    pub async fn store(&self, staged: Staged) -> AppResult<StoredUpload> {
+        if staged.size == 0 {
+            return Err(AppError::bad_request("file", "the file is empty"));
+        }
+        let content_type = media::sniff(&staged.head);
+        let u = &self.settings;
+        if !media::accepts(&u.allowed_types, &u.denied_types, &content_type) {
+            return Err(AppError::Unsupported(format!(
+                "files of type {content_type} are not accepted"
+            )));
+        }
+        let facts = match media::image_format(&content_type) {
+            Some(format) => {
+                let _permit = self.decoding.acquire().await.map_err(AppError::internal)?;
+                let path = staged.path.to_path_buf();
+                let (px, max) = (u.thumbnail_px, u.max_image_pixels);
+                let facts = web::block(move || media::process_image(&path, format, px, max))
+                    .await?
+                    .map_err(|e| match e {
+                        ImageRefused::TooManyPixels { .. } | ImageRefused::OverLimit(_) => {
+                            AppError::TooLarge(e.to_string())
+                        }
+                        ImageRefused::Undecodable(_) => {
+                            AppError::bad_request("file", e.to_string())
+                        }
+                        ImageRefused::Io(_) => AppError::internal(e),
+                    })?;
+                Some(facts)
+            }
+            None => None,
+        };
+        let key = storage::new_key();
+        self.storage
+            .put_file(&key, staged.path)
+            .await
+            .map_err(|e| AppError::internal(format!("storing an upload: {e}")))?;
+        let mut thumbnail_key = None;
+        if let Some(f) = &facts {
+            let thumb = format!("{key}.thumb.{}", f.thumbnail.extension);
+            if let Err(e) = self
+                .storage
+                .put_bytes(&thumb, f.thumbnail.bytes.clone())
+                .await
+            {
+                self.discard(&[&key]).await;
+                return Err(AppError::internal(format!("storing a thumbnail: {e}")));
+            }
+            thumbnail_key = Some(thumb);
+        }
+        Ok(StoredUpload {
+            storage_key: key,
+            thumbnail_key,
+            file_name: staged.file_name,
+            content_type,
+            file_size: i64::try_from(staged.size).unwrap_or(i64::MAX),
+            width: facts
+                .as_ref()
+                .map(|f| i32::try_from(f.width).unwrap_or(i32::MAX)),
+            height: facts
+                .as_ref()
+                .map(|f| i32::try_from(f.height).unwrap_or(i32::MAX)),
+        })
+    }
+
+    /// Removes stored objects that will not be recorded (best effort: a leftover is only logged).
+    pub async fn discard(&self, keys: &[&str]) {
+        for key in keys {
+            if let Err(e) = self.storage.delete(key).await {
+                log::warn!("could not remove stored upload {key}: {e}");
+            }
+        }
+    }
+}

@@ -8,7 +8,7 @@ PG := scripts/pg.sh
 # Development secret for `make run`, made once and kept in target/ (production sets its own).
 DEV_SECRET_FILE := target/dev-jwt-secret
 
-.PHONY: run test check fmt clippy db-url db-stop schema redis-server run-cluster e2e
+.PHONY: run test check fmt clippy db-url db-stop schema redis-server run-cluster e2e bench bench-quick
 
 # The database URL: the caller's DATABASE_URL, else the private cluster's.
 define with_db
@@ -69,3 +69,11 @@ run-cluster: redis-server
 	  CONFAB__SERVER__PORT=8080 target/release/confab serve & \
 	  CONFAB__SERVER__PORT=8081 target/release/confab serve & \
 	  wait
+
+# Benchmarks (issue 7): Confab beside a Django Channels peer and a Node ws peer, five scenarios,
+# results in target/bench/<timestamp>.{json,md}. bench-quick uses small sizes (under 2 minutes
+# once built); bench uses the issue's sizes.
+bench:
+	@scripts/bench.sh
+bench-quick:
+	@scripts/bench.sh --quick

@@ -128,6 +128,8 @@ impl Application {
                 )
                 .default_service(web::to(routes::not_found))
         })
+        // Chat frames are small and latency matters: no Nagle delay on acks and events.
+        .tcp_nodelay(true)
         .workers(workers)
         .shutdown_timeout(shutdown)
         .listen(listener)?

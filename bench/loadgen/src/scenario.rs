@@ -1,0 +1,453 @@
+//! The five scenarios as plans (who connects, to which room, sending how), and the run that
+//! carries a plan out and writes its result.
+
+use crate::conn::Dialer;
+use crate::engine::{open, run_group, ConnSpec, Entry, GroupOut, Phase, SendMode, Shared};
+use crate::proto::{Adapter, Confab, Peer};
+use crate::report::{Correctness, IdleUse, Outcome, ServerUse, StormUse};
+use crate::stats::{
+    new_histogram, sample_procs, tree_cpu_s, unix_nanos, LatencySummary, ProcSample,
+};
+use crate::{Error, RunArgs, ScenarioKind, Target};
+use futures_util::{stream, StreamExt};
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tokio::time::sleep;
+use uuid::Uuid;
+
+struct Plan {
+    conns: Vec<ConnSpec>,
+    /// Members of each room as user indexes, creator first.
+    rooms: Vec<Vec<usize>>,
+    users: usize,
+}
+
+fn plan(args: &RunArgs) -> Plan {
+    let mut conns = Vec::new();
+    let mut rooms = Vec::new();
+    let spec = |user, room, send, cuttable| ConnSpec {
+        user,
+        room,
+        send,
+        cuttable,
+    };
+    match args.scenario {
+        ScenarioKind::Ingest => {
+            for s in 0..args.senders {
+                rooms.push(vec![s]);
+                conns.push(spec(
+                    s,
+                    Some(s),
+                    SendMode::Window(args.window.max(1)),
+                    false,
+                ));
+            }
+        }
+        ScenarioKind::Fanout => {
+            // User 0 sends; subscribers are users 1..=N.
+            rooms.push((0..=args.subscribers).collect());
+            conns.push(spec(0, Some(0), SendMode::Rate(args.rate), false));
+            for u in 1..=args.subscribers {
+                conns.push(spec(u, Some(0), SendMode::None, false));
+            }
+        }
+        ScenarioKind::Rooms => {
+            let size = args.room_size.max(1);
+            let n_rooms = (args.connections / size).max(1);
+            let per_room = args.rate / n_rooms as f64;
+            for r in 0..n_rooms {
+                let members: Vec<usize> = (r * size..(r + 1) * size).collect();
+                for (k, &u) in members.iter().enumerate() {
+                    let send = if k == 0 {
+                        SendMode::Rate(per_room)
+                    } else {
+                        SendMode::None
+                    };
+                    conns.push(spec(u, Some(r), send, false));
+                }
+                rooms.push(members);
+            }
+        }
+        ScenarioKind::Idle => {
+            for u in 0..args.connections {
+                // Peers need a room in the path; Confab's idle connections join nothing.
+                conns.push(spec(u, None, SendMode::None, false));
+            }
+        }
+        ScenarioKind::Storm => {
+            // Each room: one sender that stays connected, and `room_size` clients that are cut.
+            let size = args.room_size.max(1);
+            let n_rooms = (args.connections / size).max(1);
+            let per_room = args.rate / n_rooms as f64;
+            let mut user = 0;
+            for r in 0..n_rooms {
+                let mut members = vec![user];
+                conns.push(spec(user, Some(r), SendMode::Rate(per_room), false));
+                user += 1;
+                for _ in 0..size {
+                    members.push(user);
+                    conns.push(spec(user, Some(r), SendMode::None, true));
+                    user += 1;
+                }
+                rooms.push(members);
+            }
+        }
+    }
+    let users = conns.iter().map(|c| c.user + 1).max().unwrap_or(0);
+    Plan {
+        conns,
+        rooms,
+        users,
+    }
+}
+
+pub async fn run(args: RunArgs) -> Result<(), Error> {
+    if !args.addr.ip().is_loopback() {
+        return Err("the load generator only targets loopback addresses".into());
+    }
+    let outcome = match args.target {
+        Target::Confab => {
+            if args.jwt_secret.len() < 32 {
+                return Err("confab needs --jwt-secret (LOADGEN_JWT_SECRET) of >= 32 bytes".into());
+            }
+            let adapter = Confab {
+                http_base: format!("http://{}", args.addr),
+                jwt_secret: args.jwt_secret.clone(),
+                client: reqwest::Client::builder()
+                    .timeout(Duration::from_secs(30))
+                    .build()?,
+            };
+            execute(adapter, &args).await?
+        }
+        Target::Django => execute(Peer { name: "django" }, &args).await?,
+        Target::Node => execute(Peer { name: "node" }, &args).await?,
+    };
+    let line = serde_json::to_string(&outcome)?;
+    println!("{line}");
+    if let Some(path) = &args.out {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        writeln!(f, "{line}")?;
+    }
+    Ok(())
+}
+
+fn sample(args: &RunArgs) -> ProcSample {
+    let mut s = sample_procs(&args.server_pid);
+    s.db_cpu_s = args.db_pid.map(tree_cpu_s);
+    s
+}
+
+fn server_use(before: ProcSample, after: ProcSample, secs: f64) -> ServerUse {
+    let cpu_s = (after.cpu_s - before.cpu_s).max(0.0);
+    ServerUse {
+        cpu_s,
+        db_cpu_s: after
+            .db_cpu_s
+            .zip(before.db_cpu_s)
+            .map(|(a, b)| (a - b).max(0.0)),
+        cpu_pct_of_core: if secs > 0.0 {
+            100.0 * cpu_s / secs
+        } else {
+            0.0
+        },
+        peak_rss_mib: after.hwm_kib as f64 / 1024.0,
+        rss_before_mib: before.rss_kib as f64 / 1024.0,
+        rss_after_mib: after.rss_kib as f64 / 1024.0,
+    }
+}
+
+async fn execute<A: Adapter>(adapter: A, args: &RunArgs) -> Result<Outcome, Error> {
+    let plan = plan(args);
+    let started_unix = unix_nanos() / 1_000_000_000;
+    let users: Vec<Uuid> = (0..plan.users).map(|_| Uuid::new_v4()).collect();
+    let tokens = users
+        .iter()
+        .map(|&u| adapter.token(u))
+        .collect::<Result<Vec<_>, _>>()?;
+    let setup_start = Instant::now();
+    let room_ids = adapter.setup(&users, &tokens, &plan.rooms).await?;
+    let setup_secs = setup_start.elapsed().as_secs_f64();
+    eprintln!(
+        "loadgen: {} {:?}: {} users, {} rooms set up in {setup_secs:.1}s; opening {} connections",
+        adapter.name(),
+        args.scenario,
+        users.len(),
+        room_ids.len(),
+        plan.conns.len()
+    );
+
+    let source_ips = if args.source_ips == 0 {
+        (plan.conns.len() / 25_000 + 1).min(250) as u8
+    } else {
+        args.source_ips
+    };
+    let (phase_tx, phase_rx) = watch::channel(Phase::Run);
+    let mut shared = Shared {
+        adapter,
+        dialer: Dialer::new(args.addr, source_ips, args.read_buffer),
+        specs: plan.conns.clone(),
+        tokens,
+        room_ids,
+        room_conns: vec![0; plan.rooms.len()],
+        phase: phase_rx,
+        measure_from: 0,
+        measure_to: u64::MAX,
+        jitter: Duration::from_millis(args.jitter_ms),
+        expected: AtomicU64::new(0),
+        delivered: AtomicU64::new(0),
+        resumed: AtomicU64::new(0),
+        subscribed: true,
+    };
+
+    // Open every connection, a bounded number of handshakes at a time.
+    let before_connect = sample(args);
+    let connect_start = Instant::now();
+    let opened: Vec<_> = stream::iter(0..shared.specs.len())
+        .map(|idx| {
+            let shared = &shared;
+            let entry = if args.no_join {
+                Entry::Connect
+            } else {
+                Entry::Join
+            };
+            async move { (idx, open(shared, idx, entry).await) }
+        })
+        .buffer_unordered(args.connect_concurrency.max(1))
+        .collect()
+        .await;
+    let connect_secs = connect_start.elapsed().as_secs_f64();
+    let mut conns = Vec::new();
+    let mut connect_failures = 0u64;
+    let mut error_samples = Vec::new();
+    for (idx, result) in opened {
+        match result {
+            Ok(ws) => conns.push((idx, ws)),
+            Err(e) => {
+                connect_failures += 1;
+                if error_samples.len() < 5 {
+                    error_samples.push(format!("connect {idx}: {e}"));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "loadgen: {} connections open in {connect_secs:.1}s ({connect_failures} failed)",
+        conns.len()
+    );
+    // Without joining, Confab's senders get acks only; the peers' path joins them regardless.
+    shared.subscribed = !(args.no_join && shared.adapter.explicit_acks());
+    for (idx, _) in &conns {
+        if let Some(r) = shared.specs[*idx].room.filter(|_| shared.subscribed) {
+            shared.room_conns[r] += 1;
+        }
+    }
+
+    let mut outcome = Outcome::new(args, shared.adapter.name(), started_unix);
+    outcome.connections = conns.len() as u64;
+    outcome.connect_failures = connect_failures;
+    outcome.connect_secs = connect_secs;
+    outcome.setup_secs = setup_secs;
+
+    if args.scenario == ScenarioKind::Idle {
+        // Let the server settle, then hold: memory per connection and CPU while nothing happens.
+        sleep(Duration::from_secs(2)).await;
+        let held = sample(args);
+        let hold = Duration::from_secs_f64(args.duration);
+        let t0 = Instant::now();
+        sleep(hold).await;
+        let after = sample(args);
+        let secs = t0.elapsed().as_secs_f64();
+        let n = conns.len().max(1) as f64;
+        outcome.duration_s = secs;
+        outcome.server = server_use(held, after, secs);
+        outcome.idle = Some(IdleUse {
+            rss_per_conn_kib: (held.rss_kib as f64 - before_connect.rss_kib as f64) / n,
+            cpu_pct_of_core: outcome.server.cpu_pct_of_core,
+            rss_before_connect_mib: before_connect.rss_kib as f64 / 1024.0,
+            rss_connected_mib: held.rss_kib as f64 / 1024.0,
+        });
+        outcome.correctness.note = "no messages in this scenario".into();
+        outcome.correctness.ok = connect_failures == 0;
+        outcome.error_samples = error_samples;
+        drop(conns);
+        return Ok(outcome);
+    }
+
+    // Traffic scenarios: the measured window starts after the warm-up.
+    let now = unix_nanos();
+    shared.measure_from = now + (args.warmup * 1e9) as u64;
+    let measured = Duration::from_secs_f64(args.duration);
+    if args.scenario != ScenarioKind::Storm {
+        shared.measure_to = shared.measure_from + measured.as_nanos() as u64;
+    }
+    let shared = Arc::new(shared);
+    let before = sample(args);
+    let run_start = Instant::now();
+
+    // Many connections per task; the storm's cut clients never share a task with its senders.
+    let (cut, keep): (Vec<_>, Vec<_>) = conns
+        .into_iter()
+        .partition(|(idx, _)| shared.specs[*idx].cuttable);
+    let mut tasks = Vec::new();
+    for side in [keep, cut] {
+        let mut side = side.into_iter().peekable();
+        while side.peek().is_some() {
+            let chunk: Vec<_> = side.by_ref().take(args.conns_per_task.max(1)).collect();
+            tasks.push(tokio::spawn(run_group(shared.clone(), chunk)));
+        }
+    }
+
+    sleep(Duration::from_secs_f64(args.warmup) + measured).await;
+    let mut send_secs = run_start.elapsed().as_secs_f64() - args.warmup;
+    if args.scenario == ScenarioKind::Storm {
+        let clients = shared.specs.iter().filter(|s| s.cuttable).count() as u64;
+        let cut_at = Instant::now();
+        phase_tx.send(Phase::Cut)?;
+        let deadline = cut_at + Duration::from_secs_f64(args.resume_timeout);
+        while shared.resumed.load(Ordering::Relaxed) < clients && Instant::now() < deadline {
+            sleep(Duration::from_millis(20)).await;
+        }
+        let resumed = shared.resumed.load(Ordering::Relaxed);
+        let all_resumed_s = (resumed >= clients).then(|| cut_at.elapsed().as_secs_f64());
+        // Keep the traffic going a little after the last client is back.
+        sleep(Duration::from_secs_f64(args.after_resume)).await;
+        send_secs = run_start.elapsed().as_secs_f64() - args.warmup;
+        outcome.storm = Some(StormUse {
+            clients_cut: clients,
+            resumed,
+            all_resumed_s,
+            reconnect_failures: 0,
+            resync_required: 0,
+            resume_supported: shared.adapter.supports_resume(),
+        });
+    }
+    phase_tx.send(Phase::Stop)?;
+    let stopped = Instant::now();
+    let grace = Duration::from_secs_f64(args.grace);
+    while shared.delivered.load(Ordering::Relaxed) < shared.expected.load(Ordering::Relaxed)
+        && stopped.elapsed() < grace
+    {
+        sleep(Duration::from_millis(20)).await;
+    }
+    // Anything still unacknowledged gets the same grace.
+    sleep(Duration::from_millis(200)).await;
+    let after = sample(args);
+    let total_secs = run_start.elapsed().as_secs_f64();
+    phase_tx.send(Phase::Finish)?;
+    let mut outs = Vec::new();
+    for t in tasks {
+        outs.push(t.await??);
+    }
+    let window = if args.scenario == ScenarioKind::Storm {
+        send_secs.max(1e-9)
+    } else {
+        args.duration
+    };
+    fold(&mut outcome, &shared, outs, window, args.scenario)?;
+    outcome.server = server_use(before, after, total_secs);
+    outcome.error_samples.splice(0..0, error_samples);
+    outcome.error_samples.truncate(8);
+    Ok(outcome)
+}
+
+/// Merges what the tasks saw and checks every delivery: each receiver in a room should have
+/// each message every sender of that room sent, exactly once, in order.
+fn fold<A: Adapter>(
+    outcome: &mut Outcome,
+    shared: &Shared<A>,
+    outs: Vec<GroupOut>,
+    window: f64,
+    scenario: ScenarioKind,
+) -> Result<(), Error> {
+    let mut delivery = new_histogram()?;
+    let mut ack = new_histogram()?;
+    let mut sent_by: HashMap<usize, u64> = HashMap::new();
+    let mut senders_of_room: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut receipts = Vec::new();
+    let (mut sent_win, mut acks_win, mut deliv_win) = (0u64, 0u64, 0u64);
+    let mut c = Correctness::default();
+    for out in outs {
+        delivery.add(&out.delivery)?;
+        ack.add(&out.ack)?;
+        for (idx, sent, acked, refused) in out.sent {
+            // A refused send was never committed: no one is owed it.
+            sent_by.insert(idx, sent - refused);
+            outcome.sent += sent;
+            outcome.acked += acked;
+            c.refused += refused;
+            if let Some(r) = shared.specs[idx].room {
+                senders_of_room.entry(r).or_default().push(idx);
+            }
+        }
+        receipts.extend(out.receipts);
+        outcome.deliveries += out.deliveries;
+        sent_win += out.sent_in_window;
+        acks_win += out.acks_in_window;
+        deliv_win += out.deliveries_in_window;
+        outcome.errors += out.errors;
+        outcome.unexpected_closes += out.unexpected_closes;
+        outcome.error_samples.extend(out.error_samples);
+        if let Some(storm) = outcome.storm.as_mut() {
+            storm.reconnect_failures += out.reconnect_failures;
+            storm.resync_required += out.resync_required;
+        }
+    }
+    for (idx, r) in receipts.iter().filter(|_| shared.subscribed) {
+        let Some(room) = shared.specs[*idx].room else {
+            continue;
+        };
+        for sid in senders_of_room.get(&room).into_iter().flatten() {
+            let sent = sent_by.get(sid).copied().unwrap_or(0);
+            let got = r.unique_from(*sid as u32);
+            c.expected += sent;
+            c.unique += got.min(sent);
+            c.lost += sent.saturating_sub(got);
+        }
+        c.doubled += r.doubled;
+        c.out_of_order += r.out_of_order;
+        c.seq_regressions += r.seq_regressions;
+    }
+    c.unacked = outcome.sent.saturating_sub(outcome.acked + c.refused);
+    c.checked = true;
+    c.ok = c.lost == 0
+        && c.doubled == 0
+        && c.out_of_order == 0
+        && c.seq_regressions == 0
+        && c.unacked == 0
+        && c.refused == 0
+        && outcome.connect_failures == 0
+        && outcome.unexpected_closes == 0;
+    if !shared.adapter.explicit_acks() {
+        c.note = "no server acks: a sender's own copy stands for its ack".into();
+    }
+    if scenario == ScenarioKind::Storm && !shared.adapter.supports_resume() {
+        c.note = "no resume in this server: messages sent while a client was away are lost".into();
+    }
+    outcome.correctness = c;
+    outcome.duration_s = window;
+    outcome.send_rate = sent_win as f64 / window;
+    outcome.ack_latency = LatencySummary::of(&ack);
+    outcome.delivery_latency = LatencySummary::of(&delivery);
+    match scenario {
+        ScenarioKind::Ingest => {
+            outcome.throughput = acks_win as f64 / window;
+            outcome.throughput_unit = "acked msg/s".into();
+            outcome.latency_kind = "ack".into();
+            outcome.latency = outcome.ack_latency.clone();
+        }
+        _ => {
+            outcome.throughput = deliv_win as f64 / window;
+            outcome.throughput_unit = "deliveries/s".into();
+            outcome.latency_kind = "delivery".into();
+            outcome.latency = outcome.delivery_latency.clone();
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# Confab's benchmark: the five scenarios of issue 7 against Confab and its two peers (a Django
+# Channels chat and a plain Node `ws` broadcast server), in one run on this machine, over loopback.
+#
+#   scripts/bench.sh            the issue's sizes (make bench)
+#   scripts/bench.sh --quick    small sizes, same code (make bench-quick, under two minutes once built)
+#   BENCH_TARGETS="node django" BENCH_SCENARIOS="ingest fanout" scripts/bench.sh --quick
+#
+# Writes target/bench/<timestamp>.jsonl (one line per scenario and server), <timestamp>.json and
+# <timestamp>.md (the table), and copies the table to target/bench/latest.md. Every server is
+# started fresh for each scenario, so CPU seconds and peak RSS belong to that scenario alone.
+# Installs what the peers need: a virtualenv under target/bench/venv (PyPI), `ws` under
+# target/bench/node (npm), and redis-server (apt) for the Channels layer when it is missing.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+OUT="$ROOT/target/bench"
+mkdir -p "$OUT"
+
+QUICK=0
+[ "${1:-}" = "--quick" ] && QUICK=1
+TARGETS=${BENCH_TARGETS:-"confab django node"}
+SCENARIOS=${BENCH_SCENARIOS:-"ingest fanout rooms idle storm"}
+TS=$(date -u +%Y%m%dT%H%M%SZ)
+RESULTS="$OUT/$TS.jsonl"
+NOTES="$OUT/$TS.notes"
+: > "$RESULTS"; : > "$NOTES"
+CARGO=${CARGO:-cargo}
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+LOADGEN="$TARGET_DIR/release/loadgen"
+CONFAB="$TARGET_DIR/release/confab"
+VENV="$OUT/venv"
+NODE_DIR="$OUT/node"
+
+log() { echo "bench: $*" >&2; }
+note() { echo "- $*" >> "$NOTES"; log "$*"; }
+
+# Sizes: the issue's, or small ones for a quick run. Same scenarios, same code.
+if [ "$QUICK" = 1 ]; then
+    COMMON=(--warmup 1 --grace 2)
+    INGEST=(--senders 20 --duration 2)
+    FANOUT=(--subscribers 100 --rate 50 --duration 2)
+    ROOMS=(--connections 500 --room-size 10 --rate 100 --duration 2)
+    IDLE=(--connections 1000 --duration 2)
+    STORM=(--connections 500 --room-size 10 --rate 50 --duration 2 --jitter-ms 1000 --resume-timeout 30 --after-resume 1)
+    CMD="make bench-quick"
+else
+    COMMON=(--warmup 2 --grace 10)
+    INGEST=(--senders 100 --duration 30)
+    FANOUT=(--subscribers 1000 --rate 100 --duration 30)
+    ROOMS=(--connections 10000 --room-size 10 --rate 1000 --duration 30)
+    IDLE=(--connections 50000 --duration 30)
+    STORM=(--connections 10000 --room-size 10 --rate 1000 --duration 10 --jitter-ms 5000 --resume-timeout 120)
+    CMD="make bench"
+fi
+
+# Open files: every connection is a descriptor in the load generator and in the server.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+NOFILE=$(ulimit -n)
+if [ "$NOFILE" != unlimited ]; then
+    # Each process needs a descriptor per connection plus its own; leave headroom.
+    MAXCONN=$((NOFILE - 1000))
+    if [ "${IDLE[1]}" -gt "$MAXCONN" ]; then
+        note "idle: ${IDLE[1]} connections need more descriptors than this machine's hard nofile limit ($NOFILE, which this user cannot raise): measured with $MAXCONN"
+        IDLE[1]=$MAXCONN
+    fi
+fi
+
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+wait_http() { # url, pid
+    local i
+    for i in $(seq 1 300); do
+        if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+stop_pid() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+    local keep=() p
+    for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+    PIDS=("${keep[@]}")
+}
+
+# ---- builds and installs -------------------------------------------------------------------
+log "building the load generator and Confab (release)"
+# One build of both, so that their shared dependencies are built once with the same features.
+nice "$CARGO" build --release -p loadgen -p confab >&2
+
+DB_URL=$(scripts/pg.sh url)
+DB_BASE=${DB_URL%/*}
+PG_PID=$(head -1 target/pg/data/postmaster.pid)
+PSQL=(psql -q -v ON_ERROR_STOP=1 "$DB_BASE/postgres")
+fresh_db() { # name
+    "${PSQL[@]}" -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" -c "CREATE DATABASE \"$1\"" >/dev/null
+}
+
+if echo "$TARGETS" | grep -qw django; then
+    if [ ! -x "$VENV/bin/daphne" ] || ! cmp -s bench/peers/django/requirements.txt "$VENV/requirements.txt"; then
+        log "installing the Django Channels peer into $VENV"
+        python3 -m venv "$VENV"
+        "$VENV/bin/pip" install -q -r bench/peers/django/requirements.txt >&2
+        cp bench/peers/django/requirements.txt "$VENV/requirements.txt"
+    fi
+    if ! command -v redis-server >/dev/null; then
+        log "installing redis-server (the Channels layer)"
+        apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >&2
+    fi
+fi
+if echo "$TARGETS" | grep -qw node; then
+    if ! cmp -s bench/peers/node/package.json "$NODE_DIR/package.json" || [ ! -d "$NODE_DIR/node_modules/ws" ]; then
+        log "installing the Node peer's ws into $NODE_DIR"
+        mkdir -p "$NODE_DIR"; cp bench/peers/node/package.json "$NODE_DIR/"
+        (cd "$NODE_DIR" && npm install --no-audit --no-fund --silent >&2)
+    fi
+fi
+
+# Durable commits wait for the disk: say how fast this one flushes (full runs only; it takes ~15 s).
+if [ "$QUICK" = 0 ]; then
+    PG_TEST_FSYNC=$(ls /usr/lib/postgresql/*/bin/pg_test_fsync 2>/dev/null | sort -V | tail -1 || true)
+    if [ -n "$PG_TEST_FSYNC" ]; then
+        FSYNC=$("$PG_TEST_FSYNC" -s 1 -f "$OUT/fsync.test" 2>/dev/null | awk '/^ *fdatasync/ {print $2; exit}' || true)
+        rm -f "$OUT/fsync.test"
+        [ -n "$FSYNC" ] && note "this disk: $FSYNC fdatasync/s with one 8 kB write (pg_test_fsync), the ceiling of unbatched durable commits"
+    fi
+fi
+
+# ---- servers -------------------------------------------------------------------------------
+# Each start_* sets SERVER_PIDS (comma list, for CPU and RSS) and PORT, and adds to PIDS.
+JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')
+export LOADGEN_JWT_SECRET="$JWT_SECRET"
+
+start_confab() {
+    PORT=$(free_port)
+    fresh_db confab_bench
+    DATABASE_URL="$DB_BASE/confab_bench" RUST_LOG=warn \
+    CONFAB__SERVER__PORT=$PORT CONFAB__AUTH__JWT_SECRET="$JWT_SECRET" \
+    CONFAB__SERVER__ALLOWED_ORIGINS='*' \
+    CONFAB__RATE_LIMITS__WS_FRAMES_PER_SEC=100000 CONFAB__RATE_LIMITS__WS_BURST=100000 \
+    CONFAB__RATE_LIMITS__MESSAGES_PER_MINUTE=10000000 \
+    CONFAB__LIMITS__MAX_CONNECTIONS_PER_USER=1000 \
+        "$CONFAB" serve > "$OUT/$TS-confab.log" 2>&1 &
+    local pid=$!
+    PIDS+=("$pid"); SERVER_PIDS=$pid; MAIN_PID=$pid
+    wait_http "http://127.0.0.1:$PORT/healthz" "$pid"
+}
+
+start_django() {
+    PORT=$(free_port)
+    local rport; rport=$(free_port)
+    redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --loglevel warning \
+        > "$OUT/$TS-redis.log" 2>&1 &
+    local rpid=$!; PIDS+=("$rpid")
+    (cd bench/peers/django && exec env DATABASE_URL="$DB_BASE/django_bench" REDIS_URL="redis://127.0.0.1:$rport/0" \
+        "$VENV/bin/daphne" -b 127.0.0.1 -p "$PORT" chatpeer.asgi:application) > "$OUT/$TS-django.log" 2>&1 &
+    local pid=$!
+    PIDS+=("$pid"); SERVER_PIDS="$pid,$rpid"; MAIN_PID="$pid $rpid"
+    wait_http "http://127.0.0.1:$PORT/healthz" "$pid"
+}
+
+start_node() {
+    PORT=$(free_port)
+    NODE_PATH="$NODE_DIR/node_modules" PORT=$PORT node bench/peers/node/server.js > "$OUT/$TS-node.log" 2>&1 &
+    local pid=$!
+    PIDS+=("$pid"); SERVER_PIDS=$pid; MAIN_PID=$pid
+    wait_http "http://127.0.0.1:$PORT/healthz" "$pid"
+}
+
+if echo "$TARGETS" | grep -qw django; then
+    fresh_db django_bench
+    (cd bench/peers/django && DATABASE_URL="$DB_BASE/django_bench" "$VENV/bin/python" manage.py migrate --noinput -v 0)
+fi
+
+# Confab's realtime API lands in stages: say so instead of failing the whole run.
+confab_has_ws() {
+    start_confab || return 1
+    local code
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/ws/chat/")
+    for p in $MAIN_PID; do stop_pid "$p"; done
+    [ "$code" != 404 ]
+}
+
+# ---- the runs ------------------------------------------------------------------------------
+for target in $TARGETS; do
+    if [ "$target" = confab ] && ! confab_has_ws; then
+        note "confab: skipped: this build of the server has no /ws/chat/ endpoint yet"
+        continue
+    fi
+    for scenario in $SCENARIOS; do
+        case $scenario in
+            ingest) SIZES=("${INGEST[@]}") ;;
+            fanout) SIZES=("${FANOUT[@]}") ;;
+            rooms) SIZES=("${ROOMS[@]}") ;;
+            idle) SIZES=("${IDLE[@]}") ;;
+            storm) SIZES=("${STORM[@]}") ;;
+            *) log "unknown scenario $scenario"; exit 2 ;;
+        esac
+        log "$target $scenario ${SIZES[*]}"
+        if ! "start_$target"; then
+            note "$target $scenario: the server did not start (see target/bench/$TS-$target.log)"
+            for p in $MAIN_PID; do stop_pid "$p"; done
+            continue
+        fi
+        if ! "$LOADGEN" run --target "$target" --scenario "$scenario" --addr "127.0.0.1:$PORT" \
+                --server-pid "$SERVER_PIDS" --db-pid "$PG_PID" --out "$RESULTS" "${COMMON[@]}" "${SIZES[@]}" > /dev/null; then
+            note "$target $scenario: the load generator failed (its message is above in the run's output)"
+        fi
+        for p in $MAIN_PID; do stop_pid "$p"; done
+    done
+done
+
+"$LOADGEN" report --input "$RESULTS" --json "$OUT/$TS.json" --markdown "$OUT/$TS.md" \
+    --command "$CMD" --date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+if [ -s "$NOTES" ]; then { echo; echo "Notes:"; cat "$NOTES"; } >> "$OUT/$TS.md"; fi
+cp "$OUT/$TS.md" "$OUT/latest.md"
+cat "$OUT/$TS.md"
+log "wrote $OUT/$TS.json and $OUT/$TS.md"

@@ -1171,3 +1171,59 @@ async fn a_location_and_a_system_message_carry_their_metadata() {
     assert_eq!(sys.body["message_type"], "system");
     assert_eq!(sys.body["sender"]["display_name"], "Support desk");
 }
+
+#[actix_rt::test]
+async fn presence_endpoints_answer_my_status_and_who_is_online() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let _ws = app.ws(&ann.token).await;
+    let me = app.get("/api/chat/presence/me", &ann.token).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.body["status"], "online");
+    let set = app
+        .put(
+            "/api/chat/presence/me",
+            &ann.token,
+            json!({"status": "busy"}),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{:?}", set.body);
+    assert_eq!(set.body["status"], "busy");
+    let online = app.get("/api/chat/presence/online", &bob.token).await;
+    let ids: Vec<&str> = online.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![ann.id.to_string().as_str()]);
+    assert_eq!(online.body["results"][0]["status"], "busy");
+    let bobs = app
+        .get(
+            &format!("/api/chat/presence?user_ids={},{}", ann.id, bob.id),
+            &bob.token,
+        )
+        .await;
+    assert_eq!(bobs.body["results"][1]["status"], "offline");
+    // Back to online clears the manual status; other tenants see nobody.
+    let back = app
+        .put(
+            "/api/chat/presence/me",
+            &ann.token,
+            json!({"status": "online"}),
+        )
+        .await;
+    assert_eq!(back.body["status"], "online");
+    let other = app.platform_token(Uuid::new_v4(), Uuid::new_v4(), "Other", Role::User);
+    assert_eq!(
+        app.get("/api/chat/presence/online", &other).await.body["results"],
+        json!([])
+    );
+    assert_eq!(
+        app.get(&format!("/api/chat/presence?user_ids={}", ann.id), &other)
+            .await
+            .body["results"],
+        json!([])
+    );
+}

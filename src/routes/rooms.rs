@@ -24,7 +24,7 @@ use crate::db::models::{NewRoom, Room};
 use crate::domain;
 use crate::error::{is_unique_violation, AppError, AppResult};
 use crate::protocol::frames::ServerFrame;
-use crate::protocol::views::{summarize_reactions, MemberView, MessageView, RoomView, UserView};
+use crate::protocol::views::{MemberView, MessageView, RoomView, UserView};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -127,8 +127,6 @@ fn announce(state: &AppState, room: &Room, members: Vec<Uuid>, creator: Uuid) {
 async fn decorate(conn: &mut db::Conn, me: Uuid, rows: Vec<RoomRow>) -> AppResult<Vec<RoomView>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.room.id).collect();
     let last = db::listing::last_messages(conn, &ids).await?;
-    let senders: Vec<Uuid> = last.iter().map(|m| m.sender_id).collect();
-    let names = db::messages::display_names(conn, &senders).await?;
     let direct: Vec<Uuid> = rows
         .iter()
         .filter(|r| r.room.room_type == "direct")
@@ -139,19 +137,11 @@ async fn decorate(conn: &mut db::Conn, me: Uuid, rows: Vec<RoomRow>) -> AppResul
         .iter()
         .map(|(room, u)| (*room, UserView::from(u)))
         .collect();
-    let mut last_by_room: HashMap<Uuid, MessageView> = HashMap::new();
-    let attachment_ids: Vec<Uuid> = last.iter().filter_map(|m| m.attachment_id).collect();
-    let attachments = db::messages::attachments_by_id(conn, &attachment_ids).await?;
-    let reactions =
-        db::messages::reactions_of(conn, &last.iter().map(|m| m.id).collect::<Vec<_>>()).await?;
-    for m in &last {
-        let name = names.get(&m.sender_id).cloned().unwrap_or_default();
-        let att = m
-            .attachment_id
-            .and_then(|id| attachments.iter().find(|a| a.id == id));
-        let rs = summarize_reactions(reactions.iter().filter(|r| r.message_id == m.id));
-        last_by_room.insert(m.room_id, MessageView::build(m, name, rs, att));
-    }
+    let mut last_by_room: HashMap<Uuid, MessageView> = super::messages::views(conn, &last)
+        .await?
+        .into_iter()
+        .map(|v| (v.room_id, v))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|r| {

@@ -110,6 +110,24 @@ pub async fn member_count(conn: &mut Conn, room_id: Uuid) -> QueryResult<i64> {
         .await
 }
 
+/// Current member counts of several rooms in one query (rooms with none are absent).
+pub async fn member_counts(
+    conn: &mut Conn,
+    room_ids: &[Uuid],
+) -> QueryResult<std::collections::HashMap<Uuid, i64>> {
+    if room_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(Uuid, i64)> = room_members::table
+        .filter(room_members::room_id.eq_any(room_ids))
+        .filter(room_members::left_at.is_null())
+        .group_by(room_members::room_id)
+        .select((room_members::room_id, diesel::dsl::count_star()))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Adds a member, or brings back one who left (keeping their read pointer).
 pub async fn upsert_member(
     conn: &mut Conn,

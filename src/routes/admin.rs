@@ -208,11 +208,12 @@ async fn rooms(
     }
     let mut conn = state.pool.get().await?;
     let rows = db::admin::rooms(&mut conn, user.tenant_id, p.q.as_deref(), offset, limit).await?;
-    let mut results = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let count = db::rooms::member_count(&mut conn, r.id).await?;
-        results.push(RoomView::build(r, count));
-    }
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let counts = db::rooms::member_counts(&mut conn, &ids).await?;
+    let results: Vec<RoomView> = rows
+        .iter()
+        .map(|r| RoomView::build(r, counts.get(&r.id).copied().unwrap_or(0)))
+        .collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results, "offset": offset })))
 }
 

@@ -291,6 +291,7 @@ async fn the_admin_api_reports_mints_and_moderates_within_its_tenant() {
     assert!(stats.body["node"]["room_actors"].as_u64().unwrap() >= 1);
     let rooms = app.get("/api/admin/rooms", &svc).await;
     assert_eq!(rooms.body["results"][0]["id"], room.to_string());
+    assert_eq!(rooms.body["results"][0]["member_count"], 2);
     let sessions = app
         .get(&format!("/api/admin/sessions?user_id={}", ann.id), &svc)
         .await;

@@ -1185,13 +1185,15 @@ async fn set_role(
     match out.member {
         Some(m) => Ok(HttpResponse::Ok().json(m)),
         None => {
+            // The role was already that: answer the member as they are.
             let mut conn = state.pool.get().await?;
-            let rows = db::rooms::active_members(&mut conn, room_id).await?;
-            let m = rows
-                .iter()
-                .find(|(m, _)| m.user_id == target)
+            let m = db::rooms::membership(&mut conn, room_id, target)
+                .await?
                 .ok_or(AppError::NotFound)?;
-            Ok(HttpResponse::Ok().json(MemberView::build(&m.0, &m.1)))
+            let u = db::users::find(&mut conn, target)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            Ok(HttpResponse::Ok().json(MemberView::build(&m, &u)))
         }
     }
 }

@@ -345,6 +345,17 @@ async fn every_room_and_member_endpoint_works_for_those_allowed() {
         .await;
     assert_eq!(up.status, StatusCode::OK, "{:?}", up.body);
     assert_eq!(up.body["role"], "admin");
+    // The same role again changes nothing and answers the member as they are.
+    let same = app
+        .patch(
+            &format!("/api/chat/rooms/{room}/members/{}", w.member.id),
+            t,
+            json!({"role": "admin"}),
+        )
+        .await;
+    assert_eq!(same.status, StatusCode::OK, "{:?}", same.body);
+    assert_eq!(same.body["role"], "admin");
+    assert_eq!(same.body["user"]["id"], w.member.id.to_string());
     // The last owner can neither leave nor step down without handing over.
     let leave = app
         .post(&format!("/api/chat/rooms/{room}/leave"), t, json!({}))

@@ -217,6 +217,9 @@ pub struct CountSubscribers;
 
 // ---- state ----------------------------------------------------------------------------------
 
+/// The room's members and their roles, as the actor knows them.
+type Members = Arc<HashMap<Uuid, MemberInfo>>;
+
 #[derive(Debug, Clone)]
 struct MemberInfo {
     role: String,
@@ -247,7 +250,8 @@ pub struct RoomActor {
     supervisor: Addr<RoomSupervisor>,
     /// None until loaded, and for a room that does not exist.
     room: Option<Room>,
-    members: HashMap<Uuid, MemberInfo>,
+    /// Shared with the batch being committed; copied only when a member change is applied.
+    members: Members,
     subscribers: HashMap<Uuid, Subscriber>,
     /// Typing users and when their typing ends by itself.
     typing: HashMap<Uuid, Instant>,
@@ -268,7 +272,7 @@ impl RoomActor {
             deps,
             supervisor,
             room: None,
-            members: HashMap::new(),
+            members: Members::default(),
             subscribers: HashMap::new(),
             typing: HashMap::new(),
             pending: VecDeque::new(),
@@ -411,7 +415,7 @@ impl RoomActor {
         let batch: Vec<Pending> = self.pending.drain(..take).collect();
         let input = BatchInput {
             room,
-            members: self.members.clone(),
+            members: Arc::clone(&self.members),
             ops: batch
                 .iter()
                 .map(|p| (p.caller.clone(), p.op.clone()))
@@ -454,7 +458,7 @@ impl RoomActor {
             };
             match &a.member_change {
                 Some(MemberChange::Joined(id, info)) => {
-                    self.members.insert(*id, info.clone());
+                    Arc::make_mut(&mut self.members).insert(*id, info.clone());
                     // The new member has not joined the room's stream yet: tell their
                     // connections (on every node), so their room list shows it at once.
                     if let Some(ev) = &a.event {
@@ -467,12 +471,12 @@ impl RoomActor {
                     }
                 }
                 Some(MemberChange::Role(id, role)) => {
-                    if let Some(m) = self.members.get_mut(id) {
+                    if let Some(m) = Arc::make_mut(&mut self.members).get_mut(id) {
                         m.role = role.clone();
                     }
                 }
                 Some(MemberChange::Left(id)) => {
-                    self.members.remove(id);
+                    Arc::make_mut(&mut self.members).remove(id);
                 }
                 None => {}
             }
@@ -580,7 +584,7 @@ impl RoomActor {
         match v["type"].as_str() {
             Some("member_left") => {
                 if let Some(user) = id(&v["user_id"]) {
-                    self.members.remove(&user);
+                    Arc::make_mut(&mut self.members).remove(&user);
                     self.drop_user(user);
                 }
             }
@@ -588,7 +592,7 @@ impl RoomActor {
                 let m = &v["member"];
                 if let (Some(user), Some(role)) = (id(&m["user"]["id"]), m["role"].as_str()) {
                     let username = m["user"]["username"].as_str().map(str::to_owned);
-                    self.members.insert(
+                    Arc::make_mut(&mut self.members).insert(
                         user,
                         MemberInfo {
                             role: role.to_owned(),
@@ -733,18 +737,20 @@ impl Actor for RoomActor {
             Ok((room, members)) => {
                 act.delivered = room.as_ref().map(|r| r.last_seq).unwrap_or(0);
                 act.room = room;
-                act.members = members
-                    .into_iter()
-                    .map(|(m, u)| {
-                        (
-                            m.user_id,
-                            MemberInfo {
-                                role: m.role,
-                                username: u.username,
-                            },
-                        )
-                    })
-                    .collect();
+                act.members = Arc::new(
+                    members
+                        .into_iter()
+                        .map(|(m, u)| {
+                            (
+                                m.user_id,
+                                MemberInfo {
+                                    role: m.role,
+                                    username: u.username,
+                                },
+                            )
+                        })
+                        .collect(),
+                );
             }
             Err(e) => {
                 log::error!("loading room {}: {e}", act.room_id);
@@ -985,7 +991,7 @@ impl Handler<CountSubscribers> for RoomActor {
 
 struct BatchInput {
     room: Room,
-    members: HashMap<Uuid, MemberInfo>,
+    members: Members,
     ops: Vec<(Caller, WriteOp)>,
     settings: Arc<Settings>,
 }
@@ -1016,7 +1022,7 @@ struct Applied {
 /// The working state of one batch inside its transaction.
 struct Batch<'a> {
     room: Room,
-    members: HashMap<Uuid, MemberInfo>,
+    members: Members,
     seq: i64,
     last_message_at: Option<chrono::DateTime<Utc>>,
     settings: &'a Settings,
@@ -1080,7 +1086,7 @@ async fn apply_batch(
             is_active: active,
             ..input.room.clone()
         },
-        members: input.members.clone(),
+        members: Arc::clone(&input.members),
         seq: base,
         last_message_at: None,
         settings: &input.settings,
@@ -1320,7 +1326,7 @@ async fn apply_one(
                 role: role.to_owned(),
                 username: user.username.clone(),
             };
-            b.members.insert(*user_id, info.clone());
+            Arc::make_mut(&mut b.members).insert(*user_id, info.clone());
             Ok(Applied {
                 outcome: Outcome {
                     member: Some(view),
@@ -1341,7 +1347,7 @@ async fn apply_one(
                 )));
             }
             db::rooms::remove_member(c, room_id, *user_id, caller.user_id).await?;
-            b.members.remove(user_id);
+            Arc::make_mut(&mut b.members).remove(user_id);
             let uid = *user_id;
             let event = b.event(|seq| ServerFrame::MemberLeft {
                 room_id,
@@ -1377,7 +1383,7 @@ async fn apply_one(
                 seq,
                 member: v,
             });
-            if let Some(t) = b.members.get_mut(user_id) {
+            if let Some(t) = Arc::make_mut(&mut b.members).get_mut(user_id) {
                 t.role = role.to_string();
             }
             Ok(Applied {

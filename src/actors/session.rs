@@ -285,10 +285,10 @@ impl SessionActor {
                 )
             }
             write => {
-                let joined = self.joined.clone();
+                // The actor of a joined room the frame names: one supervisor hop less.
+                let known = write.room_id().and_then(|r| self.joined.get(&r).cloned());
                 let work = async move {
                     let (room_id, op) = Self::write_op(&app, tenant_id, user_id, write).await?;
-                    let known = joined.get(&room_id).cloned();
                     let out =
                         supervisor::apply_via(&app.supervisor, known, room_id, caller, op).await?;
                     Ok(AckBody {

@@ -90,6 +90,27 @@ pub enum ClientFrame {
     Ping,
 }
 
+impl ClientFrame {
+    /// The room the frame names, if it names one (edits and reactions may name only a message).
+    pub fn room_id(&self) -> Option<Uuid> {
+        match self {
+            ClientFrame::JoinRoom { room_id }
+            | ClientFrame::LeaveRoom { room_id }
+            | ClientFrame::StartTyping { room_id }
+            | ClientFrame::StopTyping { room_id }
+            | ClientFrame::MarkRead { room_id, .. } => Some(*room_id),
+            ClientFrame::SendMessage(f) => Some(f.room_id),
+            ClientFrame::EditMessage { room_id, .. }
+            | ClientFrame::DeleteMessage { room_id, .. }
+            | ClientFrame::AddReaction { room_id, .. }
+            | ClientFrame::RemoveReaction { room_id, .. } => *room_id,
+            ClientFrame::UpdatePresence { .. } | ClientFrame::Resume { .. } | ClientFrame::Ping => {
+                None
+            }
+        }
+    }
+}
+
 /// Decodes a text frame: answers the `ref` (when readable) and the frame or the error to send.
 pub fn parse_client_frame(text: &str) -> (Option<String>, Result<ClientFrame, AppError>) {
     let value: serde_json::Value = match serde_json::from_str(text) {
@@ -612,6 +633,37 @@ mod tests {
         ));
         assert_eq!(reference.as_deref(), Some("j1"));
         assert_eq!(aliased.unwrap(), ClientFrame::JoinRoom { room_id: r });
+    }
+
+    #[test]
+    fn a_frame_names_its_room_only_when_it_carries_one() {
+        let r = Uuid::from_u128(2);
+        let m = Uuid::from_u128(3);
+        assert_eq!(
+            ClientFrame::MarkRead {
+                room_id: r,
+                seq: None
+            }
+            .room_id(),
+            Some(r)
+        );
+        assert_eq!(
+            ClientFrame::DeleteMessage {
+                message_id: m,
+                room_id: None
+            }
+            .room_id(),
+            None
+        );
+        assert_eq!(
+            ClientFrame::DeleteMessage {
+                message_id: m,
+                room_id: Some(r)
+            }
+            .room_id(),
+            Some(r)
+        );
+        assert_eq!(ClientFrame::Ping.room_id(), None);
     }
 
     #[test]

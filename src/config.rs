@@ -93,6 +93,10 @@ pub struct RealtimeSettings {
     pub presence_grace_secs: u64,
     pub room_idle_secs: u64,
     pub group_commit_max: usize,
+    /// Committer transactions that may run at once on a node.
+    pub commit_parallel: usize,
+    /// Writes (of any number of rooms) one committer transaction takes at most.
+    pub commit_max_writes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -292,6 +296,15 @@ impl Settings {
             return Err(bad(
                 "realtime",
                 "typing_timeout_secs, room_idle_secs and group_commit_max must be >= 1",
+            ));
+        }
+        if r.commit_parallel == 0 || r.commit_parallel > 64 {
+            return Err(bad("realtime.commit_parallel", "must be between 1 and 64"));
+        }
+        if r.commit_max_writes < r.group_commit_max {
+            return Err(bad(
+                "realtime.commit_max_writes",
+                "must be at least realtime.group_commit_max",
             ));
         }
         if self.rate_limits.ws_frames_per_sec == 0 || self.rate_limits.messages_per_minute == 0 {

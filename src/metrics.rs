@@ -29,6 +29,10 @@ pub struct Metrics {
     pub room_actors: AtomicI64,
     /// Connections closed because they could not keep up.
     pub slow_consumers_total: AtomicU64,
+    /// Transactions started by the committer, the room batches and the writes they carried.
+    pub commits_total: AtomicU64,
+    pub commit_rooms_total: AtomicU64,
+    pub commit_ops_total: AtomicU64,
 }
 
 impl Metrics {
@@ -44,6 +48,15 @@ impl Metrics {
                 s.buckets[i] += 1;
             }
         }
+    }
+
+    /// One committer transaction with `rooms` room batches and `ops` writes.
+    pub fn observe_commit(&self, rooms: usize, ops: usize) {
+        self.commits_total.fetch_add(1, Ordering::Relaxed);
+        self.commit_rooms_total
+            .fetch_add(rooms as u64, Ordering::Relaxed);
+        self.commit_ops_total
+            .fetch_add(ops as u64, Ordering::Relaxed);
     }
 
     pub fn render(&self) -> String {
@@ -88,7 +101,7 @@ impl Metrics {
             );
         }
         drop(map);
-        let gauges: [(&str, &str, &str, i64); 5] = [
+        let gauges: [(&str, &str, &str, i64); 8] = [
             (
                 "confab_ws_connections",
                 "gauge",
@@ -118,6 +131,24 @@ impl Metrics {
                 "counter",
                 "Connections closed as slow consumers.",
                 self.slow_consumers_total.load(Ordering::Relaxed) as i64,
+            ),
+            (
+                "confab_commits_total",
+                "counter",
+                "Transactions of the committer (each carries the writes of one or more rooms).",
+                self.commits_total.load(Ordering::Relaxed) as i64,
+            ),
+            (
+                "confab_commit_rooms_total",
+                "counter",
+                "Room batches committed (a transaction carries one or more).",
+                self.commit_rooms_total.load(Ordering::Relaxed) as i64,
+            ),
+            (
+                "confab_commit_writes_total",
+                "counter",
+                "Writes handed to the committer.",
+                self.commit_ops_total.load(Ordering::Relaxed) as i64,
             ),
         ];
         for (name, kind, help, v) in gauges {

@@ -9,8 +9,9 @@ use futures_util::FutureExt;
 
 use std::sync::Arc;
 
-use actix::Actor;
+use actix::{Actor, Arbiter};
 
+use crate::actors::committer::Committer;
 use crate::actors::presence::PresenceActor;
 use crate::actors::room::RoomDeps;
 use crate::actors::supervisor::RoomSupervisor;
@@ -58,12 +59,23 @@ impl Application {
             )?)
         };
         let presence = PresenceActor::new(settings.clone(), pool.clone(), broker.clone()).start();
+        let committer = {
+            let (pool, metrics) = (pool.clone(), metrics.clone());
+            let (parallel, max_ops) = (
+                settings.realtime.commit_parallel,
+                settings.realtime.commit_max_writes,
+            );
+            Committer::start_in_arbiter(&Arbiter::new().handle(), move |_| {
+                Committer::new(pool, metrics, parallel, max_ops)
+            })
+        };
         let deps = RoomDeps {
             settings: settings.clone(),
             pool: pool.clone(),
             metrics: metrics.clone(),
             broker: broker.clone(),
             presence: presence.clone(),
+            committer,
         };
         let supervisor = RoomSupervisor::new(deps, workers).start();
         broker.attach(Inbound {

@@ -1,6 +1,8 @@
 //! The actors: one `SessionActor` per WebSocket, one `RoomActor` per active room under the
 //! `RoomSupervisor`, and the `PresenceActor`. `Outbox` is how rooms and presence reach a socket.
 
+mod commit;
+pub mod committer;
 pub mod presence;
 pub mod room;
 pub mod session;

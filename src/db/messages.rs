@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Bool, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
@@ -11,12 +13,14 @@ use super::models::{Attachment, Message, NewMessage, Reaction};
 use super::schema::{attachments, message_edits, messages, reactions, users};
 use super::Conn;
 
-pub async fn insert(conn: &mut Conn, new: &NewMessage<'_>) -> QueryResult<Message> {
+/// Writes new messages in one statement.
+pub async fn insert_many(conn: &mut Conn, rows: &[Message]) -> QueryResult<()> {
+    let values: Vec<NewMessage<'_>> = rows.iter().map(NewMessage::of).collect();
     diesel::insert_into(messages::table)
-        .values(new)
-        .returning(Message::as_returning())
-        .get_result(conn)
-        .await
+        .values(values)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// A message of a room, locked for the rest of the transaction.
@@ -57,20 +61,27 @@ pub async fn room_of(conn: &mut Conn, tenant_id: Uuid, id: Uuid) -> QueryResult<
         .optional()
 }
 
-pub async fn find_by_client_id(
+/// The messages sent with these (room, sender, client_id) keys.
+pub async fn find_by_client_ids(
     conn: &mut Conn,
-    room_id: Uuid,
-    sender_id: Uuid,
-    client_id: &str,
-) -> QueryResult<Option<Message>> {
+    keys: &[(Uuid, Uuid, &str)],
+) -> QueryResult<Vec<Message>> {
+    let rooms: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+    let senders: Vec<Uuid> = keys.iter().map(|k| k.1).collect();
+    let cids: Vec<&str> = keys.iter().map(|k| k.2).collect();
     messages::table
-        .filter(messages::room_id.eq(room_id))
-        .filter(messages::sender_id.eq(sender_id))
-        .filter(messages::client_id.eq(client_id))
+        .filter(
+            sql::<Bool>("(messages.room_id, messages.sender_id, messages.client_id) IN (SELECT * FROM unnest(")
+                .bind::<Array<SqlUuid>, _>(rooms)
+                .sql(", ")
+                .bind::<Array<SqlUuid>, _>(senders)
+                .sql(", ")
+                .bind::<Array<Text>, _>(cids)
+                .sql("))"),
+        )
         .select(Message::as_select())
-        .first(conn)
+        .load(conn)
         .await
-        .optional()
 }
 
 pub async fn set_content(

@@ -146,6 +146,27 @@ pub struct NewMessage<'a> {
     pub created_at: DateTime<Utc>,
 }
 
+impl<'a> NewMessage<'a> {
+    /// The row of a message built in memory (the commit path writes them in bulk).
+    pub fn of(m: &'a Message) -> Self {
+        NewMessage {
+            id: m.id,
+            room_id: m.room_id,
+            tenant_id: m.tenant_id,
+            seq: m.seq,
+            sender_id: m.sender_id,
+            message_type: &m.message_type,
+            content: &m.content,
+            attachment_id: m.attachment_id,
+            reply_to: m.reply_to,
+            mentions: m.mentions.clone(),
+            metadata: m.metadata.as_ref(),
+            client_id: m.client_id.as_deref(),
+            created_at: m.created_at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = reactions, check_for_backend(diesel::pg::Pg))]
 pub struct Reaction {

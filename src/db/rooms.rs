@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Nullable, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
@@ -252,38 +253,40 @@ pub async fn users_sharing_rooms(conn: &mut Conn, user_id: Uuid) -> QueryResult<
         .await
 }
 
-/// Locks the room row for the rest of the transaction: answers (last_seq, is_active). Writers of
-/// one room (on any node) queue here, which is what makes seqs gap-free and ordered.
-pub async fn lock(conn: &mut Conn, room_id: Uuid) -> QueryResult<(i64, bool)> {
+/// Locks the rooms' rows for the rest of the transaction, in id order: answers (id, last_seq,
+/// is_active) for each. Writers of one room (on any node) queue here, which is what makes seqs
+/// gap-free and ordered.
+pub async fn lock_many(conn: &mut Conn, ids: &[Uuid]) -> QueryResult<Vec<(Uuid, i64, bool)>> {
     rooms::table
-        .find(room_id)
-        .select((rooms::last_seq, rooms::is_active))
+        .filter(rooms::id.eq_any(ids))
+        .order(rooms::id.asc())
+        .select((rooms::id, rooms::last_seq, rooms::is_active))
         .for_update()
-        .first(conn)
+        .load(conn)
         .await
 }
 
-/// Stores the room's new last seq (and when its newest message came).
-pub async fn set_last_seq(
+/// Stores the rooms' new last seqs (and when their newest message came, where one did), in one
+/// statement: (room, seq, newest message time).
+pub async fn set_last_seqs(
     conn: &mut Conn,
-    room_id: Uuid,
-    seq: i64,
-    message_at: Option<DateTime<Utc>>,
+    rows: &[(Uuid, i64, Option<DateTime<Utc>>)],
 ) -> QueryResult<()> {
-    match message_at {
-        Some(at) => {
-            diesel::update(rooms::table.find(room_id))
-                .set((rooms::last_seq.eq(seq), rooms::last_message_at.eq(at)))
-                .execute(conn)
-                .await?
-        }
-        None => {
-            diesel::update(rooms::table.find(room_id))
-                .set(rooms::last_seq.eq(seq))
-                .execute(conn)
-                .await?
-        }
-    };
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+    let seqs: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let ats: Vec<Option<DateTime<Utc>>> = rows.iter().map(|r| r.2).collect();
+    diesel::sql_query(
+        "UPDATE rooms SET last_seq = u.seq, last_message_at = COALESCE(u.at, rooms.last_message_at) \
+         FROM unnest($1, $2, $3) AS u(id, seq, at) WHERE rooms.id = u.id",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<BigInt>, _>(seqs)
+    .bind::<Array<Nullable<Timestamptz>>, _>(ats)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

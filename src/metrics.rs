@@ -33,6 +33,8 @@ pub struct Metrics {
     pub commits_total: AtomicU64,
     pub commit_rooms_total: AtomicU64,
     pub commit_ops_total: AtomicU64,
+    /// Shared transactions that failed and were retried one room at a time.
+    pub commit_fallbacks_total: AtomicU64,
 }
 
 impl Metrics {
@@ -101,7 +103,7 @@ impl Metrics {
             );
         }
         drop(map);
-        let gauges: [(&str, &str, &str, i64); 8] = [
+        let gauges: [(&str, &str, &str, i64); 9] = [
             (
                 "confab_ws_connections",
                 "gauge",
@@ -149,6 +151,12 @@ impl Metrics {
                 "counter",
                 "Writes handed to the committer.",
                 self.commit_ops_total.load(Ordering::Relaxed) as i64,
+            ),
+            (
+                "confab_commit_fallbacks_total",
+                "counter",
+                "Shared transactions that failed and were retried one room at a time.",
+                self.commit_fallbacks_total.load(Ordering::Relaxed) as i64,
             ),
         ];
         for (name, kind, help, v) in gauges {

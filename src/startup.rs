@@ -60,11 +60,11 @@ impl Application {
         };
         let presence = PresenceActor::new(settings.clone(), pool.clone(), broker.clone()).start();
         let committer = {
-            let (pool, metrics) = (pool.clone(), metrics.clone());
-            let (parallel, max_ops) = (
-                settings.realtime.commit_parallel,
-                settings.realtime.commit_max_writes,
-            );
+            // Its own connections, made (and driven) on its own thread.
+            let parallel = settings.realtime.commit_parallel;
+            let pool = db::pool::build_for_commits(&settings.database, parallel)?;
+            let metrics = metrics.clone();
+            let max_ops = settings.realtime.commit_max_writes;
             Committer::start_in_arbiter(&Arbiter::new().handle(), move |_| {
                 Committer::new(pool, metrics, parallel, max_ops)
             })

@@ -13,6 +13,7 @@ use super::room::{NewPost, Outcome, WriteOp};
 use super::{frame_text, Actor as Caller};
 use crate::config::Settings;
 use crate::db::models::{Message, Room};
+use crate::db::writes::{EventRow, RoomSeq};
 use crate::db::{self, DbPool};
 use crate::domain::{self, role_rank};
 use crate::error::{is_unique_violation, AppError, AppResult};
@@ -51,7 +52,6 @@ pub(super) enum MemberChange {
 pub(super) struct Event {
     pub(super) seq: i64,
     pub(super) kind: &'static str,
-    pub(super) payload: serde_json::Value,
     pub(super) text: ByteString,
 }
 
@@ -78,12 +78,10 @@ impl Batch<'_> {
     fn event(&mut self, build: impl FnOnce(i64) -> ServerFrame) -> Event {
         self.seq += 1;
         let frame = build(self.seq);
-        let payload = serde_json::to_value(&frame).unwrap_or(serde_json::Value::Null);
         Event {
             seq: self.seq,
             kind: frame.kind(),
-            text: ByteString::from(payload.to_string()),
-            payload,
+            text: frame_text(&frame),
         }
     }
 
@@ -131,7 +129,7 @@ impl Shared {
     /// Writes the new messages (before anything reads messages, and at the end).
     async fn flush(&mut self, c: &mut db::Conn) -> diesel::QueryResult<()> {
         if !self.unsaved.is_empty() {
-            db::messages::insert_many(c, &self.unsaved).await?;
+            db::writes::write_all(c, &self.unsaved, &[], &[]).await?;
             self.unsaved.clear();
         }
         Ok(())
@@ -163,10 +161,12 @@ async fn apply_all(
             })
         })
         .collect();
-    let known = if keys.is_empty() {
+    // Resends are rare: one lookup of every key, and the messages only for those found.
+    let found = db::writes::sent_with(c, &keys).await?;
+    let known = if found.is_empty() {
         HashMap::new()
     } else {
-        db::messages::find_by_client_ids(c, &keys)
+        db::messages::by_ids(c, &found)
             .await?
             .into_iter()
             .filter_map(|m| {
@@ -188,22 +188,30 @@ async fn apply_all(
         };
         let (out, room, moved) = apply_batch(c, input, base, active, &mut shared).await?;
         if moved {
-            seqs.push((room.id, room.last_seq, room.last_message_at));
+            seqs.push(RoomSeq {
+                room_id: room.id,
+                last_seq: room.last_seq,
+                last_message_at: room.last_message_at,
+            });
         }
         done[i] = Some((out, room));
     }
-    shared.flush(c).await?;
-    let rows: Vec<(Uuid, i64, &str, &serde_json::Value)> = done
+    let events: Vec<EventRow<'_>> = done
         .iter()
         .flatten()
         .flat_map(|(out, room)| {
             out.iter()
                 .filter_map(|a| a.as_ref().ok().and_then(|a| a.event.as_ref()))
-                .map(move |e| (room.id, e.seq, e.kind, &e.payload))
+                .map(move |e| EventRow {
+                    room_id: room.id,
+                    seq: e.seq,
+                    kind: e.kind,
+                    json: &e.text,
+                })
         })
         .collect();
-    db::events::insert(c, &rows).await?;
-    db::rooms::set_last_seqs(c, &seqs).await?;
+    // The new messages, the events and the rooms' seqs: one statement.
+    db::writes::write_all(c, &shared.unsaved, &events, &seqs).await?;
     Ok(done.into_iter().flatten().collect())
 }
 

@@ -62,18 +62,22 @@ impl Committer {
             }
             self.running += 1;
             self.metrics.observe_commit(take.len(), ops);
-            let pool = self.pool.clone();
-            ctx.spawn(run(pool, take).into_actor(self).map(|(), act, ctx| {
-                act.running -= 1;
-                act.start(ctx);
-            }));
+            let (pool, metrics) = (self.pool.clone(), self.metrics.clone());
+            ctx.spawn(
+                run(pool, metrics, take)
+                    .into_actor(self)
+                    .map(|(), act, ctx| {
+                        act.running -= 1;
+                        act.start(ctx);
+                    }),
+            );
         }
     }
 }
 
 /// One transaction for all of `take`; when it fails, each room's batch is tried on its own, so
 /// one room's trouble is never another's.
-async fn run(pool: DbPool, take: Vec<Waiting>) {
+async fn run(pool: DbPool, metrics: Arc<Metrics>, take: Vec<Waiting>) {
     let inputs: Vec<&BatchInput> = take.iter().map(|w| &w.input).collect();
     match commit::commit(&pool, &inputs).await {
         Ok(results) => {
@@ -87,6 +91,9 @@ async fn run(pool: DbPool, take: Vec<Waiting>) {
             }
         }
         Err(e) => {
+            metrics
+                .commit_fallbacks_total
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             log::debug!(
                 "a commit of {} rooms failed ({e}); committing each alone",
                 take.len()

@@ -7,31 +7,6 @@ use uuid::Uuid;
 use super::schema::room_events;
 use super::Conn;
 
-pub async fn insert(
-    conn: &mut Conn,
-    rows: &[(Uuid, i64, &str, &serde_json::Value)],
-) -> QueryResult<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let values: Vec<_> = rows
-        .iter()
-        .map(|(room, seq, kind, payload)| {
-            (
-                room_events::room_id.eq(*room),
-                room_events::seq.eq(*seq),
-                room_events::kind.eq(*kind),
-                room_events::payload.eq(*payload),
-            )
-        })
-        .collect();
-    diesel::insert_into(room_events::table)
-        .values(values)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 /// The events with `after < seq <= upto`, in seq order: (seq, frame as sent).
 pub async fn range(
     conn: &mut Conn,

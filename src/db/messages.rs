@@ -3,25 +3,13 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Bool, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::models::{Attachment, Message, NewMessage, Reaction};
+use super::models::{Attachment, Message, Reaction};
 use super::schema::{attachments, message_edits, messages, reactions, users};
 use super::Conn;
-
-/// Writes new messages in one statement.
-pub async fn insert_many(conn: &mut Conn, rows: &[Message]) -> QueryResult<()> {
-    let values: Vec<NewMessage<'_>> = rows.iter().map(NewMessage::of).collect();
-    diesel::insert_into(messages::table)
-        .values(values)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
 
 /// A message of a room, locked for the rest of the transaction.
 pub async fn find_for_update(
@@ -61,24 +49,10 @@ pub async fn room_of(conn: &mut Conn, tenant_id: Uuid, id: Uuid) -> QueryResult<
         .optional()
 }
 
-/// The messages sent with these (room, sender, client_id) keys.
-pub async fn find_by_client_ids(
-    conn: &mut Conn,
-    keys: &[(Uuid, Uuid, &str)],
-) -> QueryResult<Vec<Message>> {
-    let rooms: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-    let senders: Vec<Uuid> = keys.iter().map(|k| k.1).collect();
-    let cids: Vec<&str> = keys.iter().map(|k| k.2).collect();
+/// Messages by id (in no particular order).
+pub async fn by_ids(conn: &mut Conn, ids: &[Uuid]) -> QueryResult<Vec<Message>> {
     messages::table
-        .filter(
-            sql::<Bool>("(messages.room_id, messages.sender_id, messages.client_id) IN (SELECT * FROM unnest(")
-                .bind::<Array<SqlUuid>, _>(rooms)
-                .sql(", ")
-                .bind::<Array<SqlUuid>, _>(senders)
-                .sql(", ")
-                .bind::<Array<Text>, _>(cids)
-                .sql("))"),
-        )
+        .filter(messages::id.eq_any(ids))
         .select(Message::as_select())
         .load(conn)
         .await

@@ -15,6 +15,7 @@ pub mod search;
 pub mod tenants;
 pub mod tokens;
 pub mod users;
+pub mod writes;
 
 pub use diesel_async::AsyncPgConnection as Conn;
 pub use pool::{run_migrations, DbPool, MIGRATIONS};

@@ -128,45 +128,6 @@ pub struct Message {
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Insertable)]
-#[diesel(table_name = messages)]
-pub struct NewMessage<'a> {
-    pub id: Uuid,
-    pub room_id: Uuid,
-    pub tenant_id: Uuid,
-    pub seq: i64,
-    pub sender_id: Uuid,
-    pub message_type: &'a str,
-    pub content: &'a str,
-    pub attachment_id: Option<Uuid>,
-    pub reply_to: Option<Uuid>,
-    pub mentions: Vec<Option<Uuid>>,
-    pub metadata: Option<&'a serde_json::Value>,
-    pub client_id: Option<&'a str>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl<'a> NewMessage<'a> {
-    /// The row of a message built in memory (the commit path writes them in bulk).
-    pub fn of(m: &'a Message) -> Self {
-        NewMessage {
-            id: m.id,
-            room_id: m.room_id,
-            tenant_id: m.tenant_id,
-            seq: m.seq,
-            sender_id: m.sender_id,
-            message_type: &m.message_type,
-            content: &m.content,
-            attachment_id: m.attachment_id,
-            reply_to: m.reply_to,
-            mentions: m.mentions.clone(),
-            metadata: m.metadata.as_ref(),
-            client_id: m.client_id.as_deref(),
-            created_at: m.created_at,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = reactions, check_for_backend(diesel::pg::Pg))]
 pub struct Reaction {

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Nullable, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
@@ -264,30 +263,6 @@ pub async fn lock_many(conn: &mut Conn, ids: &[Uuid]) -> QueryResult<Vec<(Uuid, 
         .for_update()
         .load(conn)
         .await
-}
-
-/// Stores the rooms' new last seqs (and when their newest message came, where one did), in one
-/// statement: (room, seq, newest message time).
-pub async fn set_last_seqs(
-    conn: &mut Conn,
-    rows: &[(Uuid, i64, Option<DateTime<Utc>>)],
-) -> QueryResult<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
-    let seqs: Vec<i64> = rows.iter().map(|r| r.1).collect();
-    let ats: Vec<Option<DateTime<Utc>>> = rows.iter().map(|r| r.2).collect();
-    diesel::sql_query(
-        "UPDATE rooms SET last_seq = u.seq, last_message_at = COALESCE(u.at, rooms.last_message_at) \
-         FROM unnest($1, $2, $3) AS u(id, seq, at) WHERE rooms.id = u.id",
-    )
-    .bind::<Array<SqlUuid>, _>(ids)
-    .bind::<Array<BigInt>, _>(seqs)
-    .bind::<Array<Nullable<Timestamptz>>, _>(ats)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Moves a read pointer forward; None when it was already at or past `seq` (or not a member).

@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod cluster;
+mod commit;
 mod health;
 mod helpers;
 mod migrations;

@@ -1,0 +1,223 @@
+//! The committer's bulk statements, each of fixed shape (arrays unnested) so it is prepared once
+//! per connection and costs one round trip however many rooms and rows it carries: the lookup of
+//! resent client_ids, and the write of a transaction's messages, room events and rooms' seqs.
+
+use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::QueryResult;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use super::models::Message;
+use super::Conn;
+
+/// One committed room event as stored: room, seq, wire name and the frame's JSON text.
+pub struct EventRow<'a> {
+    pub room_id: Uuid,
+    pub seq: i64,
+    pub kind: &'a str,
+    pub json: &'a str,
+}
+
+/// A room's new last seq, and when its newest message came (None: unchanged).
+pub struct RoomSeq {
+    pub room_id: Uuid,
+    pub last_seq: i64,
+    pub last_message_at: Option<DateTime<Utc>>,
+}
+
+/// The ids of the messages sent with these (room, sender, client_id) keys.
+pub async fn sent_with(conn: &mut Conn, keys: &[(Uuid, Uuid, &str)]) -> QueryResult<Vec<Uuid>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    SentWith {
+        rooms: keys.iter().map(|k| k.0).collect(),
+        senders: keys.iter().map(|k| k.1).collect(),
+        client_ids: keys.iter().map(|k| k.2).collect(),
+    }
+    .load(conn)
+    .await
+}
+
+struct SentWith<'a> {
+    rooms: Vec<Uuid>,
+    senders: Vec<Uuid>,
+    client_ids: Vec<&'a str>,
+}
+
+struct SentWithQuery;
+
+impl QueryId for SentWith<'_> {
+    type QueryId = SentWithQuery;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for SentWith<'_> {
+    type SqlType = SqlUuid;
+}
+
+impl QueryFragment<Pg> for SentWith<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        // A lookup per key on the unique key. LATERAL ... LIMIT 1 keeps it a lookup in the plan
+        // the statement keeps, even one made while the table was still small.
+        out.push_sql("SELECT m.id FROM unnest(");
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.rooms)?;
+        out.push_sql("::uuid[], ");
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.senders)?;
+        out.push_sql("::uuid[], ");
+        out.push_bind_param::<Array<Text>, _>(&self.client_ids)?;
+        out.push_sql(
+            "::text[]) AS k(room_id, sender_id, client_id), LATERAL (SELECT id FROM messages \
+             WHERE room_id = k.room_id AND sender_id = k.sender_id AND client_id = k.client_id \
+             LIMIT 1) AS m",
+        );
+        Ok(())
+    }
+}
+
+/// Writes `messages`, `events` and `rooms` (any of them may be empty) in one statement.
+pub async fn write_all(
+    conn: &mut Conn,
+    messages: &[Message],
+    events: &[EventRow<'_>],
+    rooms: &[RoomSeq],
+) -> QueryResult<()> {
+    if messages.is_empty() && events.is_empty() && rooms.is_empty() {
+        return Ok(());
+    }
+    WriteAll::new(messages, events, rooms).execute(conn).await?;
+    Ok(())
+}
+
+/// The columns of the three writes, as arrays (one element per row).
+struct WriteAll<'a> {
+    m_id: Vec<Uuid>,
+    m_room: Vec<Uuid>,
+    m_tenant: Vec<Uuid>,
+    m_seq: Vec<i64>,
+    m_sender: Vec<Uuid>,
+    m_type: Vec<&'a str>,
+    m_content: Vec<&'a str>,
+    m_attachment: Vec<Option<Uuid>>,
+    m_reply_to: Vec<Option<Uuid>>,
+    /// Each row's mentions as an array literal (`{id,id}`), cast back in SQL: unnest cannot
+    /// take an array of arrays of different lengths.
+    m_mentions: Vec<String>,
+    m_metadata: Vec<Option<String>>,
+    m_client_id: Vec<Option<&'a str>>,
+    m_created_at: Vec<DateTime<Utc>>,
+    e_room: Vec<Uuid>,
+    e_seq: Vec<i64>,
+    e_kind: Vec<&'a str>,
+    e_json: Vec<&'a str>,
+    r_id: Vec<Uuid>,
+    r_seq: Vec<i64>,
+    r_at: Vec<Option<DateTime<Utc>>>,
+}
+
+impl<'a> WriteAll<'a> {
+    fn new(messages: &'a [Message], events: &'a [EventRow<'a>], rooms: &[RoomSeq]) -> Self {
+        let mentions = |m: &Message| {
+            let ids: Vec<String> = m.mentions.iter().flatten().map(|u| u.to_string()).collect();
+            format!("{{{}}}", ids.join(","))
+        };
+        WriteAll {
+            m_id: messages.iter().map(|m| m.id).collect(),
+            m_room: messages.iter().map(|m| m.room_id).collect(),
+            m_tenant: messages.iter().map(|m| m.tenant_id).collect(),
+            m_seq: messages.iter().map(|m| m.seq).collect(),
+            m_sender: messages.iter().map(|m| m.sender_id).collect(),
+            m_type: messages.iter().map(|m| m.message_type.as_str()).collect(),
+            m_content: messages.iter().map(|m| m.content.as_str()).collect(),
+            m_attachment: messages.iter().map(|m| m.attachment_id).collect(),
+            m_reply_to: messages.iter().map(|m| m.reply_to).collect(),
+            m_mentions: messages.iter().map(mentions).collect(),
+            m_metadata: messages
+                .iter()
+                .map(|m| m.metadata.as_ref().map(|v| v.to_string()))
+                .collect(),
+            m_client_id: messages.iter().map(|m| m.client_id.as_deref()).collect(),
+            m_created_at: messages.iter().map(|m| m.created_at).collect(),
+            e_room: events.iter().map(|e| e.room_id).collect(),
+            e_seq: events.iter().map(|e| e.seq).collect(),
+            e_kind: events.iter().map(|e| e.kind).collect(),
+            e_json: events.iter().map(|e| e.json).collect(),
+            r_id: rooms.iter().map(|r| r.room_id).collect(),
+            r_seq: rooms.iter().map(|r| r.last_seq).collect(),
+            r_at: rooms.iter().map(|r| r.last_message_at).collect(),
+        }
+    }
+}
+
+/// The statement's shape never changes, so it is cached as a prepared statement.
+struct WriteAllQuery;
+
+impl QueryId for WriteAll<'_> {
+    type QueryId = WriteAllQuery;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl QueryFragment<Pg> for WriteAll<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "WITH m AS (INSERT INTO messages (id, room_id, tenant_id, seq, sender_id, \
+             message_type, content, attachment_id, reply_to, mentions, metadata, client_id, \
+             created_at) SELECT id, room_id, tenant_id, seq, sender_id, message_type, content, \
+             attachment_id, reply_to, mentions::uuid[], metadata::jsonb, client_id, created_at \
+             FROM unnest(",
+        );
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.m_id)?;
+        out.push_sql("::uuid[], ");
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.m_room)?;
+        out.push_sql("::uuid[], ");
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.m_tenant)?;
+        out.push_sql("::uuid[], ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.m_seq)?;
+        out.push_sql("::int8[], ");
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.m_sender)?;
+        out.push_sql("::uuid[], ");
+        out.push_bind_param::<Array<Text>, _>(&self.m_type)?;
+        out.push_sql("::text[], ");
+        out.push_bind_param::<Array<Text>, _>(&self.m_content)?;
+        out.push_sql("::text[], ");
+        out.push_bind_param::<Array<Nullable<SqlUuid>>, _>(&self.m_attachment)?;
+        out.push_sql("::uuid[], ");
+        out.push_bind_param::<Array<Nullable<SqlUuid>>, _>(&self.m_reply_to)?;
+        out.push_sql("::uuid[], ");
+        out.push_bind_param::<Array<Text>, _>(&self.m_mentions)?;
+        out.push_sql("::text[], ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.m_metadata)?;
+        out.push_sql("::text[], ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.m_client_id)?;
+        out.push_sql("::text[], ");
+        out.push_bind_param::<Array<Timestamptz>, _>(&self.m_created_at)?;
+        out.push_sql(
+            "::timestamptz[]) AS t(id, room_id, tenant_id, seq, sender_id, message_type, \
+             content, attachment_id, reply_to, mentions, metadata, client_id, created_at)), \
+             e AS (INSERT INTO room_events (room_id, seq, kind, payload) \
+             SELECT room_id, seq, kind, payload::jsonb FROM unnest(",
+        );
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.e_room)?;
+        out.push_sql("::uuid[], ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.e_seq)?;
+        out.push_sql("::int8[], ");
+        out.push_bind_param::<Array<Text>, _>(&self.e_kind)?;
+        out.push_sql("::text[], ");
+        out.push_bind_param::<Array<Text>, _>(&self.e_json)?;
+        out.push_sql(
+            "::text[]) AS t(room_id, seq, kind, payload)) \
+             UPDATE rooms SET last_seq = u.seq, \
+             last_message_at = COALESCE(u.at, rooms.last_message_at) FROM unnest(",
+        );
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.r_id)?;
+        out.push_sql("::uuid[], ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.r_seq)?;
+        out.push_sql("::int8[], ");
+        out.push_bind_param::<Array<Nullable<Timestamptz>>, _>(&self.r_at)?;
+        out.push_sql("::timestamptz[]) AS u(id, seq, at) WHERE rooms.id = u.id");
+        Ok(())
+    }
+}

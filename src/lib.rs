@@ -24,4 +24,5 @@ pub mod protocol;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod transport;
 pub mod uploads;

@@ -102,16 +102,22 @@ impl Batch<'_> {
 }
 
 /// Commits the batches of several rooms (each room at most once) in one transaction: all of them
-/// or none. Retried once when another node raced it to a unique key.
+/// or none. The first try assumes no client_id was sent before (the database says when one was:
+/// the transaction is then rolled back and tried again with the client_ids looked up). Retried
+/// once more when another node raced it to a unique key.
 pub(super) async fn commit(pool: &DbPool, inputs: &[&BatchInput]) -> AppResult<Vec<Committed>> {
     let mut attempt = 0;
+    let mut look_up = false;
     loop {
         let mut conn = pool.get().await?;
         let result = conn
-            .transaction::<_, diesel::result::Error, _>(async |c| apply_all(c, inputs).await)
+            .transaction::<_, diesel::result::Error, _>(async |c| {
+                apply_all(c, inputs, look_up).await
+            })
             .await;
         match result {
             Ok(r) => return Ok(r),
+            Err(diesel::result::Error::RollbackTransaction) if !look_up => look_up = true,
             Err(e) if attempt == 0 && is_unique_violation(&e) => attempt += 1,
             Err(e) => return Err(e.into()),
         }
@@ -129,16 +135,28 @@ impl Shared {
     /// Writes the new messages (before anything reads messages, and at the end).
     async fn flush(&mut self, c: &mut db::Conn) -> diesel::QueryResult<()> {
         if !self.unsaved.is_empty() {
-            db::writes::write_all(c, &self.unsaved, &[], &[]).await?;
+            let written = db::writes::write_all(c, &self.unsaved, &[], &[]).await?;
+            all_written(written, self.unsaved.len())?;
             self.unsaved.clear();
         }
         Ok(())
     }
 }
 
+/// A message not written was a resend of a client_id the transaction did not look up: roll back
+/// (and try again with the lookup).
+fn all_written(written: usize, expected: usize) -> diesel::QueryResult<()> {
+    if written == expected {
+        Ok(())
+    } else {
+        Err(diesel::result::Error::RollbackTransaction)
+    }
+}
+
 async fn apply_all(
     c: &mut db::Conn,
     inputs: &[&BatchInput],
+    look_up: bool,
 ) -> diesel::QueryResult<Vec<Committed>> {
     // Rooms are locked in id order, so two transactions never wait for each other in a circle.
     let mut order: Vec<usize> = (0..inputs.len()).collect();
@@ -151,6 +169,7 @@ async fn apply_all(
         .collect();
     let keys: Vec<(Uuid, Uuid, &str)> = inputs
         .iter()
+        .filter(|_| look_up)
         .flat_map(|input| {
             input.ops.iter().filter_map(|(caller, op)| match op {
                 WriteOp::Send(NewPost {
@@ -161,7 +180,7 @@ async fn apply_all(
             })
         })
         .collect();
-    // Resends are rare: one lookup of every key, and the messages only for those found.
+    // Resends are rare: when asked, one lookup of every key, and the messages of those found.
     let found = db::writes::sent_with(c, &keys).await?;
     let known = if found.is_empty() {
         HashMap::new()
@@ -211,7 +230,8 @@ async fn apply_all(
         })
         .collect();
     // The new messages, the events and the rooms' seqs: one statement.
-    db::writes::write_all(c, &shared.unsaved, &events, &seqs).await?;
+    let written = db::writes::write_all(c, &shared.unsaved, &events, &seqs).await?;
+    all_written(written, shared.unsaved.len())?;
     Ok(done.into_iter().flatten().collect())
 }
 

@@ -1,16 +1,15 @@
 //! `SessionActor`: one per WebSocket. Decodes frames, checks rate limits, routes typed messages to
 //! rooms and presence, answers with `ack`/`error`, runs the heartbeat, and closes itself when its
-//! outbound queue overflows. Two tasks move the bytes: a reader feeding frames in one at a time,
-//! and a writer draining the bounded outbound queue into the socket.
+//! outbound queue overflows. A reader task feeds frames in one at a time; the socket's response
+//! body drains the bounded outbound queue (see `transport`).
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
+use actix_http::ws::{CloseCode, CloseReason};
 use actix_web::web;
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
-use bytestring::ByteString;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -24,16 +23,12 @@ use crate::domain;
 use crate::error::{AppError, AppResult};
 use crate::protocol::frames::{parse_client_frame, AckBody, ClientFrame, ServerFrame};
 use crate::state::AppState;
+use crate::transport::{FrameReader, Incoming, OutboundBody, ReadError};
 
 /// The most rooms one `resume` frame may name.
 const MAX_RESUME_ROOMS: usize = 200;
 
-/// How the writer task ends a connection.
-pub struct CloseRequest {
-    /// A `closing` frame to send first.
-    pub closing: Option<ByteString>,
-    pub reason: CloseReason,
-}
+pub use crate::transport::CloseRequest;
 
 pub struct SessionActor {
     id: Uuid,
@@ -566,34 +561,34 @@ impl Handler<CloseSession> for SessionActor {
 }
 
 /// Feeds the client's frames to the session, one at a time.
-pub async fn read_loop(mut stream: AggregatedMessageStream, addr: Addr<SessionActor>) {
-    while let Some(item) = stream.recv().await {
+pub async fn read_loop(mut reader: FrameReader, addr: Addr<SessionActor>) {
+    while let Some(item) = reader.next().await {
         let ok = match item {
-            Ok(AggregatedMessage::Text(text)) => addr
+            Ok(Incoming::Text(text)) => addr
                 .send(Inbound {
                     text: text.to_string(),
                 })
                 .await
                 .is_ok(),
-            Ok(AggregatedMessage::Binary(_)) => addr.send(Control::Binary).await.is_ok(),
-            Ok(AggregatedMessage::Ping(bytes)) => addr.send(Control::Ping(bytes)).await.is_ok(),
-            Ok(AggregatedMessage::Pong(_)) => addr.send(Control::Pong).await.is_ok(),
-            Ok(AggregatedMessage::Close(_)) => false,
-            Err(ProtocolError::Overflow) => {
+            Ok(Incoming::Binary) => addr.send(Control::Binary).await.is_ok(),
+            Ok(Incoming::Ping(bytes)) => addr.send(Control::Ping(bytes)).await.is_ok(),
+            Ok(Incoming::Pong) => addr.send(Control::Pong).await.is_ok(),
+            Ok(Incoming::Close) => false,
+            Err(ReadError::TooLarge) => {
                 addr.do_send(Violation {
                     code: CloseCode::Size,
                     why: "frame too large".into(),
                 });
                 return;
             }
-            Err(ProtocolError::Io(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
+            Err(ReadError::NotUtf8) => {
                 addr.do_send(Violation {
                     code: CloseCode::Invalid,
                     why: "text frame is not valid UTF-8".into(),
                 });
                 return;
             }
-            Err(e) => {
+            Err(ReadError::Protocol(e)) => {
                 addr.do_send(Violation {
                     code: CloseCode::Protocol,
                     why: format!("protocol error: {e}"),
@@ -608,78 +603,19 @@ pub async fn read_loop(mut stream: AggregatedMessageStream, addr: Addr<SessionAc
     addr.do_send(ClientGone);
 }
 
-/// Drains the outbound queue into the socket; on a close request, sends `closing` and closes.
-pub async fn write_loop(
-    mut ws: actix_ws::Session,
-    mut rx: mpsc::Receiver<Outgoing>,
-    mut close: oneshot::Receiver<CloseRequest>,
-) {
-    // How long a closing handshake may wait for a client that does not read.
-    const CLOSE_WAIT: Duration = Duration::from_secs(10);
-    loop {
-        let item = tokio::select! {
-            biased;
-            req = &mut close => {
-                finish(ws, req.ok(), CLOSE_WAIT).await;
-                return;
-            }
-            item = rx.recv() => item,
-        };
-        let Some(item) = item else {
-            let _ = ws.close(None).await;
-            return;
-        };
-        let sent = tokio::select! {
-            biased;
-            req = &mut close => {
-                finish(ws, req.ok(), CLOSE_WAIT).await;
-                return;
-            }
-            sent = async {
-                match item {
-                    Outgoing::Text(t) => ws.text(t).await,
-                    Outgoing::Ping => ws.ping(b"").await,
-                    Outgoing::Pong(b) => ws.pong(&b).await,
-                }
-            } => sent,
-        };
-        if sent.is_err() {
-            return;
-        }
-    }
-}
-
-async fn finish(mut ws: actix_ws::Session, req: Option<CloseRequest>, wait: Duration) {
-    let req = req.unwrap_or(CloseRequest {
-        closing: None,
-        reason: CloseCode::Normal.into(),
-    });
-    let _ = tokio::time::timeout(wait, async move {
-        if let Some(text) = req.closing {
-            if ws.text(text).await.is_err() {
-                return;
-            }
-        }
-        let _ = ws.close(Some(req.reason)).await;
-    })
-    .await;
-}
-
 /// A session whose actor has an address but does not run yet: the connection can be registered
 /// (and refused) before anything is sent.
 pub struct Prepared {
     ctx: Context<SessionActor>,
     pub addr: Addr<SessionActor>,
     pub outbox: Outbox,
-    rx: mpsc::Receiver<Outgoing>,
     close_tx: oneshot::Sender<CloseRequest>,
-    close_rx: oneshot::Receiver<CloseRequest>,
 }
 
 impl Prepared {
     /// The session's queue starts with `connection_established`, so it is the first frame
     /// whatever reaches the connection once it is registered.
-    pub fn new(capacity: usize, user: &AuthUser, heartbeat_secs: u64) -> Prepared {
+    pub fn new(capacity: usize, user: &AuthUser, heartbeat_secs: u64) -> (Prepared, OutboundBody) {
         let (tx, rx) = mpsc::channel(capacity);
         let (close_tx, close_rx) = oneshot::channel();
         let ctx = Context::new();
@@ -693,24 +629,17 @@ impl Prepared {
             server_time: crate::domain::time::format(&chrono::Utc::now()),
         };
         outbox.push(&frame_text(&hello), false);
-        Prepared {
+        let prepared = Prepared {
             ctx,
             addr,
             outbox,
-            rx,
             close_tx,
-            close_rx,
-        }
+        };
+        (prepared, OutboundBody::new(rx, close_rx))
     }
 
-    /// Runs the actor and its reader and writer tasks on the accepted socket.
-    pub fn run(
-        self,
-        app: web::Data<AppState>,
-        user: AuthUser,
-        ws: actix_ws::Session,
-        stream: AggregatedMessageStream,
-    ) {
+    /// Runs the actor and its reader task on the accepted socket.
+    pub fn run(self, app: web::Data<AppState>, user: AuthUser, reader: FrameReader) {
         let actor = SessionActor::new(
             self.outbox.session_id,
             user,
@@ -719,7 +648,6 @@ impl Prepared {
             self.close_tx,
         );
         self.ctx.run(actor);
-        actix_web::rt::spawn(write_loop(ws, self.rx, self.close_rx));
-        actix_web::rt::spawn(read_loop(stream, self.addr));
+        actix_web::rt::spawn(read_loop(reader, self.addr));
     }
 }

@@ -14,6 +14,7 @@ use crate::auth::{random_token, token_hash, AuthUser, Role};
 use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::transport;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/chat/ws-ticket", web::post().to(ticket))
@@ -177,18 +178,14 @@ async fn open(
     if path_tenant.is_some_and(|t| t != user.tenant_id) {
         return Err(AppError::NotFound);
     }
-    let (response, ws, stream) = actix_ws::handle(&req, body)
-        .map_err(|e| AppError::bad_request_plain(format!("not a WebSocket handshake: {e}")))?;
-    let max = state.settings.limits.max_frame_bytes;
-    let stream = stream
-        .max_frame_size(max)
-        .aggregate_continuations()
-        .max_continuation_size(max);
-    let prepared = Prepared::new(
+    let (prepared, outbound) = Prepared::new(
         state.settings.limits.max_outbound_queue,
         &user,
         state.settings.realtime.heartbeat_secs,
     );
+    let max = state.settings.limits.max_frame_bytes;
+    let (response, reader) = transport::accept(&req, body, max, outbound)
+        .map_err(|e| AppError::bad_request_plain(format!("not a WebSocket handshake: {e}")))?;
     state
         .presence
         .send(Connect {
@@ -199,6 +196,6 @@ async fn open(
         })
         .await
         .map_err(AppError::internal)??;
-    prepared.run(state.clone(), user, ws, stream);
+    prepared.run(state.clone(), user, reader);
     Ok(response)
 }

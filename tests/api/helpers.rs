@@ -529,6 +529,11 @@ impl Ws {
         self.send_raw(frame.to_string()).await;
     }
 
+    /// Sends one WebSocket message of any kind (continuations, binary, bad bytes).
+    pub async fn send_message(&mut self, msg: ws::Message) {
+        self.framed.send(msg).await.expect("frame sent");
+    }
+
     /// The next frame off the wire (pings answered), or None when the connection ended.
     async fn read_frame(&mut self, wait: Duration) -> Result<Option<Value>, Closed> {
         loop {

@@ -813,3 +813,59 @@ async fn a_user_hears_at_once_of_rooms_they_are_put_in() {
     app.room(&ann, "group", &[]).await;
     assert!(a.drain(300).await.iter().all(|f| f["type"] != "room_added"));
 }
+
+#[actix_rt::test]
+async fn a_message_in_continuation_frames_is_one_frame_and_its_parts_count_toward_the_limit() {
+    use actix_http::ws::{Item, Message};
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let mut a = app.ws(&ann.token).await;
+    // {"type":"ping"} in three pieces: only the joined message parses, and it is answered.
+    a.send_message(Message::Continuation(Item::FirstText(r#"{"ty"#.into())))
+        .await;
+    a.send_message(Message::Continuation(Item::Continue(r#"pe":"pi"#.into())))
+        .await;
+    a.send_message(Message::Continuation(Item::Last(r#"ng"}"#.into())))
+        .await;
+    a.recv_type("pong").await;
+    assert!(a.drain(200).await.iter().all(|f| f["type"] != "error"));
+    // Parts under the limit each, over it together: 1009.
+    let part = "x".repeat(40_000);
+    a.send_message(Message::Continuation(Item::FirstText(
+        format!(r#"{{"type":"ping","pad":"{part}"#).into(),
+    )))
+    .await;
+    a.send_message(Message::Continuation(Item::Last(
+        format!(r#"{part}"}}"#).into(),
+    )))
+    .await;
+    let (_, closed) = a.until_closed().await;
+    assert!(matches!(closed, Closed::Code(1009, _)), "{closed:?}");
+}
+
+#[actix_rt::test]
+async fn a_stray_continuation_or_text_that_is_not_utf8_closes_with_the_protocol_code() {
+    use actix_http::ws::{Item, Message};
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let mut a = app.ws(&ann.token).await;
+    // A new text message while one in parts is still open.
+    a.send_message(Message::Continuation(Item::FirstText("{".into())))
+        .await;
+    a.send_message(Message::Text(r#"{"type":"ping"}"#.into()))
+        .await;
+    let (_, closed) = a.until_closed().await;
+    assert!(matches!(closed, Closed::Code(1002, _)), "{closed:?}");
+
+    let mut b = app.ws(&ann.token).await;
+    // A text message whose bytes are not UTF-8 (sent in two parts: the client's codec only
+    // takes raw bytes for continuation frames).
+    b.send_message(Message::Continuation(Item::FirstText(
+        vec![b'"', 0xff].into(),
+    )))
+    .await;
+    b.send_message(Message::Continuation(Item::Last(vec![0xfe, b'"'].into())))
+        .await;
+    let (_, closed) = b.until_closed().await;
+    assert!(matches!(closed, Closed::Code(1007, _)), "{closed:?}");
+}

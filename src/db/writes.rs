@@ -5,6 +5,8 @@
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::HasSqlType;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel::QueryResult;
 use diesel_async::RunQueryDsl;
@@ -63,15 +65,14 @@ impl QueryFragment<Pg> for SentWith<'_> {
         // from when the table was small could scan it whole once it is large.
         out.unsafe_to_cache_prepared();
         out.push_sql("SELECT m.id FROM unnest(");
-        out.push_bind_param::<Array<SqlUuid>, _>(&self.rooms)?;
-        out.push_sql("::uuid[], ");
-        out.push_bind_param::<Array<SqlUuid>, _>(&self.senders)?;
-        out.push_sql("::uuid[], ");
-        out.push_bind_param::<Array<Text>, _>(&self.client_ids)?;
-        out.push_sql(
-            "::text[]) AS k(room_id, sender_id, client_id) JOIN messages m \
-             ON m.room_id = k.room_id AND m.sender_id = k.sender_id AND m.client_id = k.client_id",
-        );
+        bind::<Array<SqlUuid>, _>(&mut out, &self.rooms, ", ")?;
+        bind::<Array<SqlUuid>, _>(&mut out, &self.senders, ", ")?;
+        bind::<Array<Text>, _>(
+            &mut out,
+            &self.client_ids,
+            ") AS k(room_id, sender_id, client_id) JOIN messages m ON m.room_id = k.room_id \
+             AND m.sender_id = k.sender_id AND m.client_id = k.client_id",
+        )?;
         Ok(())
     }
 }
@@ -167,65 +168,62 @@ impl Query for WriteAll<'_> {
 
 impl QueryFragment<Pg> for WriteAll<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql(
+        let o = &mut out;
+        o.push_sql(
             "WITH m AS (INSERT INTO messages (id, room_id, tenant_id, seq, sender_id, \
              message_type, content, attachment_id, reply_to, mentions, metadata, client_id, \
              created_at) SELECT id, room_id, tenant_id, seq, sender_id, message_type, content, \
              attachment_id, reply_to, mentions::uuid[], metadata::jsonb, client_id, created_at \
              FROM unnest(",
         );
-        out.push_bind_param::<Array<SqlUuid>, _>(&self.m_id)?;
-        out.push_sql("::uuid[], ");
-        out.push_bind_param::<Array<SqlUuid>, _>(&self.m_room)?;
-        out.push_sql("::uuid[], ");
-        out.push_bind_param::<Array<SqlUuid>, _>(&self.m_tenant)?;
-        out.push_sql("::uuid[], ");
-        out.push_bind_param::<Array<BigInt>, _>(&self.m_seq)?;
-        out.push_sql("::int8[], ");
-        out.push_bind_param::<Array<SqlUuid>, _>(&self.m_sender)?;
-        out.push_sql("::uuid[], ");
-        out.push_bind_param::<Array<Text>, _>(&self.m_type)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Text>, _>(&self.m_content)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Nullable<SqlUuid>>, _>(&self.m_attachment)?;
-        out.push_sql("::uuid[], ");
-        out.push_bind_param::<Array<Nullable<SqlUuid>>, _>(&self.m_reply_to)?;
-        out.push_sql("::uuid[], ");
-        out.push_bind_param::<Array<Text>, _>(&self.m_mentions)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.m_metadata)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.m_client_id)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Timestamptz>, _>(&self.m_created_at)?;
-        out.push_sql(
-            "::timestamptz[]) AS t(id, room_id, tenant_id, seq, sender_id, message_type, \
-             content, attachment_id, reply_to, mentions, metadata, client_id, created_at) \
+        bind::<Array<SqlUuid>, _>(o, &self.m_id, ", ")?;
+        bind::<Array<SqlUuid>, _>(o, &self.m_room, ", ")?;
+        bind::<Array<SqlUuid>, _>(o, &self.m_tenant, ", ")?;
+        bind::<Array<BigInt>, _>(o, &self.m_seq, ", ")?;
+        bind::<Array<SqlUuid>, _>(o, &self.m_sender, ", ")?;
+        bind::<Array<Text>, _>(o, &self.m_type, ", ")?;
+        bind::<Array<Text>, _>(o, &self.m_content, ", ")?;
+        bind::<Array<Nullable<SqlUuid>>, _>(o, &self.m_attachment, ", ")?;
+        bind::<Array<Nullable<SqlUuid>>, _>(o, &self.m_reply_to, ", ")?;
+        bind::<Array<Text>, _>(o, &self.m_mentions, ", ")?;
+        bind::<Array<Nullable<Text>>, _>(o, &self.m_metadata, ", ")?;
+        bind::<Array<Nullable<Text>>, _>(o, &self.m_client_id, ", ")?;
+        bind::<Array<Timestamptz>, _>(
+            o,
+            &self.m_created_at,
+            ") AS t(id, room_id, tenant_id, seq, sender_id, message_type, content, \
+             attachment_id, reply_to, mentions, metadata, client_id, created_at) \
              ON CONFLICT (room_id, sender_id, client_id) DO NOTHING RETURNING 1), \
              e AS (INSERT INTO room_events (room_id, seq, kind, payload) \
              SELECT room_id, seq, kind, payload::jsonb FROM unnest(",
-        );
-        out.push_bind_param::<Array<SqlUuid>, _>(&self.e_room)?;
-        out.push_sql("::uuid[], ");
-        out.push_bind_param::<Array<BigInt>, _>(&self.e_seq)?;
-        out.push_sql("::int8[], ");
-        out.push_bind_param::<Array<Text>, _>(&self.e_kind)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Text>, _>(&self.e_json)?;
-        out.push_sql(
-            "::text[]) AS t(room_id, seq, kind, payload)), \
+        )?;
+        bind::<Array<SqlUuid>, _>(o, &self.e_room, ", ")?;
+        bind::<Array<BigInt>, _>(o, &self.e_seq, ", ")?;
+        bind::<Array<Text>, _>(o, &self.e_kind, ", ")?;
+        bind::<Array<Text>, _>(
+            o,
+            &self.e_json,
+            ") AS t(room_id, seq, kind, payload)), \
              r AS (UPDATE rooms SET last_seq = u.seq, \
              last_message_at = COALESCE(u.at, rooms.last_message_at) FROM unnest(",
-        );
-        out.push_bind_param::<Array<SqlUuid>, _>(&self.r_id)?;
-        out.push_sql("::uuid[], ");
-        out.push_bind_param::<Array<BigInt>, _>(&self.r_seq)?;
-        out.push_sql("::int8[], ");
-        out.push_bind_param::<Array<Nullable<Timestamptz>>, _>(&self.r_at)?;
-        out.push_sql(
-            "::timestamptz[]) AS u(id, seq, at) WHERE rooms.id = u.id) SELECT count(*) FROM m",
-        );
-        Ok(())
+        )?;
+        bind::<Array<SqlUuid>, _>(o, &self.r_id, ", ")?;
+        bind::<Array<BigInt>, _>(o, &self.r_seq, ", ")?;
+        bind::<Array<Nullable<Timestamptz>>, _>(
+            o,
+            &self.r_at,
+            ") AS u(id, seq, at) WHERE rooms.id = u.id) SELECT count(*) FROM m",
+        )
     }
+}
+
+/// Pushes `values` as a typed bind parameter (its type fixes the placeholder's), then `then`.
+fn bind<'b, ST, U>(out: &mut AstPass<'_, 'b, Pg>, values: &'b U, then: &str) -> QueryResult<()>
+where
+    Pg: HasSqlType<ST>,
+    U: ToSql<ST, Pg>,
+{
+    out.push_bind_param::<ST, U>(values)?;
+    out.push_sql(then);
+    Ok(())
 }

@@ -9,9 +9,8 @@ use futures_util::FutureExt;
 
 use std::sync::Arc;
 
-use actix::{Actor, Arbiter};
+use actix::Actor;
 
-use crate::actors::committer::Committer;
 use crate::actors::presence::PresenceActor;
 use crate::actors::room::RoomDeps;
 use crate::actors::supervisor::RoomSupervisor;
@@ -59,25 +58,14 @@ impl Application {
             )?)
         };
         let presence = PresenceActor::new(settings.clone(), pool.clone(), broker.clone()).start();
-        let committer = {
-            // Its own connections, made (and driven) on its own thread.
-            let parallel = settings.realtime.commit_parallel;
-            let pool = db::pool::build_for_commits(&settings.database, parallel)?;
-            let metrics = metrics.clone();
-            let max_ops = settings.realtime.commit_max_writes;
-            Committer::start_in_arbiter(&Arbiter::new().handle(), move |_| {
-                Committer::new(pool, metrics, parallel, max_ops)
-            })
-        };
         let deps = RoomDeps {
             settings: settings.clone(),
             pool: pool.clone(),
             metrics: metrics.clone(),
             broker: broker.clone(),
             presence: presence.clone(),
-            committer,
         };
-        let supervisor = RoomSupervisor::new(deps, workers).start();
+        let supervisor = RoomSupervisor::new(deps, workers)?.start();
         broker.attach(Inbound {
             supervisor: supervisor.clone(),
             presence: presence.clone(),

@@ -1,6 +1,7 @@
-//! `Committer`: the one actor per node that writes room changes. Room actors hand it their batches;
-//! it puts every batch that is waiting into one transaction (at most `committers` run at a time),
-//! so many rooms share one commit and one flush of the log instead of one each.
+//! `Committer`: writes room changes, one per room thread (started on it by the supervisor). The
+//! thread's room actors hand it their batches; it puts every batch that is waiting into one
+//! transaction (at most `realtime.commit_parallel` run at a time), so many rooms share one commit
+//! and one flush of the log instead of one each.
 
 use std::collections::VecDeque;
 use std::sync::Arc;

@@ -36,7 +36,6 @@ pub struct RoomDeps {
     pub metrics: Arc<Metrics>,
     pub broker: Arc<dyn Broker>,
     pub presence: Addr<PresenceActor>,
-    pub committer: Addr<Committer>,
 }
 
 /// A validated new message (the same rules for WebSocket and REST).
@@ -238,6 +237,8 @@ pub struct RoomActor {
     room_id: Uuid,
     deps: RoomDeps,
     supervisor: Addr<RoomSupervisor>,
+    /// Where this room's writes are committed (the committer of its thread).
+    committer: Addr<Committer>,
     /// None until loaded, and for a room that does not exist.
     room: Option<Room>,
     /// Shared with the batch being committed; copied only when a member change is applied.
@@ -256,11 +257,17 @@ pub struct RoomActor {
 }
 
 impl RoomActor {
-    pub fn new(room_id: Uuid, deps: RoomDeps, supervisor: Addr<RoomSupervisor>) -> Self {
+    pub fn new(
+        room_id: Uuid,
+        deps: RoomDeps,
+        supervisor: Addr<RoomSupervisor>,
+        committer: Addr<Committer>,
+    ) -> Self {
         RoomActor {
             room_id,
             deps,
             supervisor,
+            committer,
             room: None,
             members: Members::default(),
             subscribers: HashMap::new(),
@@ -413,7 +420,7 @@ impl RoomActor {
             settings: self.deps.settings.clone(),
         };
         let (reply, answer) = oneshot::channel();
-        self.deps.committer.do_send(Commit { input, reply });
+        self.committer.do_send(Commit { input, reply });
         let fut = async move {
             answer
                 .await

@@ -1,32 +1,51 @@
 //! `RoomSupervisor`: the registry room id → `RoomActor`. Starts a room on first use (spread over
-//! a few arbiters), forgets idle ones, and replaces one that died.
+//! a few arbiters, each with its own `Committer`), forgets idle ones, and replaces one that died.
 
 use std::collections::HashMap;
 
 use actix::prelude::*;
 use uuid::Uuid;
 
+use super::committer::Committer;
 use super::room::{Apply, CatchUp, Outcome, Remote, RemoteEphemeral, RoomActor, RoomDeps, WriteOp};
 use super::Actor as Caller;
+use crate::db;
 use crate::error::{AppError, AppResult};
 
 pub struct RoomSupervisor {
     deps: RoomDeps,
     rooms: HashMap<Uuid, Addr<RoomActor>>,
-    arbiters: Vec<ArbiterHandle>,
+    threads: Vec<RoomThread>,
+}
+
+/// A thread of room actors and the committer they hand their writes to (on the same thread, so
+/// a batch and its result never wait for another thread to wake).
+struct RoomThread {
+    arbiter: ArbiterHandle,
+    committer: Addr<Committer>,
 }
 
 impl RoomSupervisor {
-    /// `threads` arbiters carry the room actors (rooms are placed by id).
-    pub fn new(deps: RoomDeps, threads: usize) -> Self {
-        let arbiters = (0..threads.max(1))
-            .map(|_| Arbiter::new().handle())
-            .collect();
-        RoomSupervisor {
+    /// `threads` arbiters carry the room actors (rooms are placed by id); each has a committer
+    /// with `realtime.commit_parallel` connections of its own.
+    pub fn new(deps: RoomDeps, threads: usize) -> Result<Self, String> {
+        let realtime = &deps.settings.realtime;
+        let (parallel, max_writes) = (realtime.commit_parallel, realtime.commit_max_writes);
+        let mut all = Vec::new();
+        for _ in 0..threads.max(1) {
+            let arbiter = Arbiter::new().handle();
+            let pool = db::pool::build_for_commits(&deps.settings.database, parallel)?;
+            let metrics = deps.metrics.clone();
+            let committer = Committer::start_in_arbiter(&arbiter, move |_| {
+                Committer::new(pool, metrics, parallel, max_writes)
+            });
+            all.push(RoomThread { arbiter, committer });
+        }
+        Ok(RoomSupervisor {
             deps,
             rooms: HashMap::new(),
-            arbiters,
-        }
+            threads: all,
+        })
     }
 }
 
@@ -34,8 +53,8 @@ impl Actor for RoomSupervisor {
     type Context = Context<Self>;
 
     fn stopped(&mut self, _: &mut Self::Context) {
-        for a in &self.arbiters {
-            a.stop();
+        for t in &self.threads {
+            t.arbiter.stop();
         }
     }
 }
@@ -70,12 +89,12 @@ impl Handler<GetRoom> for RoomSupervisor {
             }
             log::warn!("room actor {} had died; starting a new one", msg.room_id);
         }
-        let idx = (msg.room_id.as_u128() % self.arbiters.len() as u128) as usize;
-        let deps = self.deps.clone();
+        let thread = &self.threads[(msg.room_id.as_u128() % self.threads.len() as u128) as usize];
+        let (deps, committer) = (self.deps.clone(), thread.committer.clone());
         let me = ctx.address();
         let room_id = msg.room_id;
-        let addr = RoomActor::start_in_arbiter(&self.arbiters[idx], move |_| {
-            RoomActor::new(room_id, deps, me)
+        let addr = RoomActor::start_in_arbiter(&thread.arbiter, move |_| {
+            RoomActor::new(room_id, deps, me, committer)
         });
         self.rooms.insert(msg.room_id, addr.clone());
         MessageResult(addr)

@@ -167,21 +167,12 @@ async fn apply_all(
         .into_iter()
         .map(|(id, seq, active)| (id, (seq, active)))
         .collect();
-    let keys: Vec<(Uuid, Uuid, &str)> = inputs
-        .iter()
-        .filter(|_| look_up)
-        .flat_map(|input| {
-            input.ops.iter().filter_map(|(caller, op)| match op {
-                WriteOp::Send(NewPost {
-                    client_id: Some(cid),
-                    ..
-                }) => Some((input.room.id, caller.user_id, cid.as_str())),
-                _ => None,
-            })
-        })
-        .collect();
-    // Resends are rare: when asked, one lookup of every key, and the messages of those found.
-    let found = db::writes::sent_with(c, &keys).await?;
+    // Resends are rare: only when asked, one lookup of every key, and the messages of those found.
+    let found = if look_up {
+        db::writes::sent_with(c, &client_ids(inputs)).await?
+    } else {
+        Vec::new()
+    };
     let known = if found.is_empty() {
         HashMap::new()
     } else {
@@ -233,6 +224,22 @@ async fn apply_all(
     let written = db::writes::write_all(c, &shared.unsaved, &events, &seqs).await?;
     all_written(written, shared.unsaved.len())?;
     Ok(done.into_iter().flatten().collect())
+}
+
+/// The (room, sender, client_id) of every send in `inputs` that carries a client_id.
+fn client_ids<'a>(inputs: &[&'a BatchInput]) -> Vec<(Uuid, Uuid, &'a str)> {
+    inputs
+        .iter()
+        .flat_map(|input| {
+            input.ops.iter().filter_map(|(caller, op)| match op {
+                WriteOp::Send(NewPost {
+                    client_id: Some(cid),
+                    ..
+                }) => Some((input.room.id, caller.user_id, cid.as_str())),
+                _ => None,
+            })
+        })
+        .collect()
 }
 
 /// Applies one room's writes; answers what each came to, the room after them, and whether its

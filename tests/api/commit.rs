@@ -216,3 +216,68 @@ async fn a_room_whose_write_fails_in_a_shared_transaction_fails_alone() {
     assert_eq!(events(&app, y).await.len() as i64, last_seq(&app, y).await);
     assert_eq!(metric(&app, "confab_commit_fallbacks_total").await, 1);
 }
+
+#[actix_rt::test]
+async fn a_resend_inside_a_shared_transaction_is_answered_with_the_first_message_and_the_others_commit_once(
+) {
+    let app = spawn_app_with(|s| s.realtime.commit_parallel = 1).await;
+    let ann = app.register("ann").await;
+    let (x, a, b) = (
+        app.room(&ann, "group", &[]).await,
+        app.room(&ann, "group", &[]).await,
+        app.room(&ann, "group", &[]).await,
+    );
+    let first = post_message(
+        &app,
+        &ann.token,
+        a,
+        json!({"content": "once", "client_id": "k1"}),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    // Hold room x so that the resend to a and a new message to b share the next transaction.
+    let mut holder = app.db.conn().await;
+    exec(&mut holder, "BEGIN").await;
+    exec(
+        &mut holder,
+        &format!("SELECT 1 FROM rooms WHERE id = '{x}' FOR UPDATE"),
+    )
+    .await;
+    let to_x = post_message(&app, &ann.token, x, json!({"content": "to x"}));
+    let queued = async {
+        actix_rt::time::sleep(Duration::from_millis(300)).await;
+        futures_util::join!(
+            post_message(
+                &app,
+                &ann.token,
+                a,
+                json!({"content": "once", "client_id": "k1"})
+            ),
+            post_message(
+                &app,
+                &ann.token,
+                b,
+                json!({"content": "to b", "client_id": "k1"})
+            ),
+        )
+    };
+    let release = async {
+        actix_rt::time::sleep(Duration::from_millis(900)).await;
+        exec(&mut holder, "COMMIT").await;
+    };
+    let (to_x, (again, to_b), ()) = futures_util::join!(to_x, queued, release);
+    assert_eq!(to_x.status, StatusCode::CREATED);
+    // The resend is the first message; b's message (same client_id, another room) is new.
+    assert_eq!(again.status, StatusCode::OK, "{:?}", again.body);
+    assert_eq!(again.body["id"], first.body["id"]);
+    assert_eq!(to_b.status, StatusCode::CREATED, "{:?}", to_b.body);
+    // Nothing of the rolled-back try remains: one message each, logs without gaps.
+    for (room, n) in [(a, 1), (b, 1), (x, 1)] {
+        assert_eq!(messages(&app, room).await.len(), n);
+        let log = events(&app, room).await;
+        assert_eq!(log.len() as i64, last_seq(&app, room).await);
+    }
+    let in_b = messages(&app, b).await;
+    assert_eq!(Some(in_b[0].id.as_str()), to_b.body["id"].as_str());
+    assert_eq!(metric(&app, "confab_commit_fallbacks_total").await, 0);
+}

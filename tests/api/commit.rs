@@ -91,6 +91,35 @@ fn post_message<'a>(
     async move { app.post(&path, &token, body).await }
 }
 
+/// Sends a message to room `held` while the test holds that room's row, and runs `queued` in the
+/// meantime: the committer's transaction for `held` waits on the row, so what `queued` sends
+/// queues up behind it and goes into the next transaction together. Answers both.
+async fn behind_a_held_room<F: std::future::Future>(
+    app: &TestApp,
+    token: &str,
+    held: Uuid,
+    queued: F,
+) -> (Answer, F::Output) {
+    let mut holder = app.db.conn().await;
+    exec(&mut holder, "BEGIN").await;
+    exec(
+        &mut holder,
+        &format!("SELECT 1 FROM rooms WHERE id = '{held}' FOR UPDATE"),
+    )
+    .await;
+    let to_held = post_message(app, token, held, json!({"content": "to the held room"}));
+    let queued = async {
+        actix_rt::time::sleep(Duration::from_millis(300)).await;
+        queued.await
+    };
+    let release = async {
+        actix_rt::time::sleep(Duration::from_millis(900)).await;
+        exec(&mut holder, "COMMIT").await;
+    };
+    let (to_held, queued, ()) = futures_util::join!(to_held, queued, release);
+    (to_held, queued)
+}
+
 #[actix_rt::test]
 async fn writes_of_many_rooms_share_transactions_and_each_room_keeps_its_order() {
     let app = spawn_app_with(|s| s.realtime.commit_parallel = 1).await;
@@ -181,16 +210,7 @@ async fn a_room_whose_write_fails_in_a_shared_transaction_fails_alone() {
     .await;
     // Another holds room x, so the committer's next transaction (x alone) waits, and the writes
     // to `gone` and y queue up behind it and go into one transaction together.
-    let mut holder = app.db.conn().await;
-    exec(&mut holder, "BEGIN").await;
-    exec(
-        &mut holder,
-        &format!("SELECT 1 FROM rooms WHERE id = '{x}' FOR UPDATE"),
-    )
-    .await;
-    let to_x = post_message(&app, &ann.token, x, json!({"content": "to x"}));
-    let queued = async {
-        actix_rt::time::sleep(Duration::from_millis(300)).await;
+    let (to_x, (to_gone, to_y)) = behind_a_held_room(&app, &ann.token, x, async {
         futures_util::join!(
             post_message(
                 &app,
@@ -200,12 +220,8 @@ async fn a_room_whose_write_fails_in_a_shared_transaction_fails_alone() {
             ),
             post_message(&app, &ann.token, y, json!({"content": "to y"})),
         )
-    };
-    let release = async {
-        actix_rt::time::sleep(Duration::from_millis(900)).await;
-        exec(&mut holder, "COMMIT").await;
-    };
-    let (to_x, (to_gone, to_y), ()) = futures_util::join!(to_x, queued, release);
+    })
+    .await;
     assert_eq!(to_x.status, StatusCode::CREATED, "{:?}", to_x.body);
     assert_eq!(to_y.status, StatusCode::CREATED, "{:?}", to_y.body);
     assert_eq!(to_gone.status, StatusCode::NOT_FOUND, "{:?}", to_gone.body);
@@ -236,16 +252,7 @@ async fn a_resend_inside_a_shared_transaction_is_answered_with_the_first_message
     .await;
     assert_eq!(first.status, StatusCode::CREATED);
     // Hold room x so that the resend to a and a new message to b share the next transaction.
-    let mut holder = app.db.conn().await;
-    exec(&mut holder, "BEGIN").await;
-    exec(
-        &mut holder,
-        &format!("SELECT 1 FROM rooms WHERE id = '{x}' FOR UPDATE"),
-    )
-    .await;
-    let to_x = post_message(&app, &ann.token, x, json!({"content": "to x"}));
-    let queued = async {
-        actix_rt::time::sleep(Duration::from_millis(300)).await;
+    let (to_x, (again, to_b)) = behind_a_held_room(&app, &ann.token, x, async {
         futures_util::join!(
             post_message(
                 &app,
@@ -260,12 +267,8 @@ async fn a_resend_inside_a_shared_transaction_is_answered_with_the_first_message
                 json!({"content": "to b", "client_id": "k1"})
             ),
         )
-    };
-    let release = async {
-        actix_rt::time::sleep(Duration::from_millis(900)).await;
-        exec(&mut holder, "COMMIT").await;
-    };
-    let (to_x, (again, to_b), ()) = futures_util::join!(to_x, queued, release);
+    })
+    .await;
     assert_eq!(to_x.status, StatusCode::CREATED);
     // The resend is the first message; b's message (same client_id, another room) is new.
     assert_eq!(again.status, StatusCode::OK, "{:?}", again.body);

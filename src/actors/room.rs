@@ -561,7 +561,7 @@ impl RoomActor {
         ctx.spawn(load.into_actor(self).map(move |res, act, ctx| match res {
             Ok(rows) => {
                 for (seq, payload) in rows {
-                    act.deliver(seq, ByteString::from(payload.to_string()), true, ctx);
+                    act.deliver(seq, ByteString::from(payload), true, ctx);
                 }
             }
             Err(e) => log::error!("backfill of room {room_id}: {e}"),
@@ -855,10 +855,7 @@ impl Handler<Subscribe> for RoomActor {
                         }
                     };
                     for (_, payload) in rows {
-                        if !outbox
-                            .send_wait(ByteString::from(payload.to_string()))
-                            .await
-                        {
+                        if !outbox.send_wait(ByteString::from(payload)).await {
                             return false;
                         }
                     }

@@ -13,7 +13,7 @@ pub async fn range(
     room_id: Uuid,
     after: i64,
     upto: i64,
-) -> QueryResult<Vec<(i64, serde_json::Value)>> {
+) -> QueryResult<Vec<(i64, String)>> {
     room_events::table
         .filter(room_events::room_id.eq(room_id))
         .filter(room_events::seq.gt(after).and(room_events::seq.le(upto)))

@@ -84,7 +84,7 @@ diesel::table! {
         room_id -> Uuid,
         seq -> Int8,
         kind -> Text,
-        payload -> Jsonb,
+        payload -> Text,
         created_at -> Timestamptz,
     }
 }

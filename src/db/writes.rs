@@ -195,7 +195,7 @@ impl QueryFragment<Pg> for WriteAll<'_> {
              attachment_id, reply_to, mentions, metadata, client_id, created_at) \
              ON CONFLICT (room_id, sender_id, client_id) DO NOTHING RETURNING 1), \
              e AS (INSERT INTO room_events (room_id, seq, kind, payload) \
-             SELECT room_id, seq, kind, payload::jsonb FROM unnest(",
+             SELECT room_id, seq, kind, payload FROM unnest(",
         )?;
         bind::<Array<SqlUuid>, _>(o, &self.e_room, ", ")?;
         bind::<Array<BigInt>, _>(o, &self.e_seq, ", ")?;

@@ -26,7 +26,7 @@ struct Row {
 async fn events(app: &TestApp, room: Uuid) -> Vec<Row> {
     let mut conn = app.db.conn().await;
     diesel::sql_query(
-        "SELECT seq, kind, payload->'message'->>'id' AS message_id FROM room_events \
+        "SELECT seq, kind, payload::jsonb->'message'->>'id' AS message_id FROM room_events \
          WHERE room_id = $1 ORDER BY seq",
     )
     .bind::<diesel::sql_types::Uuid, _>(room)

@@ -93,7 +93,7 @@ pub struct RealtimeSettings {
     pub presence_grace_secs: u64,
     pub room_idle_secs: u64,
     pub group_commit_max: usize,
-    /// Committer transactions that may run at once on a node.
+    /// Transactions each room thread's committer may run at once.
     pub commit_parallel: usize,
     /// Writes (of any number of rooms) one committer transaction takes at most.
     pub commit_max_writes: usize,

@@ -16,6 +16,7 @@ use futures_util::{Stream, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::actors::Outgoing;
+use crate::error::{AppError, AppResult};
 
 /// What a client sent, a whole message at a time.
 #[derive(Debug)]
@@ -46,19 +47,18 @@ pub struct CloseRequest {
 }
 
 /// Answers the handshake: the response (whose body is `outbound`) for a WebSocket request, and
-/// the reader of what the client sends.
+/// the reader of what the client sends. A request that is not a WebSocket handshake is a 400.
 pub fn accept(
     req: &HttpRequest,
     payload: Payload,
     max_message: usize,
     outbound: OutboundBody,
-) -> Result<(HttpResponse, FrameReader), actix_http::ws::HandshakeError> {
-    let mut response = actix_http::ws::handshake(req.head())?;
-    let body = BodyStream::new(outbound).boxed();
-    let response = response.message_body(body).map_err(|e| {
-        log::error!("building a WebSocket response: {e}");
-        actix_http::ws::HandshakeError::GetMethodRequired
-    })?;
+) -> AppResult<(HttpResponse, FrameReader)> {
+    let mut response = actix_http::ws::handshake(req.head())
+        .map_err(|e| AppError::bad_request_plain(format!("not a WebSocket handshake: {e}")))?;
+    let response = response
+        .message_body(BodyStream::new(outbound).boxed())
+        .map_err(AppError::internal)?;
     Ok((response.into(), FrameReader::new(payload, max_message)))
 }
 

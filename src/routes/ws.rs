@@ -184,8 +184,7 @@ async fn open(
         state.settings.realtime.heartbeat_secs,
     );
     let max = state.settings.limits.max_frame_bytes;
-    let (response, reader) = transport::accept(&req, body, max, outbound)
-        .map_err(|e| AppError::bad_request_plain(format!("not a WebSocket handshake: {e}")))?;
+    let (response, reader) = transport::accept(&req, body, max, outbound)?;
     state
         .presence
         .send(Connect {

@@ -124,20 +124,44 @@ pub(super) async fn commit(pool: &DbPool, inputs: &[&BatchInput]) -> AppResult<V
     }
 }
 
-/// What the batches of one transaction share: the messages already known by client_id (stored,
-/// or sent earlier in this transaction) and the new messages not written yet.
+/// A (room, sender, client_id) key.
+type ClientKey = (Uuid, Uuid, String);
+
+/// Where a message known by its client_id is.
+enum Known {
+    /// Stored before this transaction (found by the lookup of a retry).
+    Stored(Box<Message>),
+    /// Sent in this transaction: its index in `Shared::sent`.
+    Sent(usize),
+}
+
+/// What the batches of one transaction share: the messages known by client_id, and the new
+/// messages in the order they were sent (those from `written` on are not in the database yet).
 struct Shared {
-    known: HashMap<(Uuid, Uuid, String), Message>,
-    unsaved: Vec<Message>,
+    known: HashMap<ClientKey, Known>,
+    sent: Vec<Message>,
+    written: usize,
 }
 
 impl Shared {
+    fn find(&self, key: &ClientKey) -> Option<&Message> {
+        match self.known.get(key)? {
+            Known::Stored(m) => Some(m.as_ref()),
+            Known::Sent(i) => self.sent.get(*i),
+        }
+    }
+
+    /// The new messages not written yet.
+    fn unsaved(&self) -> &[Message] {
+        &self.sent[self.written..]
+    }
+
     /// Writes the new messages (before anything reads messages, and at the end).
     async fn flush(&mut self, c: &mut db::Conn) -> diesel::QueryResult<()> {
-        if !self.unsaved.is_empty() {
-            let written = db::writes::write_all(c, &self.unsaved, &[], &[]).await?;
-            all_written(written, self.unsaved.len())?;
-            self.unsaved.clear();
+        if !self.unsaved().is_empty() {
+            let written = db::writes::write_all(c, self.unsaved(), &[], &[]).await?;
+            all_written(written, self.unsaved().len())?;
+            self.written = self.sent.len();
         }
         Ok(())
     }
@@ -181,13 +205,14 @@ async fn apply_all(
             .into_iter()
             .filter_map(|m| {
                 let cid = m.client_id.clone()?;
-                Some(((m.room_id, m.sender_id, cid), m))
+                Some(((m.room_id, m.sender_id, cid), Known::Stored(Box::new(m))))
             })
             .collect()
     };
     let mut shared = Shared {
         known,
-        unsaved: Vec::new(),
+        sent: Vec::new(),
+        written: 0,
     };
     let mut done: Vec<Option<Committed>> = (0..inputs.len()).map(|_| None).collect();
     let mut seqs = Vec::new();
@@ -221,8 +246,8 @@ async fn apply_all(
         })
         .collect();
     // The new messages, the events and the rooms' seqs: one statement.
-    let written = db::writes::write_all(c, &shared.unsaved, &events, &seqs).await?;
-    all_written(written, shared.unsaved.len())?;
+    let written = db::writes::write_all(c, shared.unsaved(), &events, &seqs).await?;
+    all_written(written, shared.unsaved().len())?;
     Ok(done.into_iter().flatten().collect())
 }
 
@@ -611,9 +636,12 @@ async fn send(
     post: &NewPost,
 ) -> diesel::QueryResult<AppResult<Applied>> {
     let room_id = b.room.id;
-    if let Some(cid) = &post.client_id {
-        let key = (room_id, caller.user_id, cid.clone());
-        if let Some(first) = shared.known.get(&key).cloned() {
+    let key = post
+        .client_id
+        .as_ref()
+        .map(|cid| (room_id, caller.user_id, cid.clone()));
+    if let Some(key) = &key {
+        if let Some(first) = shared.find(key) {
             let same = first.content == post.content
                 && first.reply_to == post.reply_to
                 && first.attachment_id == post.attachment_id;
@@ -622,7 +650,7 @@ async fn send(
                     "client_id was already used for a different message".into(),
                 )));
             }
-            let view = message_view(c, &first, &caller.display_name).await?;
+            let view = message_view(c, first, &caller.display_name).await?;
             return Ok(Ok(Applied {
                 outcome: Outcome {
                     seq: Some(first.seq),
@@ -702,11 +730,6 @@ async fn send(
     if let Some(parent) = post.reply_to {
         db::messages::increment_replies(c, parent).await?;
     }
-    if let Some(cid) = &m.client_id {
-        shared
-            .known
-            .insert((room_id, m.sender_id, cid.clone()), m.clone());
-    }
     b.last_message_at = Some(now);
     let view = MessageView::build(
         &m,
@@ -714,7 +737,10 @@ async fn send(
         Vec::new(),
         attachment.as_ref(),
     );
-    shared.unsaved.push(m);
+    if let Some(key) = key {
+        shared.known.insert(key, Known::Sent(shared.sent.len()));
+    }
+    shared.sent.push(m);
     let v = view.clone();
     let event = b.event(|seq| ServerFrame::NewMessage {
         room_id,
@@ -740,7 +766,7 @@ async fn send(
 }
 
 /// The message type a file's content type makes.
-pub fn kind_of(content_type: &str) -> &'static str {
+fn kind_of(content_type: &str) -> &'static str {
     match content_type.split('/').next() {
         Some("image") => "image",
         Some("audio") => "audio",

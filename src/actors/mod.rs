@@ -78,18 +78,27 @@ impl Outbox {
     }
 
     /// Queues a frame, waiting up to 10 s for room (for replays longer than the queue); false
-    /// (and the connection marked a slow consumer) when the client does not read.
+    /// (and the connection marked a slow consumer) when the client does not read. It waits until
+    /// a quarter of the queue would still be free after it, so the frames pushed without waiting
+    /// while a replay streams (acks, `resumed`, events) always find room.
     pub async fn send_wait(&self, text: ByteString) -> bool {
         if self.overflowed.load(Ordering::Relaxed) {
             return false;
         }
+        let headroom = (self.capacity / 4).max(1);
         let sent = tokio::time::timeout(
             std::time::Duration::from_secs(10),
-            self.tx.send(Outgoing::Text(text)),
+            self.tx.reserve_many(headroom + 1),
         )
         .await;
         match sent {
-            Ok(Ok(())) => true,
+            Ok(Ok(mut permits)) => {
+                // One slot is used; the others go back to the queue when `permits` drops.
+                if let Some(permit) = permits.next() {
+                    permit.send(Outgoing::Text(text));
+                }
+                true
+            }
             Ok(Err(_)) => false,
             Err(_) => {
                 if !self.overflowed.swap(true, Ordering::Relaxed) {

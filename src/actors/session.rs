@@ -14,14 +14,16 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::presence::{Disconnect, SetStatus};
-use super::room::{NewPost, RoomActor, SetTyping, Subscribe, Unsubscribe, WriteOp};
+use super::room::{RoomActor, SetTyping, Subscribe, Unsubscribe};
 use super::supervisor;
-use super::{frame_text, Actor as Caller, Outbox, Outgoing};
+use super::{Outbox, Outgoing};
 use crate::auth::AuthUser;
+use crate::commands::{
+    Caller, Command, DeleteMessage, Draft, EditMessage, MarkRead, React, SendMessage,
+};
 use crate::db;
-use crate::domain;
 use crate::error::{AppError, AppResult};
-use crate::protocol::frames::{parse_client_frame, AckBody, ClientFrame, ServerFrame};
+use crate::protocol::frames::{frame_text, parse_client_frame, AckBody, ClientFrame, ServerFrame};
 use crate::state::AppState;
 use crate::transport::{FrameReader, Incoming, OutboundBody, ReadError};
 
@@ -305,83 +307,62 @@ impl SessionActor {
         }
     }
 
-    /// A reaction added or removed, and the room of its message.
-    async fn reaction(
-        app: &AppState,
-        tenant_id: Uuid,
-        message_id: Uuid,
-        emoji: &str,
-        room_id: Option<Uuid>,
-        add: bool,
-    ) -> AppResult<(Uuid, WriteOp)> {
-        let emoji = domain::emoji("emoji", emoji)?;
-        let room = Self::room_of_message(app, tenant_id, message_id, room_id).await?;
-        Ok((
-            room,
-            WriteOp::React {
-                message_id,
-                emoji,
-                add,
-            },
-        ))
-    }
-
-    /// The room and the validated write a frame asks for.
+    /// The room and the command a write frame asks for.
     async fn write_op(
         app: &AppState,
         tenant_id: Uuid,
         user_id: Uuid,
         frame: ClientFrame,
-    ) -> AppResult<(Uuid, WriteOp)> {
+    ) -> AppResult<(Uuid, Command)> {
         let s = &app.settings;
+        let room_of = |message_id, named| Self::room_of_message(app, tenant_id, message_id, named);
         Ok(match frame {
             ClientFrame::SendMessage(f) => {
-                app.check_message_rate(user_id)?;
-                let post = NewPost::parse(
-                    s,
-                    &f.content,
-                    f.message_type.as_deref(),
-                    f.reply_to,
-                    f.attachment_id,
-                    f.metadata.as_ref(),
-                    f.client_id.as_deref(),
-                )?;
-                (f.room_id, WriteOp::Send(post))
+                let draft = Draft {
+                    content: &f.content,
+                    message_type: f.message_type.as_deref(),
+                    reply_to: f.reply_to,
+                    attachment_id: f.attachment_id,
+                    metadata: f.metadata.as_ref(),
+                    client_id: f.client_id.as_deref(),
+                };
+                let post = SendMessage::accept(s, &app.rates, user_id, &draft)?;
+                (f.room_id, Command::Send(post))
             }
             ClientFrame::EditMessage {
                 message_id,
                 content,
                 room_id,
             } => {
-                let content =
-                    domain::message_content("content", &content, s.limits.max_message_chars, true)?;
-                let room = Self::room_of_message(app, tenant_id, message_id, room_id).await?;
-                (
-                    room,
-                    WriteOp::Edit {
-                        message_id,
-                        content,
-                    },
-                )
+                let edit = EditMessage::parse(s, message_id, &content)?;
+                (room_of(message_id, room_id).await?, Command::Edit(edit))
             }
             ClientFrame::DeleteMessage {
                 message_id,
                 room_id,
-            } => {
-                let room = Self::room_of_message(app, tenant_id, message_id, room_id).await?;
-                (room, WriteOp::Delete { message_id })
-            }
+            } => (
+                room_of(message_id, room_id).await?,
+                Command::Delete(DeleteMessage { message_id }),
+            ),
             ClientFrame::AddReaction {
                 message_id,
                 emoji,
                 room_id,
-            } => Self::reaction(app, tenant_id, message_id, &emoji, room_id, true).await?,
+            } => {
+                let react = React::parse(message_id, &emoji, true)?;
+                (room_of(message_id, room_id).await?, Command::React(react))
+            }
             ClientFrame::RemoveReaction {
                 message_id,
                 emoji,
                 room_id,
-            } => Self::reaction(app, tenant_id, message_id, &emoji, room_id, false).await?,
-            ClientFrame::MarkRead { room_id, seq } => (room_id, WriteOp::MarkRead { seq }),
+            } => {
+                let react = React::parse(message_id, &emoji, false)?;
+                (room_of(message_id, room_id).await?, Command::React(react))
+            }
+            ClientFrame::MarkRead { room_id, seq } => {
+                (room_id, Command::MarkRead(MarkRead::parse(seq)?))
+            }
             _ => return Err(AppError::bad_request("type", "not a write")),
         })
     }

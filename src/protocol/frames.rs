@@ -297,6 +297,26 @@ pub enum ServerFrame {
     },
 }
 
+/// The `type` of a frame, read without decoding the rest: a room decides from it whether the
+/// whole frame matters to it.
+#[derive(Debug, Deserialize)]
+struct FrameHead<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: std::borrow::Cow<'a, str>,
+}
+
+/// The `type` of a serialized frame (None for text that is not a frame).
+pub fn frame_kind(text: &str) -> Option<std::borrow::Cow<'_, str>> {
+    serde_json::from_str::<FrameHead<'_>>(text)
+        .ok()
+        .map(|h| h.kind)
+}
+
+/// Serializes a frame once, for every connection it goes to.
+pub fn frame_text(frame: &ServerFrame) -> bytestring::ByteString {
+    bytestring::ByteString::from(frame.to_text())
+}
+
 impl ServerFrame {
     pub fn error(reference: Option<String>, e: &AppError) -> ServerFrame {
         ServerFrame::Error {

@@ -7,6 +7,7 @@ use actix::Addr;
 use uuid::Uuid;
 
 use crate::actors::presence::PresenceActor;
+use crate::actors::session::SessionDeps;
 use crate::actors::supervisor::RoomSupervisor;
 use crate::auth::password::PasswordHasher;
 use crate::auth::throttle::LoginThrottle;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub uploads: Uploads,
     /// Frames and messages per user.
     pub rates: Arc<RateLimits>,
+    /// What each WebSocket session is handed.
+    pub sessions: Arc<SessionDeps>,
 }
 
 /// What `AppState` is built from besides the settings.
@@ -48,6 +51,7 @@ impl AppState {
     pub fn new(settings: Arc<Settings>, parts: Parts) -> Result<Self, ConfigError> {
         let a = &settings.auth;
         let window = Duration::from_secs(a.login_window_secs);
+        let rates = Arc::new(RateLimits::new(&settings.rate_limits));
         Ok(AppState {
             jwt: Arc::new(JwtKeys::from_settings(a)?),
             hasher: PasswordHasher::new(a)?,
@@ -57,7 +61,15 @@ impl AppState {
                 window,
             ),
             uploads: Uploads::new(&settings)?,
-            rates: Arc::new(RateLimits::new(&settings.rate_limits)),
+            rates: rates.clone(),
+            sessions: Arc::new(SessionDeps {
+                settings: settings.clone(),
+                pool: parts.pool.clone(),
+                metrics: parts.metrics.clone(),
+                rates,
+                supervisor: parts.supervisor.clone(),
+                presence: parts.presence.clone(),
+            }),
             metrics: parts.metrics,
             broker: parts.broker,
             supervisor: parts.supervisor,

@@ -3,6 +3,7 @@
 
 mod commit;
 pub mod committer;
+pub mod inbound;
 pub mod presence;
 pub mod room;
 pub mod session;
@@ -16,13 +17,7 @@ use bytestring::ByteString;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-/// What the writer task of a socket sends.
-#[derive(Debug)]
-pub enum Outgoing {
-    Text(ByteString),
-    Ping,
-    Pong(actix_web::web::Bytes),
-}
+pub use crate::transport::Outgoing;
 
 /// The bounded outbound queue of one connection. Rooms and presence push pre-serialized frames
 /// into it without waiting: a full queue marks the connection a slow consumer (it is closed and

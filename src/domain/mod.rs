@@ -250,6 +250,21 @@ pub fn mentioned_usernames(text: &str) -> Vec<String> {
     out
 }
 
+/// `type/subtype` or `type/*` (or `*/*`): what the allow and deny lists hold.
+pub fn is_type_pattern(pattern: &str) -> bool {
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c))
+    };
+    match pattern.split_once('/') {
+        Some(("*", "*")) => true,
+        Some((t, "*")) => ok(t),
+        Some((t, s)) => ok(t) && ok(s),
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -150,14 +150,13 @@ pub fn parse_client_frame(text: &str) -> (Option<String>, Result<ClientFrame, Ap
             )),
         );
     }
-    let frame =
-        crate::routes::extract::parse_json::<ClientFrame>(text.as_bytes()).map_err(|e| match e {
-            AppError::BadRequest { message, field } => AppError::BadRequest {
-                message: message.replace("invalid JSON: ", "invalid frame: "),
-                field,
-            },
-            other => other,
-        });
+    let frame = super::json::parse_json::<ClientFrame>(text.as_bytes()).map_err(|e| match e {
+        AppError::BadRequest { message, field } => AppError::BadRequest {
+            message: message.replace("invalid JSON: ", "invalid frame: "),
+            field,
+        },
+        other => other,
+    });
     (reference, frame)
 }
 

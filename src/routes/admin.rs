@@ -137,7 +137,7 @@ async fn stats(
     let mut conn = state.pool.get().await?;
     let (rooms, active_rooms, last_minute, messages) =
         db::admin::counts(&mut conn, user.tenant_id).await?;
-    let mut node = crate::startup::node_stats(state.broker.node_id(), &state.metrics);
+    let mut node = crate::metrics::node_stats(state.broker.node_id(), &state.metrics);
     node["room_actors"] = serde_json::json!(running.len());
     let mut nodes = state.broker.cluster_stats().await;
     nodes.retain(|n| n["node_id"] != node["node_id"]);

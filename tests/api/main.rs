@@ -10,4 +10,5 @@ mod migrations;
 mod openapi;
 mod realtime;
 mod rest;
+mod sql;
 mod uploads;

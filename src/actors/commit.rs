@@ -128,7 +128,7 @@ fn client_ids<'a>(inputs: &[&'a BatchInput]) -> Vec<(Uuid, Uuid, &'a str)> {
         .flat_map(|input| {
             input.commands.iter().filter_map(|(caller, cmd)| {
                 cmd.client_id()
-                    .map(|cid| (input.room.id, caller.user_id, cid))
+                    .map(|cid| (input.room.id, caller.user_id.uuid(), cid))
             })
         })
         .collect()

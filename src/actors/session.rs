@@ -29,6 +29,7 @@ use crate::commands::{
 use crate::config::Settings;
 use crate::db;
 use crate::db::DbPool;
+use crate::domain::ids::{TenantId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
 use crate::protocol::frames::{
@@ -183,10 +184,10 @@ impl SessionActor {
         after_seq: Option<i64>,
     ) -> impl Future<Output = AppResult<(Addr<RoomActor>, RoomView)>> + 'static {
         let app = self.app.clone();
-        let (tenant_id, user_id) = (self.user.tenant_id, self.user.id);
+        let (tenant_id, user_id) = (TenantId(self.user.tenant_id), UserId(self.user.id));
         let outbox = self.outbox.clone();
         async move {
-            let addr = supervisor::room(&app.supervisor, room_id).await?;
+            let addr = supervisor::room(&app.supervisor, room_id.into()).await?;
             let view = addr
                 .send(Subscribe {
                     tenant_id,
@@ -289,9 +290,9 @@ impl SessionActor {
 
     fn typing(&mut self, r: Option<String>, room_id: Uuid, is_typing: bool) -> Reply {
         let app = self.app.clone();
-        let (tenant_id, user_id) = (self.user.tenant_id, self.user.id);
+        let (tenant_id, user_id) = (TenantId(self.user.tenant_id), UserId(self.user.id));
         let work = async move {
-            let addr = supervisor::room(&app.supervisor, room_id).await?;
+            let addr = supervisor::room(&app.supervisor, room_id.into()).await?;
             addr.send(SetTyping {
                 tenant_id,
                 user_id,
@@ -346,7 +347,8 @@ impl SessionActor {
         let work = async move {
             let (room_id, command) = Self::write_op(&app, tenant_id, user_id, frame).await?;
             let out =
-                supervisor::apply_via(&app.supervisor, known, room_id, caller, command).await?;
+                supervisor::apply_via(&app.supervisor, known, room_id.into(), caller, command)
+                    .await?;
             Ok(AckBody {
                 room_id: Some(room_id),
                 seq: out.seq,
@@ -388,7 +390,7 @@ impl SessionActor {
                 content,
                 room_id,
             } => {
-                let edit = EditMessage::parse(s, message_id, &content)?;
+                let edit = EditMessage::parse(s, message_id.into(), &content)?;
                 (room_of(message_id, room_id).await?, Command::Edit(edit))
             }
             ClientFrame::DeleteMessage {
@@ -396,14 +398,16 @@ impl SessionActor {
                 room_id,
             } => (
                 room_of(message_id, room_id).await?,
-                Command::Delete(DeleteMessage { message_id }),
+                Command::Delete(DeleteMessage {
+                    message_id: message_id.into(),
+                }),
             ),
             ClientFrame::AddReaction {
                 message_id,
                 emoji,
                 room_id,
             } => {
-                let react = React::parse(message_id, &emoji, true)?;
+                let react = React::parse(message_id.into(), &emoji, true)?;
                 (room_of(message_id, room_id).await?, Command::React(react))
             }
             ClientFrame::RemoveReaction {
@@ -411,7 +415,7 @@ impl SessionActor {
                 emoji,
                 room_id,
             } => {
-                let react = React::parse(message_id, &emoji, false)?;
+                let react = React::parse(message_id.into(), &emoji, false)?;
                 (room_of(message_id, room_id).await?, Command::React(react))
             }
             ClientFrame::MarkRead { room_id, seq } => {

@@ -10,6 +10,7 @@ use super::committer::Committer;
 use super::room::{Apply, CatchUp, Remote, RemoteEphemeral, RoomActor, RoomDeps};
 use crate::commands::{Caller, Command, Outcome};
 use crate::db;
+use crate::domain::ids::RoomId;
 use crate::error::{AppError, AppResult};
 
 pub struct RoomSupervisor {
@@ -183,9 +184,14 @@ impl Handler<CatchUpAll> for RoomSupervisor {
 }
 
 /// The room's actor, from the supervisor.
-pub async fn room(supervisor: &Addr<RoomSupervisor>, room_id: Uuid) -> AppResult<Addr<RoomActor>> {
+pub async fn room(
+    supervisor: &Addr<RoomSupervisor>,
+    room_id: RoomId,
+) -> AppResult<Addr<RoomActor>> {
     supervisor
-        .send(GetRoom { room_id })
+        .send(GetRoom {
+            room_id: room_id.uuid(),
+        })
         .await
         .map_err(|e| AppError::internal(format!("room supervisor: {e}")))
 }
@@ -194,7 +200,7 @@ pub async fn room(supervisor: &Addr<RoomSupervisor>, room_id: Uuid) -> AppResult
 /// stopped (idle) when the write reached it.
 pub async fn apply(
     supervisor: &Addr<RoomSupervisor>,
-    room_id: Uuid,
+    room_id: RoomId,
     caller: Caller,
     command: Command,
 ) -> AppResult<Outcome> {
@@ -206,7 +212,7 @@ pub async fn apply(
 pub async fn apply_via(
     supervisor: &Addr<RoomSupervisor>,
     known: Option<Addr<RoomActor>>,
-    room_id: Uuid,
+    room_id: RoomId,
     caller: Caller,
     command: Command,
 ) -> AppResult<Outcome> {

@@ -17,10 +17,10 @@ pub async fn room(
     room_id: Uuid,
     access: Access,
 ) -> AppResult<(Room, Option<Role>)> {
-    let room = db::rooms::find(conn, caller.tenant_id, room_id)
+    let room = db::rooms::find(conn, caller.tenant_id.uuid(), room_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let role = db::rooms::membership(conn, room_id, caller.user_id)
+    let role = db::rooms::membership(conn, room_id, caller.user_id.uuid())
         .await?
         .map(|m| Role::from_store(&m.role));
     let who = Standing {

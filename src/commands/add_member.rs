@@ -3,12 +3,11 @@
 
 use std::sync::Arc;
 
-use uuid::Uuid;
-
 use super::batch::{Batch, Shared};
 use super::outcome::{Applied, MemberChange, MemberInfo, Members, Outcome};
 use super::Caller;
 use crate::db;
+use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::policy::Change;
@@ -17,7 +16,7 @@ use crate::protocol::views::MemberView;
 
 #[derive(Debug, Clone)]
 pub struct AddMember {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub role: Role,
 }
 
@@ -43,7 +42,9 @@ impl AddMember {
         if let Err(e) = b.may(caller, change) {
             return Ok(Err(e));
         }
-        let Some(user) = db::users::find_in_tenant(c, b.room.tenant_id, self.user_id).await? else {
+        let Some(user) =
+            db::users::find_in_tenant(c, b.room.tenant_id, self.user_id.uuid()).await?
+        else {
             return Ok(Err(AppError::NotFound));
         };
         if let Err(e) = self.room_for(b, &user) {
@@ -55,7 +56,7 @@ impl AddMember {
         } else {
             self.role
         };
-        let m = db::rooms::upsert_member(c, &b.room, self.user_id, role.as_str()).await?;
+        let m = db::rooms::upsert_member(c, &b.room, self.user_id.uuid(), role.as_str()).await?;
         let view = MemberView::build(&m, &user);
         let room_id = b.room.id;
         let v = view.clone();

@@ -1,19 +1,19 @@
 //! `DeleteMessage`: the sender or a moderator turns a message into a tombstone.
 
 use chrono::Utc;
-use uuid::Uuid;
 
 use super::batch::{Batch, Shared};
 use super::outcome::Applied;
 use super::Caller;
 use crate::db;
+use crate::domain::ids::MessageId;
 use crate::error::{AppError, AppResult};
 use crate::policy::Change;
 use crate::protocol::frames::ServerFrame;
 
 #[derive(Debug, Clone)]
 pub struct DeleteMessage {
-    pub message_id: Uuid,
+    pub message_id: MessageId,
 }
 
 impl DeleteMessage {
@@ -30,10 +30,11 @@ impl DeleteMessage {
         caller: &Caller,
     ) -> diesel::QueryResult<AppResult<Applied>> {
         shared.flush(c).await?;
-        let Some(m) = db::messages::find_for_update(c, b.room.id, self.message_id).await? else {
+        let Some(m) = db::messages::find_for_update(c, b.room.id, self.message_id.uuid()).await?
+        else {
             return Ok(Err(AppError::NotFound));
         };
-        let own = m.sender_id == caller.user_id;
+        let own = m.sender_id == caller.user_id.uuid();
         if let Err(e) = b.may(caller, Change::Delete { own }) {
             return Ok(Err(e));
         }

@@ -2,7 +2,6 @@
 //! is kept as a history row.
 
 use chrono::Utc;
-use uuid::Uuid;
 
 use super::batch::{message_view, Batch, Shared};
 use super::outcome::{Applied, Outcome};
@@ -10,19 +9,24 @@ use super::Caller;
 use crate::config::Settings;
 use crate::db;
 use crate::domain;
+use crate::domain::ids::MessageId;
 use crate::error::{AppError, AppResult};
 use crate::policy::Change;
 use crate::protocol::frames::ServerFrame;
 
 #[derive(Debug, Clone)]
 pub struct EditMessage {
-    pub message_id: Uuid,
+    pub message_id: MessageId,
     pub content: String,
 }
 
 impl EditMessage {
     /// The new text is held to the same limits as a new message's (a file may keep it empty).
-    pub fn parse(settings: &Settings, message_id: Uuid, content: &str) -> AppResult<EditMessage> {
+    pub fn parse(
+        settings: &Settings,
+        message_id: MessageId,
+        content: &str,
+    ) -> AppResult<EditMessage> {
         let content =
             domain::message_content("content", content, settings.limits.max_message_chars, true)?;
         Ok(EditMessage {
@@ -44,7 +48,8 @@ impl EditMessage {
         caller: &Caller,
     ) -> diesel::QueryResult<AppResult<Applied>> {
         shared.flush(c).await?;
-        let Some(m) = db::messages::find_for_update(c, b.room.id, self.message_id).await? else {
+        let Some(m) = db::messages::find_for_update(c, b.room.id, self.message_id.uuid()).await?
+        else {
             return Ok(Err(AppError::NotFound));
         };
         if m.is_deleted {
@@ -58,7 +63,7 @@ impl EditMessage {
             m
         } else {
             let now = Utc::now();
-            db::messages::insert_edit(c, m.id, &m.content, caller.user_id, now).await?;
+            db::messages::insert_edit(c, m.id, &m.content, caller.user_id.uuid(), now).await?;
             db::messages::set_content(c, m.id, &self.content, now).await?
         };
         let view = message_view(c, &m, &caller.display_name).await?;
@@ -86,7 +91,7 @@ impl EditMessage {
         b.may(
             caller,
             Change::Edit {
-                own: m.sender_id == caller.user_id,
+                own: m.sender_id == caller.user_id.uuid(),
             },
         )?;
         let window = b.settings.limits.edit_window_secs;

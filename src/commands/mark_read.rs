@@ -38,7 +38,7 @@ impl MarkRead {
             return Ok(Err(e));
         }
         let target = self.seq.map_or(b.seq, |s| s.min(b.seq));
-        let (room_id, user_id) = (b.room.id, caller.user_id);
+        let (room_id, user_id) = (b.room.id, caller.user_id.uuid());
         let moved = db::rooms::move_read_forward(c, room_id, user_id, target).await?;
         let pointer = match moved {
             Some(p) => p,

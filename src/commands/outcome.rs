@@ -7,11 +7,12 @@ use std::sync::Arc;
 use bytestring::ByteString;
 use uuid::Uuid;
 
+use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 use crate::protocol::views::{MemberView, MessageView, RoomView};
 
 /// The room's members and their roles, as the room actor knows them.
-pub type Members = Arc<HashMap<Uuid, MemberInfo>>;
+pub type Members = Arc<HashMap<UserId, MemberInfo>>;
 
 #[derive(Debug, Clone)]
 pub struct MemberInfo {
@@ -38,9 +39,9 @@ pub struct Outcome {
 
 /// A change of membership the room actor applies to its cache once committed.
 pub enum MemberChange {
-    Joined(Uuid, MemberInfo),
-    Left(Uuid),
-    Role(Uuid, Role),
+    Joined(UserId, MemberInfo),
+    Left(UserId),
+    Role(UserId, Role),
 }
 
 /// A committed room event: its seq, wire name and frame text.

@@ -7,6 +7,7 @@ use super::outcome::{Applied, Event};
 use super::Caller;
 use crate::db;
 use crate::domain;
+use crate::domain::ids::MessageId;
 use crate::error::{AppError, AppResult};
 use crate::policy::Change;
 use crate::protocol::frames::ServerFrame;
@@ -14,14 +15,14 @@ use crate::protocol::views::ReactionView;
 
 #[derive(Debug, Clone)]
 pub struct React {
-    pub message_id: Uuid,
+    pub message_id: MessageId,
     pub emoji: String,
     /// True to add the reaction, false to remove it.
     pub add: bool,
 }
 
 impl React {
-    pub fn parse(message_id: Uuid, emoji: &str, add: bool) -> AppResult<React> {
+    pub fn parse(message_id: MessageId, emoji: &str, add: bool) -> AppResult<React> {
         Ok(React {
             message_id,
             emoji: domain::emoji("emoji", emoji)?,
@@ -44,16 +45,17 @@ impl React {
         if let Err(e) = b.may(caller, self.change()) {
             return Ok(Err(e));
         }
-        let Some(m) = db::messages::find_in_room(c, b.room.id, self.message_id).await? else {
+        let Some(m) = db::messages::find_in_room(c, b.room.id, self.message_id.uuid()).await?
+        else {
             return Ok(Err(AppError::NotFound));
         };
         if m.is_deleted {
             return Ok(Err(AppError::Conflict("the message was deleted".into())));
         }
         let event = if self.add {
-            self.added(c, b, caller.user_id).await?
+            self.added(c, b, caller.user_id.uuid()).await?
         } else {
-            self.removed(c, b, caller.user_id).await?
+            self.removed(c, b, caller.user_id.uuid()).await?
         };
         Ok(Ok(Applied {
             event,
@@ -69,10 +71,11 @@ impl React {
         user_id: Uuid,
     ) -> diesel::QueryResult<Option<Event>> {
         let room_id = b.room.id;
-        let created = db::messages::add_reaction(c, self.message_id, user_id, &self.emoji).await?;
+        let created =
+            db::messages::add_reaction(c, self.message_id.uuid(), user_id, &self.emoji).await?;
         Ok(created.map(|created_at| {
             let reaction = ReactionView {
-                message_id: self.message_id,
+                message_id: self.message_id.uuid(),
                 user_id,
                 emoji: self.emoji.clone(),
                 created_at,
@@ -93,13 +96,15 @@ impl React {
         user_id: Uuid,
     ) -> diesel::QueryResult<Option<Event>> {
         let room_id = b.room.id;
-        if db::messages::remove_reaction(c, self.message_id, user_id, &self.emoji).await? == 0 {
+        if db::messages::remove_reaction(c, self.message_id.uuid(), user_id, &self.emoji).await?
+            == 0
+        {
             return Ok(None);
         }
         Ok(Some(b.event(|seq| ServerFrame::ReactionRemoved {
             room_id,
             seq,
-            message_id: self.message_id,
+            message_id: self.message_id.uuid(),
             user_id,
             emoji: self.emoji.clone(),
         })))

@@ -3,12 +3,11 @@
 
 use std::sync::Arc;
 
-use uuid::Uuid;
-
 use super::batch::{Batch, Shared};
 use super::outcome::{Applied, MemberChange, Members};
 use super::Caller;
 use crate::db;
+use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::policy::Change;
@@ -16,7 +15,7 @@ use crate::protocol::frames::ServerFrame;
 
 #[derive(Debug, Clone)]
 pub struct RemoveMember {
-    pub user_id: Uuid,
+    pub user_id: UserId,
 }
 
 impl RemoveMember {
@@ -53,13 +52,13 @@ impl RemoveMember {
                 "the last owner must hand ownership over first".into(),
             )));
         }
-        db::rooms::remove_member(c, b.room.id, self.user_id, caller.user_id).await?;
+        db::rooms::remove_member(c, b.room.id, self.user_id.uuid(), caller.user_id.uuid()).await?;
         Arc::make_mut(&mut b.members).remove(&self.user_id);
         let (room_id, user_id) = (b.room.id, self.user_id);
         let event = b.event(|seq| ServerFrame::MemberLeft {
             room_id,
             seq,
-            user_id,
+            user_id: user_id.uuid(),
         });
         Ok(Ok(Applied {
             member_change: Some(MemberChange::Left(user_id)),

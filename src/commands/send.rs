@@ -95,7 +95,7 @@ impl SendMessage {
         let key = self
             .client_id
             .as_ref()
-            .map(|cid| (b.room.id, caller.user_id, cid.clone()));
+            .map(|cid| (b.room.id, caller.user_id.uuid(), cid.clone()));
         if let Some(first) = key.as_ref().and_then(|k| shared.find(k)) {
             return self.resent(c, first, caller).await;
         }
@@ -184,7 +184,9 @@ impl SendMessage {
             return Ok(Ok(None));
         };
         Ok(
-            match db::messages::own_attachment(c, b.room.tenant_id, caller.user_id, id).await? {
+            match db::messages::own_attachment(c, b.room.tenant_id, caller.user_id.uuid(), id)
+                .await?
+            {
                 Some(a) => Ok(Some(a)),
                 None => Err(AppError::NotFound),
             },
@@ -205,16 +207,16 @@ impl SendMessage {
                 b.members
                     .iter()
                     .find(|(_, m)| m.username.as_deref() == Some(name.as_str()))
-                    .map(|(id, _)| *id)
+                    .map(|(id, _)| id.uuid())
             })
-            .filter(|id| *id != caller.user_id)
+            .filter(|id| *id != caller.user_id.uuid())
             .collect();
         Message {
             id: Uuid::new_v4(),
             room_id: b.room.id,
             tenant_id: b.room.tenant_id,
             seq: b.seq + 1,
-            sender_id: caller.user_id,
+            sender_id: caller.user_id.uuid(),
             message_type: message_type.to_owned(),
             content: self.content.clone(),
             attachment_id: attachment.map(|a| a.id),

@@ -2,12 +2,11 @@
 
 use std::sync::Arc;
 
-use uuid::Uuid;
-
 use super::batch::{Batch, Shared};
 use super::outcome::{Applied, MemberChange, Members, Outcome};
 use super::Caller;
 use crate::db;
+use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::policy::Change;
@@ -16,7 +15,7 @@ use crate::protocol::views::MemberView;
 
 #[derive(Debug, Clone)]
 pub struct SetRole {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub role: Role,
 }
 
@@ -55,8 +54,8 @@ impl SetRole {
         if target.role == self.role {
             return Ok(Ok(Applied::default()));
         }
-        let m = db::rooms::set_role(c, b.room.id, self.user_id, self.role.as_str()).await?;
-        let Some(user) = db::users::find(c, self.user_id).await? else {
+        let m = db::rooms::set_role(c, b.room.id, self.user_id.uuid(), self.role.as_str()).await?;
+        let Some(user) = db::users::find(c, self.user_id.uuid()).await? else {
             return Ok(Err(AppError::NotFound));
         };
         let view = MemberView::build(&m, &user);

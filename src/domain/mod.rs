@@ -1,5 +1,6 @@
 //! Validated input: each parser answers the clean value or a `bad_request` naming the field.
 
+pub mod ids;
 pub mod role;
 pub mod time;
 

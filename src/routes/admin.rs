@@ -257,7 +257,7 @@ async fn system_message(
     let post = SendMessage::parse(&state.settings, &draft)?;
     let out = supervisor::apply(
         &state.supervisor,
-        room_id,
+        room_id.into(),
         Caller::from_auth(&user),
         Command::Send(post),
     )
@@ -294,9 +294,11 @@ async fn delete_message(
     };
     supervisor::apply(
         &state.supervisor,
-        room_id,
+        room_id.into(),
         Caller::from_auth(&user),
-        Command::Delete(DeleteMessage { message_id }),
+        Command::Delete(DeleteMessage {
+            message_id: message_id.into(),
+        }),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -240,7 +240,8 @@ async fn write(
     room_id: Uuid,
     command: Command,
 ) -> AppResult<Outcome> {
-    supervisor::apply(&state.supervisor, room_id, Caller::from_auth(user), command).await
+    let caller = Caller::from_auth(user);
+    supervisor::apply(&state.supervisor, room_id.into(), caller, command).await
 }
 
 /// Post a message to a room.
@@ -359,7 +360,7 @@ async fn edit(
     Json(body): Json<EditBody>,
 ) -> AppResult<HttpResponse> {
     let (room_id, message_id) = path.into_inner();
-    let edit = EditMessage::parse(&state.settings, message_id, &body.content)?;
+    let edit = EditMessage::parse(&state.settings, message_id.into(), &body.content)?;
     let out = write(&state, &user, room_id, Command::Edit(edit)).await?;
     Ok(HttpResponse::Ok().json(out.message))
 }
@@ -385,7 +386,9 @@ async fn delete(
     path: web::Path<(Uuid, Uuid)>,
 ) -> AppResult<HttpResponse> {
     let (room_id, message_id) = path.into_inner();
-    let delete = DeleteMessage { message_id };
+    let delete = DeleteMessage {
+        message_id: message_id.into(),
+    };
     write(&state, &user, room_id, Command::Delete(delete)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -562,7 +565,7 @@ async fn react(
     Json(body): Json<ReactBody>,
 ) -> AppResult<HttpResponse> {
     let (room_id, message_id) = path.into_inner();
-    let react = React::parse(message_id, &body.emoji, true)?;
+    let react = React::parse(message_id.into(), &body.emoji, true)?;
     let emoji = react.emoji.clone();
     let out = write(&state, &user, room_id, Command::React(react)).await?;
     let status = if out.seq.is_some() {
@@ -596,7 +599,7 @@ async fn unreact(
     path: web::Path<(Uuid, Uuid, String)>,
 ) -> AppResult<HttpResponse> {
     let (room_id, message_id, emoji) = path.into_inner();
-    let react = React::parse(message_id, &emoji, false)?;
+    let react = React::parse(message_id.into(), &emoji, false)?;
     write(&state, &user, room_id, Command::React(react)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -670,7 +670,8 @@ async fn write(
     room_id: Uuid,
     command: Command,
 ) -> AppResult<Outcome> {
-    supervisor::apply(&state.supervisor, room_id, Caller::from_auth(user), command).await
+    let caller = Caller::from_auth(user);
+    supervisor::apply(&state.supervisor, room_id.into(), caller, command).await
 }
 
 /// Change a room's name, description or size limit.
@@ -802,7 +803,9 @@ async fn leave(
         let mut conn = state.pool.get().await?;
         member_room(&mut conn, &user, room_id).await?;
     }
-    let leave = RemoveMember { user_id: user.id };
+    let leave = RemoveMember {
+        user_id: user.id.into(),
+    };
     write(&state, &user, room_id, Command::RemoveMember(leave)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -1000,11 +1003,11 @@ async fn typing(
             return Err(AppError::NotFound);
         }
     }
-    let addr = supervisor::room(&state.supervisor, room_id).await?;
+    let addr = supervisor::room(&state.supervisor, room_id.into()).await?;
     let users = addr
         .send(ListTyping {
-            tenant_id: user.tenant_id,
-            user_id: user.id,
+            tenant_id: user.tenant_id.into(),
+            user_id: user.id.into(),
         })
         .await
         .map_err(AppError::internal)??;
@@ -1078,7 +1081,7 @@ async fn add_member(
         &user,
         room_id,
         Command::AddMember(AddMember {
-            user_id: body.user_id,
+            user_id: body.user_id.into(),
             role,
         }),
     )
@@ -1125,7 +1128,7 @@ async fn set_role(
         &user,
         room_id,
         Command::SetRole(SetRole {
-            user_id: target,
+            user_id: target.into(),
             role,
         }),
     )
@@ -1176,7 +1179,9 @@ async fn remove_member(
         &state,
         &user,
         room_id,
-        Command::RemoveMember(RemoveMember { user_id: target }),
+        Command::RemoveMember(RemoveMember {
+            user_id: target.into(),
+        }),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())

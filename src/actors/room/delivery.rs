@@ -13,6 +13,7 @@ use crate::actors::session::RoomLeft;
 use crate::actors::supervisor::RoomIdle;
 use crate::commands::MemberInfo;
 use crate::db;
+use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::protocol::frames::{frame_kind, frame_text, ServerFrame};
@@ -82,7 +83,7 @@ impl RoomActor {
         }
         match serde_json::from_str::<ServerFrame>(text) {
             Ok(ServerFrame::MemberLeft { user_id, .. }) => {
-                Arc::make_mut(&mut self.members).remove(&user_id);
+                Arc::make_mut(&mut self.members).remove(&UserId(user_id));
                 self.drop_user(user_id);
             }
             Ok(
@@ -93,7 +94,7 @@ impl RoomActor {
                     role: Role::from_store(&member.role),
                     username: member.user.username,
                 };
-                Arc::make_mut(&mut self.members).insert(member.user.id, info);
+                Arc::make_mut(&mut self.members).insert(UserId(member.user.id), info);
             }
             Ok(ServerFrame::RoomUpdated { room: view, .. }) => {
                 if let Some(room) = self.room.as_mut() {

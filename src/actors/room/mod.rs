@@ -26,6 +26,7 @@ use crate::commands::{self, Applied, Caller, Command, MemberChange, MemberInfo, 
 use crate::config::Settings;
 use crate::db::models::Room;
 use crate::db::{self, DbPool};
+use crate::domain::ids::{TenantId, UserId};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
@@ -57,8 +58,8 @@ pub struct Apply {
 #[derive(Message)]
 #[rtype(result = "AppResult<RoomView>")]
 pub struct Subscribe {
-    pub tenant_id: Uuid,
-    pub user_id: Uuid,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
     pub outbox: Outbox,
     pub after_seq: Option<i64>,
 }
@@ -72,8 +73,8 @@ pub struct Unsubscribe {
 #[derive(Message)]
 #[rtype(result = "AppResult<()>")]
 pub struct SetTyping {
-    pub tenant_id: Uuid,
-    pub user_id: Uuid,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
     pub is_typing: bool,
 }
 
@@ -81,15 +82,15 @@ pub struct SetTyping {
 #[derive(Message)]
 #[rtype(result = "AppResult<Vec<Uuid>>")]
 pub struct ListTyping {
-    pub tenant_id: Uuid,
-    pub user_id: Uuid,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
 }
 
 /// Drop a user's subscriptions (ban, logout): they stop getting the room's events at once.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct DropUser {
-    pub user_id: Uuid,
+    pub user_id: UserId,
 }
 
 /// An event another node committed (in any order; the room puts it in seq order).
@@ -194,8 +195,8 @@ impl RoomActor {
     }
 
     /// The policy's answer for a user of `tenant_id` acting for themselves (a connection).
-    fn may(&self, tenant_id: Uuid, user_id: Uuid, access: Access) -> AppResult<&Room> {
-        let room = self.room_for(tenant_id)?;
+    fn may(&self, tenant_id: TenantId, user_id: UserId, access: Access) -> AppResult<&Room> {
+        let room = self.room_for(tenant_id.uuid())?;
         let who = crate::policy::Standing {
             trusted: false,
             role: self.members.get(&user_id).map(|m| m.role),
@@ -263,7 +264,7 @@ impl RoomActor {
         for (p, a) in batch.into_iter().zip(applied) {
             match a {
                 Ok(a) => {
-                    self.committed(&a, p.caller.user_id, ctx);
+                    self.committed(&a, p.caller.user_id.uuid(), ctx);
                     let _ = p.reply.send(Ok(a.outcome));
                 }
                 Err(e) => {
@@ -317,7 +318,7 @@ impl RoomActor {
                 // connections (on every node), so their room list shows it at once.
                 if let Some(ev) = &a.event {
                     self.deps.presence.do_send(NotifyUsers {
-                        user_ids: vec![*id],
+                        user_ids: vec![id.uuid()],
                         frame: ev.text.clone(),
                         ephemeral: false,
                         relay: true,
@@ -365,7 +366,7 @@ impl Actor for RoomActor {
                         .into_iter()
                         .map(|(m, u)| {
                             (
-                                m.user_id,
+                                UserId(m.user_id),
                                 MemberInfo {
                                     role: Role::from_store(&m.role),
                                     username: u.username,
@@ -400,7 +401,7 @@ impl Handler<Apply> for RoomActor {
     fn handle(&mut self, msg: Apply, ctx: &mut Self::Context) -> Self::Result {
         self.last_activity = Instant::now();
         let checked = self
-            .room_for(msg.caller.tenant_id)
+            .room_for(msg.caller.tenant_id.uuid())
             .and_then(|room| msg.command.check(room, &self.members, &msg.caller));
         if let Err(e) = checked {
             return Box::pin(async move { Err(e) });
@@ -438,14 +439,15 @@ impl Handler<SetTyping> for RoomActor {
 
     fn handle(&mut self, msg: SetTyping, _: &mut Self::Context) -> Self::Result {
         self.may(msg.tenant_id, msg.user_id, Access::Type)?;
+        let user_id = msg.user_id.uuid();
         if msg.is_typing {
             let until = Instant::now()
                 + Duration::from_secs(self.deps.settings.realtime.typing_timeout_secs);
-            if self.typing.insert(msg.user_id, until).is_none() {
-                self.broadcast_typing(msg.user_id, true);
+            if self.typing.insert(user_id, until).is_none() {
+                self.broadcast_typing(user_id, true);
             }
-        } else if self.typing.remove(&msg.user_id).is_some() {
-            self.broadcast_typing(msg.user_id, false);
+        } else if self.typing.remove(&user_id).is_some() {
+            self.broadcast_typing(user_id, false);
         }
         Ok(())
     }
@@ -470,7 +472,7 @@ impl Handler<DropUser> for RoomActor {
     type Result = ();
 
     fn handle(&mut self, msg: DropUser, _: &mut Self::Context) {
-        self.drop_user(msg.user_id);
+        self.drop_user(msg.user_id.uuid());
     }
 }
 

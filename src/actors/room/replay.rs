@@ -25,7 +25,7 @@ impl Handler<Subscribe> for RoomActor {
         let last = self.delivered;
         let session_id = msg.outbox.session_id;
         let mut sub = Subscriber {
-            user_id: msg.user_id,
+            user_id: msg.user_id.uuid(),
             outbox: msg.outbox,
             phase: Phase::Live,
         };

@@ -85,6 +85,7 @@ impl Application {
             let metrics = state.metrics.clone();
             let static_dir = state.settings.server.static_dir.clone();
             let csp = state.settings.server.content_security_policy.clone();
+            let origins = state.settings.server.allowed_origins.clone();
             App::new()
                 .app_data(state)
                 // Answers that set their own (file downloads) keep theirs.
@@ -120,6 +121,7 @@ impl Application {
                         res
                     })
                 })
+                .wrap_fn(move |req, srv| routes::cors::handle(&origins, req, srv))
                 .configure(routes::configure)
                 .service(
                     actix_files::Files::new("/", static_dir)

@@ -61,7 +61,7 @@ async function parseError(res) {
   return new ApiError(res.status, e && e.code, e && e.message, e && e.field);
 }
 
-async function refresh() {
+export async function refresh() {
   if (!session || !session.refresh_token) return false;
   if (!refreshing) {
     const rt = session.refresh_token;

@@ -503,8 +503,15 @@ export class Room extends Emitter {
   }
 
   _apply(f) {
-    if (f.type === 'resumed') { if (f.last_seq != null && (this.lastSeq == null || f.last_seq > this.lastSeq)) this.lastSeq = f.last_seq; }
-    else if (f.type === 'resync_required') { this.lastSeq = f.last_seq; this.emit('resync', f); }
+    if (f.type === 'resumed') {
+      if (f.last_seq != null && (this.lastSeq == null || f.last_seq > this.lastSeq)) this.lastSeq = f.last_seq;
+      this._ready();
+    } else if (f.type === 'resync_required') {
+      // The server subscribed the room from now on: what came before is for history() to load.
+      this.lastSeq = f.last_seq;
+      this._ready();
+      this.emit('resync', f);
+    }
     else if (f.type === 'resume_required') {
       const req = this.lastSeq == null ? { type: 'join_room', room_id: this.id } : { type: 'resume', rooms: [{ room_id: this.id, after_seq: this.lastSeq }] };
       this.client.request(req).catch(() => {});

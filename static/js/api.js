@@ -145,25 +145,6 @@ export function upload(file, onProgress) {
   return { promise, abort: () => xhr.abort() };
 }
 
-// Files are served to members only, so <img src> cannot carry the token: fetch them with it and
-// hand the page a blob: URL. Cached per URL for the page's lifetime.
-const blobCache = new Map();
-export function blobUrl(url) {
-  if (!url) return Promise.reject(new Error('no url'));
-  if (!blobCache.has(url)) {
-    const p = (async () => {
-      const go = () => fetch(url, { headers: session ? { Authorization: `Bearer ${session.access_token}` } : {} });
-      let res = await go();
-      if (res.status === 401 && (await refresh())) res = await go();
-      if (!res.ok) throw await parseError(res);
-      return URL.createObjectURL(await res.blob());
-    })();
-    p.catch(() => blobCache.delete(url));
-    blobCache.set(url, p);
-  }
-  return blobCache.get(url);
-}
-
 /// The `results` array of a list answer, whatever shape the server chose ({results}, an array).
 export function results(answer) {
   if (Array.isArray(answer)) return answer;

@@ -475,37 +475,37 @@ function attachmentEl(m) {
     }
     img.addEventListener('load', () => { if (stickyAfterLoad()) scrollToBottom(); });
     if (m._localUrl) img.src = m._localUrl;
-    else api.blobUrl(a.thumbnail_url || a.url).then((u) => { img.src = u; }).catch(() => {
-      if (a.thumbnail_url && a.url) api.blobUrl(a.url).then((u) => { img.src = u; }).catch(() => img.classList.add('broken'));
-      else img.classList.add('broken');
-    });
+    // The SDK's signed URL: a plain <img src> the browser loads and caches itself.
+    else S.client.fileUrl(m, { thumbnail: true }).then((u) => { img.src = u; }).catch(() => img.classList.add('broken'));
     return h('button.thumb', {
       type: 'button',
       'aria-label': `Open image ${a.file_name || ''}`.trim(),
       disabled: !m.attachment,
-      on: { click: () => lightbox(a) },
+      on: { click: () => lightbox(m) },
     }, img);
   }
   return h('div.file-card',
     h('span.file-icon', icon('file', 26)),
     h('span.file-meta', h('span.file-name', a.file_name || 'file'), h('span.muted', [fileSize(a.file_size), a.content_type].filter(Boolean).join(' · '))),
     m.attachment ? h('button.btn.btn-small', {
-      type: 'button', 'aria-label': `Download ${a.file_name || 'file'}`, on: { click: () => download(a) },
+      type: 'button', 'aria-label': `Download ${a.file_name || 'file'}`, on: { click: () => download(m) },
     }, 'Download') : null);
 }
 
 let lastStick = true;
 const stickyAfterLoad = () => lastStick;
 
-function lightbox(a) {
+function lightbox(m) {
+  const a = m.attachment;
   const img = h('img.lightbox-img', { alt: a.file_name || 'image' });
-  api.blobUrl(a.url).then((u) => { img.src = u; }).catch((e) => toast(e.message));
-  modal(a.file_name || 'Image', [img, h('p', h('button.btn.btn-small', { type: 'button', on: { click: () => download(a) } }, 'Download'))]);
+  S.client.fileUrl(m).then((u) => { img.src = u; }).catch((e) => toast(e.message));
+  modal(a.file_name || 'Image', [img, h('p', h('button.btn.btn-small', { type: 'button', on: { click: () => download(m) } }, 'Download'))]);
 }
 
-async function download(a) {
+async function download(m) {
+  const a = m.attachment;
   try {
-    const u = await api.blobUrl(a.url);
+    const u = await S.client.fileUrl(m);
     const link = h('a', { href: u, download: a.file_name || 'file' });
     document.body.appendChild(link);
     link.click();

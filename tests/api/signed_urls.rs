@@ -148,6 +148,14 @@ async fn expired_tampered_another_users_and_another_files_urls_serve_nothing() {
         ),
         ("no uid", format!("{path}?exp={exp}&sig={sig}")),
         ("garbage", format!("{path}?uid=x&exp=y&sig=%%%")),
+        (
+            "a signature far too long",
+            format!("{path}?uid={}&exp={exp}&sig={}", bob.id, "A".repeat(8000)),
+        ),
+        (
+            "an expiry past i64",
+            format!("{path}?uid={}&exp=9{exp}9{exp}&sig={sig}", bob.id),
+        ),
     ];
     for (what, u) in &cases {
         refused(&fetch(&app, u, None).await, what, &bytes);

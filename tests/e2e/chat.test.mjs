@@ -224,7 +224,8 @@ test('an image upload shows a thumbnail on the other side', async () => {
   const img = finalMsg(b, 'Here is the plan').locator('.thumb img');
   await img.waitFor({ timeout: T });
   await b.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle(), { timeout: T });
-  assert.match(await img.getAttribute('src'), /^blob:/);
+  // Shown by its signed URL (no token in a header, none in page memory as a blob).
+  assert.match(await img.getAttribute('src'), /\/api\/chat\/uploads\/[0-9a-f-]+\/thumbnail\?uid=[0-9a-f-]+&exp=\d+&sig=/);
   // The thumbnail opens the full image.
   await finalMsg(b, 'Here is the plan').locator('.thumb').click();
   const full = b.locator('dialog .lightbox-img');

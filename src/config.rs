@@ -344,7 +344,7 @@ impl Settings {
             ));
         }
         for pattern in u.allowed_types.iter().chain(&u.denied_types) {
-            if !crate::uploads::media::is_type_pattern(pattern) {
+            if !crate::domain::is_type_pattern(pattern) {
                 return Err(bad(
                     "uploads.allowed_types",
                     format!("has `{pattern}`, not a type like `image/png` or `image/*`"),

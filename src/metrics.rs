@@ -168,3 +168,16 @@ impl Metrics {
         out
     }
 }
+
+/// This node's counters, as the admin API shows them per node.
+pub fn node_stats(node_id: uuid::Uuid, m: &Metrics) -> serde_json::Value {
+    use std::sync::atomic::Ordering;
+    serde_json::json!({
+        "node_id": node_id,
+        "connections": m.ws_connections.load(Ordering::Relaxed),
+        "room_actors": m.room_actors.load(Ordering::Relaxed),
+        "messages_committed": m.messages_total.load(Ordering::Relaxed),
+        "room_events_committed": m.room_events_total.load(Ordering::Relaxed),
+        "slow_consumers_closed": m.slow_consumers_total.load(Ordering::Relaxed),
+    })
+}

@@ -11,11 +11,12 @@ use std::sync::Arc;
 
 use actix::Actor;
 
+use crate::actors::inbound::NodeInbound;
 use crate::actors::presence::PresenceActor;
 use crate::actors::room::RoomDeps;
 use crate::actors::supervisor::RoomSupervisor;
 use crate::broker::redis::RedisBroker;
-use crate::broker::{Broker, Inbound, LocalBroker};
+use crate::broker::{Broker, LocalBroker};
 use crate::config::Settings;
 use crate::db;
 use crate::metrics::Metrics;
@@ -66,10 +67,10 @@ impl Application {
             presence: presence.clone(),
         };
         let supervisor = RoomSupervisor::new(deps, workers)?.start();
-        broker.attach(Inbound {
+        broker.attach(Arc::new(NodeInbound {
             supervisor: supervisor.clone(),
             presence: presence.clone(),
-        });
+        }));
         actix_web::rt::spawn(report_stats(broker.clone(), metrics.clone()));
         let parts = Parts {
             pool,
@@ -160,23 +161,10 @@ impl Application {
     }
 }
 
-/// This node's counters, as the admin API shows them per node.
-pub fn node_stats(node_id: uuid::Uuid, m: &Metrics) -> serde_json::Value {
-    use std::sync::atomic::Ordering;
-    serde_json::json!({
-        "node_id": node_id,
-        "connections": m.ws_connections.load(Ordering::Relaxed),
-        "room_actors": m.room_actors.load(Ordering::Relaxed),
-        "messages_committed": m.messages_total.load(Ordering::Relaxed),
-        "room_events_committed": m.room_events_total.load(Ordering::Relaxed),
-        "slow_consumers_closed": m.slow_consumers_total.load(Ordering::Relaxed),
-    })
-}
-
 /// Publishes this node's stats for the cluster view every few seconds (a no-op on one node).
 async fn report_stats(broker: Arc<dyn Broker>, metrics: Arc<Metrics>) {
     loop {
-        broker.publish_stats(node_stats(broker.node_id(), &metrics));
+        broker.publish_stats(crate::metrics::node_stats(broker.node_id(), &metrics));
         tokio::time::sleep(std::time::Duration::from_secs(5)).await;
     }
 }

@@ -11,11 +11,12 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::session::CloseSession;
-use super::{frame_text, Outbox};
+use super::Outbox;
 use crate::broker::Broker;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::{AppError, AppResult};
+use crate::protocol::frames::frame_text;
 use crate::protocol::frames::ServerFrame;
 use crate::protocol::views::PresenceView;
 

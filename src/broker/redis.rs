@@ -16,8 +16,6 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::{Broker, Inbound};
-use crate::actors::presence::{KickUser, NotifyUsers};
-use crate::actors::supervisor::{CatchUpAll, RelayEphemeral, RelayEvent};
 
 const CHANNEL: &str = "confab:bus";
 const NODES: &str = "confab:nodes";
@@ -156,16 +154,16 @@ async fn publish_loop(shared: Shared, mut rx: mpsc::Receiver<String>) {
 
 /// Subscribes (again and again), feeding other nodes' traffic to this node's actors; after every
 /// (re)connect, the room actors check the event log for what they may have missed meanwhile.
-async fn subscribe_loop(client: redis::Client, node: Uuid, inbound: Inbound) {
+async fn subscribe_loop(client: redis::Client, node: Uuid, inbound: Arc<dyn Inbound>) {
     loop {
         match client.get_async_pubsub().await {
             Ok(mut pubsub) => match pubsub.subscribe(CHANNEL).await {
                 Ok(()) => {
                     log::info!("redis: subscribed to {CHANNEL}");
-                    inbound.supervisor.do_send(CatchUpAll);
+                    inbound.catch_up();
                     let mut stream = pubsub.into_on_message();
                     while let Some(msg) = stream.next().await {
-                        deliver(node, &inbound, msg.get_payload_bytes());
+                        deliver(node, inbound.as_ref(), msg.get_payload_bytes());
                     }
                     log::warn!("redis: subscription lost; reconnecting");
                 }
@@ -177,7 +175,7 @@ async fn subscribe_loop(client: redis::Client, node: Uuid, inbound: Inbound) {
     }
 }
 
-fn deliver(node: Uuid, inbound: &Inbound, payload: &[u8]) {
+fn deliver(node: Uuid, inbound: &dyn Inbound, payload: &[u8]) {
     let envelope: Envelope = match serde_json::from_slice(payload) {
         Ok(e) => e,
         Err(e) => {
@@ -192,21 +190,14 @@ fn deliver(node: Uuid, inbound: &Inbound, payload: &[u8]) {
             seq,
             frame,
         } if from != node => {
-            inbound.supervisor.do_send(RelayEvent {
-                room_id,
-                seq,
-                frame: ByteString::from(frame),
-            });
+            inbound.event(room_id, seq, ByteString::from(frame));
         }
         Envelope::Ephemeral {
             node: from,
             room_id,
             frame,
         } if from != node => {
-            inbound.supervisor.do_send(RelayEphemeral {
-                room_id,
-                frame: ByteString::from(frame),
-            });
+            inbound.ephemeral(room_id, ByteString::from(frame));
         }
         Envelope::Notify {
             node: from,
@@ -214,12 +205,7 @@ fn deliver(node: Uuid, inbound: &Inbound, payload: &[u8]) {
             frame,
             ephemeral,
         } if from != node => {
-            inbound.presence.do_send(NotifyUsers {
-                user_ids,
-                frame: ByteString::from(frame),
-                ephemeral,
-                relay: false,
-            });
+            inbound.notify(user_ids, ByteString::from(frame), ephemeral);
         }
         Envelope::Kick {
             node: from,
@@ -227,12 +213,7 @@ fn deliver(node: Uuid, inbound: &Inbound, payload: &[u8]) {
             login,
             reason,
         } if from != node => {
-            inbound.presence.do_send(KickUser {
-                user_id,
-                login,
-                reason,
-                relay: false,
-            });
+            inbound.kick(user_id, login, reason);
         }
         _ => {}
     }
@@ -243,7 +224,7 @@ impl Broker for RedisBroker {
         self.node
     }
 
-    fn attach(&self, inbound: Inbound) {
+    fn attach(&self, inbound: Arc<dyn Inbound>) {
         let rx = self.out_rx.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(rx) = rx {
             Self::spawn(publish_loop(self.shared.clone(), rx));

@@ -8,10 +8,9 @@ use uuid::Uuid;
 use super::extract::Json;
 use super::openapi::{BadRequest, ErrorEnvelope, NotFound, Results, TooLarge, Unauthorized};
 use crate::actors::presence::{KickUser, ListSessions, SessionInfo};
-use crate::actors::room::{NewPost, WriteOp};
 use crate::actors::supervisor::{self, RunningRooms};
-use crate::actors::Actor as Caller;
 use crate::auth::{JwtKeys, Role, ServiceUser};
+use crate::commands::{Caller, Command, DeleteMessage, Draft, SendMessage};
 use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::protocol::views::{MessageView, RoomView};
@@ -138,7 +137,7 @@ async fn stats(
     let mut conn = state.pool.get().await?;
     let (rooms, active_rooms, last_minute, messages) =
         db::admin::counts(&mut conn, user.tenant_id).await?;
-    let mut node = crate::startup::node_stats(state.broker.node_id(), &state.metrics);
+    let mut node = crate::metrics::node_stats(state.broker.node_id(), &state.metrics);
     node["room_actors"] = serde_json::json!(running.len());
     let mut nodes = state.broker.cluster_stats().await;
     nodes.retain(|n| n["node_id"] != node["node_id"]);
@@ -248,20 +247,19 @@ async fn system_message(
     Json(body): Json<SystemBody>,
 ) -> AppResult<HttpResponse> {
     let room_id = path.into_inner();
-    let post = NewPost::parse(
-        &state.settings,
-        &body.content,
-        Some("system"),
-        None,
-        None,
-        body.metadata.as_ref(),
-        body.client_id.as_deref(),
-    )?;
+    let draft = Draft {
+        content: &body.content,
+        message_type: Some("system"),
+        metadata: body.metadata.as_ref(),
+        client_id: body.client_id.as_deref(),
+        ..Default::default()
+    };
+    let post = SendMessage::parse(&state.settings, &draft)?;
     let out = supervisor::apply(
         &state.supervisor,
         room_id,
         Caller::from_auth(&user),
-        WriteOp::Send(post),
+        Command::Send(post),
     )
     .await?;
     Ok(HttpResponse::Created().json(out.message))
@@ -298,7 +296,7 @@ async fn delete_message(
         &state.supervisor,
         room_id,
         Caller::from_auth(&user),
-        WriteOp::Delete { message_id },
+        Command::Delete(DeleteMessage { message_id }),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -10,15 +10,18 @@ use uuid::Uuid;
 use super::extract::Json;
 use super::openapi::{BadRequest, ErrorEnvelope, NotFound, RateLimited, TooLarge, Unauthorized};
 use super::rooms::member_room;
-use crate::actors::room::{NewPost, Outcome, WriteOp};
 use crate::actors::supervisor;
-use crate::actors::Actor as Caller;
 use crate::auth::AuthUser;
+use crate::commands::{
+    self, Caller, Command, DeleteMessage, Draft, EditMessage, Outcome, React, SendMessage,
+};
 use crate::db;
 use crate::db::messages::Cursor;
 use crate::db::models::Message;
 use crate::domain;
+use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
+use crate::policy::{self, Access, Standing};
 use crate::protocol::views::{summarize_reactions, MessageView, ReactionSummary};
 use crate::state::AppState;
 
@@ -249,9 +252,9 @@ async fn write(
     state: &AppState,
     user: &AuthUser,
     room_id: Uuid,
-    op: WriteOp,
+    command: Command,
 ) -> AppResult<Outcome> {
-    supervisor::apply(&state.supervisor, room_id, Caller::from_auth(user), op).await
+    supervisor::apply(&state.supervisor, room_id, Caller::from_auth(user), command).await
 }
 
 /// Post a message to a room.
@@ -280,17 +283,16 @@ async fn post(
     Json(body): Json<PostBody>,
 ) -> AppResult<HttpResponse> {
     let room_id = path.into_inner();
-    state.check_message_rate(user.id)?;
-    let post = NewPost::parse(
-        &state.settings,
-        &body.content,
-        body.message_type.as_deref(),
-        body.reply_to,
-        body.attachment_id,
-        body.metadata.as_ref(),
-        body.client_id.as_deref(),
-    )?;
-    let out = write(&state, &user, room_id, WriteOp::Send(post)).await?;
+    let draft = Draft {
+        content: &body.content,
+        message_type: body.message_type.as_deref(),
+        reply_to: body.reply_to,
+        attachment_id: body.attachment_id,
+        metadata: body.metadata.as_ref(),
+        client_id: body.client_id.as_deref(),
+    };
+    let post = SendMessage::accept(&state.settings, &state.rates, user.id, &draft)?;
+    let out = write(&state, &user, room_id, Command::Send(post)).await?;
     let status = if out.duplicate {
         actix_web::http::StatusCode::OK
     } else {
@@ -370,22 +372,8 @@ async fn edit(
     Json(body): Json<EditBody>,
 ) -> AppResult<HttpResponse> {
     let (room_id, message_id) = path.into_inner();
-    let content = domain::message_content(
-        "content",
-        &body.content,
-        state.settings.limits.max_message_chars,
-        true,
-    )?;
-    let out = write(
-        &state,
-        &user,
-        room_id,
-        WriteOp::Edit {
-            message_id,
-            content,
-        },
-    )
-    .await?;
+    let edit = EditMessage::parse(&state.settings, message_id, &body.content)?;
+    let out = write(&state, &user, room_id, Command::Edit(edit)).await?;
     Ok(HttpResponse::Ok().json(signed_one(&state, &user, out.message)))
 }
 
@@ -410,7 +398,8 @@ async fn delete(
     path: web::Path<(Uuid, Uuid)>,
 ) -> AppResult<HttpResponse> {
     let (room_id, message_id) = path.into_inner();
-    write(&state, &user, room_id, WriteOp::Delete { message_id }).await?;
+    let delete = DeleteMessage { message_id };
+    write(&state, &user, room_id, Command::Delete(delete)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -475,17 +464,16 @@ async fn edit_history(
 ) -> AppResult<HttpResponse> {
     let (room_id, message_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
-    let (_, role) = member_room(&mut conn, &user, room_id).await?;
+    let (room, role) = member_room(&mut conn, &user, room_id).await?;
     let m = db::messages::find_in_room(&mut conn, room_id, message_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let moderator =
-        user.is_admin_or_service() || role.as_deref().map(domain::role_rank).unwrap_or(0) >= 3;
-    if m.sender_id != user.id && !moderator {
-        return Err(AppError::Forbidden(
-            "only the sender and moderators see the edit history".into(),
-        ));
-    }
+    let who = Standing {
+        trusted: user.is_admin_or_service(),
+        role: role.as_deref().map(Role::from_store),
+    };
+    let own = m.sender_id == user.id;
+    policy::may(who, commands::facts(&room), Access::EditHistory { own })?;
     let edits = db::messages::edits(&mut conn, message_id).await?;
     let results: Vec<serde_json::Value> = edits
         .into_iter()
@@ -587,18 +575,9 @@ async fn react(
     Json(body): Json<ReactBody>,
 ) -> AppResult<HttpResponse> {
     let (room_id, message_id) = path.into_inner();
-    let emoji = domain::emoji("emoji", &body.emoji)?;
-    let out = write(
-        &state,
-        &user,
-        room_id,
-        WriteOp::React {
-            message_id,
-            emoji: emoji.clone(),
-            add: true,
-        },
-    )
-    .await?;
+    let react = React::parse(message_id, &body.emoji, true)?;
+    let emoji = react.emoji.clone();
+    let out = write(&state, &user, room_id, Command::React(react)).await?;
     let status = if out.seq.is_some() {
         actix_web::http::StatusCode::CREATED
     } else {
@@ -630,17 +609,7 @@ async fn unreact(
     path: web::Path<(Uuid, Uuid, String)>,
 ) -> AppResult<HttpResponse> {
     let (room_id, message_id, emoji) = path.into_inner();
-    let emoji = domain::emoji("emoji", &emoji)?;
-    write(
-        &state,
-        &user,
-        room_id,
-        WriteOp::React {
-            message_id,
-            emoji,
-            add: false,
-        },
-    )
-    .await?;
+    let react = React::parse(message_id, &emoji, false)?;
+    write(&state, &user, room_id, Command::React(react)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -12,17 +12,22 @@ use uuid::Uuid;
 use super::extract::Json;
 use super::openapi::{BadRequest, ErrorEnvelope, NotFound, Results, TooLarge, Unauthorized};
 use super::users::double_option;
-use crate::actors::frame_text;
 use crate::actors::presence::NotifyUsers;
-use crate::actors::room::{ListTyping, WriteOp};
+use crate::actors::room::ListTyping;
 use crate::actors::supervisor;
-use crate::actors::Actor as Caller;
-use crate::auth::{AuthUser, Role};
+use crate::auth::{AuthUser, Role as TokenRole};
+use crate::commands::{
+    access, AddMember, Caller, Command, JoinRoom, MarkRead, Outcome, RemoveMember, SetRole,
+    UpdateRoom,
+};
 use crate::db;
 use crate::db::listing::{ListFilter, RoomRow};
 use crate::db::models::{NewRoom, Room};
 use crate::domain;
+use crate::domain::role::Role;
 use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::policy::Access;
+use crate::protocol::frames::frame_text;
 use crate::protocol::frames::ServerFrame;
 use crate::protocol::views::{MemberView, MessageView, RoomView, UserView};
 use crate::state::AppState;
@@ -81,16 +86,7 @@ pub async fn visible_room(
     user: &AuthUser,
     room_id: Uuid,
 ) -> AppResult<(Room, Option<String>)> {
-    let room = db::rooms::find(conn, user.tenant_id, room_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let role = db::rooms::membership(conn, room_id, user.id)
-        .await?
-        .map(|m| m.role);
-    if role.is_none() && !user.is_admin_or_service() && room.room_type != "public" {
-        return Err(AppError::NotFound);
-    }
-    Ok((room, role))
+    room_with(conn, user, room_id, Access::See).await
 }
 
 /// The room if the caller is a current member (or trusted); 404 otherwise.
@@ -99,11 +95,17 @@ pub async fn member_room(
     user: &AuthUser,
     room_id: Uuid,
 ) -> AppResult<(Room, Option<String>)> {
-    let (room, role) = visible_room(conn, user, room_id).await?;
-    if role.is_none() && !user.is_admin_or_service() {
-        return Err(AppError::NotFound);
-    }
-    Ok((room, role))
+    room_with(conn, user, room_id, Access::Read).await
+}
+
+async fn room_with(
+    conn: &mut db::Conn,
+    user: &AuthUser,
+    room_id: Uuid,
+    access: Access,
+) -> AppResult<(Room, Option<String>)> {
+    let (room, role) = access::room(conn, &Caller::from_auth(user), room_id, access).await?;
+    Ok((room, role.map(|r| r.as_str().to_owned())))
 }
 
 /// Tells the other first members of a new room (on every node) that they are in it.
@@ -399,7 +401,7 @@ async fn create_room(
         .collect();
     participants.sort();
     participants.dedup();
-    let creator_joins = user.role != Role::Service;
+    let creator_joins = user.role != TokenRole::Service;
     let total = participants.len() + usize::from(creator_joins);
     if total as i64 > i64::from(body.max_participants.unwrap_or(max)) {
         return Err(AppError::Conflict(
@@ -502,7 +504,7 @@ async fn direct(
             "a direct room needs another user",
         ));
     }
-    if user.role == Role::Service {
+    if user.role == TokenRole::Service {
         return Err(AppError::Forbidden("service tokens do not chat".into()));
     }
     let mut conn = state.pool.get().await?;
@@ -666,9 +668,9 @@ async fn write(
     state: &AppState,
     user: &AuthUser,
     room_id: Uuid,
-    op: WriteOp,
-) -> AppResult<crate::actors::room::Outcome> {
-    supervisor::apply(&state.supervisor, room_id, Caller::from_auth(user), op).await
+    command: Command,
+) -> AppResult<Outcome> {
+    supervisor::apply(&state.supervisor, room_id, Caller::from_auth(user), command).await
 }
 
 /// Change a room's name, description or size limit.
@@ -694,42 +696,17 @@ async fn patch(
     Json(body): Json<PatchBody>,
 ) -> AppResult<HttpResponse> {
     let room_id = path.into_inner();
-    let name = body
-        .name
-        .as_deref()
-        .map(|n| domain::text("name", n, 1, 100, false))
-        .transpose()?;
-    let description = body
-        .description
-        .as_deref()
-        .map(|d| domain::text("description", d, 0, 1000, true))
-        .transpose()?;
-    let max = state.settings.limits.max_room_members;
-    if let Some(Some(m)) = body.max_participants {
-        if !(1..=max).contains(&m) {
-            return Err(AppError::bad_request(
-                "max_participants",
-                format!("max_participants must be 1 to {max}"),
-            ));
-        }
-    }
+    let update = UpdateRoom::parse(
+        &state.settings,
+        body.name.as_deref(),
+        body.description.as_deref(),
+        body.max_participants,
+    )?;
     {
         let mut conn = state.pool.get().await?;
-        let (room, _) = member_room(&mut conn, &user, room_id).await?;
-        if room.room_type == "direct" && body.max_participants.is_some() {
-            return Err(AppError::bad_request(
-                "max_participants",
-                "a direct room has two members",
-            ));
-        }
+        member_room(&mut conn, &user, room_id).await?;
     }
-    let op = WriteOp::UpdateRoom {
-        name,
-        description,
-        max_participants: body.max_participants,
-        is_active: None,
-    };
-    let out = write(&state, &user, room_id, op).await?;
+    let out = write(&state, &user, room_id, Command::UpdateRoom(update)).await?;
     Ok(HttpResponse::Ok().json(out.room))
 }
 
@@ -758,13 +735,13 @@ async fn deactivate(
         let mut conn = state.pool.get().await?;
         member_room(&mut conn, &user, room_id).await?;
     }
-    let op = WriteOp::UpdateRoom {
-        name: None,
-        description: None,
-        max_participants: None,
-        is_active: Some(false),
-    };
-    write(&state, &user, room_id, op).await?;
+    write(
+        &state,
+        &user,
+        room_id,
+        Command::UpdateRoom(UpdateRoom::deactivate()),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -792,27 +769,9 @@ async fn join(
     let room_id = path.into_inner();
     let room = {
         let mut conn = state.pool.get().await?;
-        let (room, role) = visible_room(&mut conn, &user, room_id).await?;
-        if role.is_some() {
-            return Err(AppError::Conflict("already a member".into()));
-        }
-        if room.room_type != "public" {
-            return Err(AppError::Forbidden(
-                "only public rooms can be joined".into(),
-            ));
-        }
-        room
+        visible_room(&mut conn, &user, room_id).await?.0
     };
-    write(
-        &state,
-        &user,
-        room_id,
-        WriteOp::AddMember {
-            user_id: user.id,
-            role: "member",
-        },
-    )
-    .await?;
+    write(&state, &user, room_id, Command::Join(JoinRoom)).await?;
     let mut conn = state.pool.get().await?;
     Ok(HttpResponse::Ok().json(room_view(&mut conn, &user, &room).await?))
 }
@@ -841,21 +800,10 @@ async fn leave(
     let room_id = path.into_inner();
     {
         let mut conn = state.pool.get().await?;
-        let (room, role) = member_room(&mut conn, &user, room_id).await?;
-        if role.is_none() {
-            return Err(AppError::NotFound);
-        }
-        if room.room_type == "direct" {
-            return Err(AppError::Forbidden("nobody leaves a direct room".into()));
-        }
+        member_room(&mut conn, &user, room_id).await?;
     }
-    write(
-        &state,
-        &user,
-        room_id,
-        WriteOp::RemoveMember { user_id: user.id },
-    )
-    .await?;
+    let leave = RemoveMember { user_id: user.id };
+    write(&state, &user, room_id, Command::RemoveMember(leave)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -947,12 +895,12 @@ async fn mark_read(
     body: Option<Json<MarkReadBody>>,
 ) -> AppResult<HttpResponse> {
     let room_id = path.into_inner();
-    let seq = body.map(|b| b.0.seq).unwrap_or_default();
+    let mark = MarkRead::parse(body.map(|b| b.0.seq).unwrap_or_default())?;
     {
         let mut conn = state.pool.get().await?;
         member_room(&mut conn, &user, room_id).await?;
     }
-    let out = write(&state, &user, room_id, WriteOp::MarkRead { seq }).await?;
+    let out = write(&state, &user, room_id, Command::MarkRead(mark)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "room_id": room_id,
         "last_read_seq": out.last_read_seq,
@@ -1120,7 +1068,7 @@ async fn add_member(
     Json(body): Json<AddMemberBody>,
 ) -> AppResult<HttpResponse> {
     let room_id = path.into_inner();
-    let role = domain::room_role("role", body.role.as_deref().unwrap_or("member"))?;
+    let role = Role::parse("role", body.role.as_deref().unwrap_or("member"))?;
     {
         let mut conn = state.pool.get().await?;
         member_room(&mut conn, &user, room_id).await?;
@@ -1129,10 +1077,10 @@ async fn add_member(
         &state,
         &user,
         room_id,
-        WriteOp::AddMember {
+        Command::AddMember(AddMember {
             user_id: body.user_id,
             role,
-        },
+        }),
     )
     .await?;
     Ok(HttpResponse::Created().json(out.member))
@@ -1167,7 +1115,7 @@ async fn set_role(
     Json(body): Json<RoleBody>,
 ) -> AppResult<HttpResponse> {
     let (room_id, target) = path.into_inner();
-    let role = domain::room_role("role", &body.role)?;
+    let role = Role::parse("role", &body.role)?;
     {
         let mut conn = state.pool.get().await?;
         member_room(&mut conn, &user, room_id).await?;
@@ -1176,10 +1124,10 @@ async fn set_role(
         &state,
         &user,
         room_id,
-        WriteOp::SetRole {
+        Command::SetRole(SetRole {
             user_id: target,
             role,
-        },
+        }),
     )
     .await?;
     match out.member {
@@ -1228,7 +1176,7 @@ async fn remove_member(
         &state,
         &user,
         room_id,
-        WriteOp::RemoveMember { user_id: target },
+        Command::RemoveMember(RemoveMember { user_id: target }),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())

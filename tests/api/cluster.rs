@@ -190,10 +190,6 @@ impl Cluster {
     }
 }
 
-fn seq(v: &Value) -> i64 {
-    v["seq"].as_i64().unwrap_or_else(|| panic!("no seq in {v}"))
-}
-
 /// Room events (frames with a seq) until `n` have arrived; acks and other frames are skipped.
 async fn events(ws: &mut Ws, n: usize) -> Vec<Value> {
     let mut out = Vec::new();
@@ -240,10 +236,8 @@ async fn clients_on_two_nodes_see_every_change_once_in_the_same_order() {
     // Both send at once, without waiting for acks.
     const EACH: usize = 25;
     for i in 0..EACH {
-        a.send(json!({"type": "send_message", "room_id": room, "content": format!("a{i}")}))
-            .await;
-        b.send(json!({"type": "send_message", "room_id": room, "content": format!("b{i}")}))
-            .await;
+        a.send(send_frame(room, format!("a{i}"))).await;
+        b.send(send_frame(room, format!("b{i}"))).await;
     }
     let on_a = events(&mut a, 2 * EACH).await;
     let on_b = events(&mut b, 2 * EACH).await;
@@ -337,33 +331,19 @@ async fn after_redis_comes_back_every_client_holds_every_message_once() {
     b.request(json!({"type": "join_room", "room_id": room}))
         .await;
     for i in 0..5 {
-        a.request(
-            json!({"type": "send_message", "room_id": room, "content": format!("before {i}")}),
-        )
-        .await;
+        a.request(send_frame(room, format!("before {i}"))).await;
     }
     c.redis.down();
     // Writes still commit and ack on both nodes, and local delivery goes on.
     for i in 0..5 {
-        let ack = a
-            .request(
-                json!({"type": "send_message", "room_id": room, "content": format!("during a{i}")}),
-            )
-            .await;
+        let ack = a.request(send_frame(room, format!("during a{i}"))).await;
         assert_eq!(ack["type"], "ack", "{ack}");
-        let ack = b
-            .request(
-                json!({"type": "send_message", "room_id": room, "content": format!("during b{i}")}),
-            )
-            .await;
+        let ack = b.request(send_frame(room, format!("during b{i}"))).await;
         assert_eq!(ack["type"], "ack", "{ack}");
     }
     // The last ones only node A knows of: nothing on node B reveals them.
     for i in 0..5 {
-        a.request(
-            json!({"type": "send_message", "room_id": room, "content": format!("late a{i}")}),
-        )
-        .await;
+        a.request(send_frame(room, format!("late a{i}"))).await;
     }
     let ready = c.a.send("GET", "/readyz", None, None).await;
     assert_eq!(ready.status, StatusCode::OK);
@@ -373,8 +353,7 @@ async fn after_redis_comes_back_every_client_holds_every_message_once() {
     // Back: node B notices by the event log and delivers what it missed, with no new traffic.
     let mut on_b = events(&mut b, 20).await;
     let on_a = events(&mut a, 20).await;
-    a.request(json!({"type": "send_message", "room_id": room, "content": "after"}))
-        .await;
+    a.request(send_frame(room, "after")).await;
     on_b.extend(events(&mut b, 1).await);
     let mut on_a = on_a;
     on_a.extend(events(&mut a, 1).await);
@@ -413,8 +392,7 @@ async fn when_a_node_dies_its_clients_resume_on_the_other_and_its_users_go_offli
         .await;
     b.request(json!({"type": "join_room", "room_id": room}))
         .await;
-    a.request(json!({"type": "send_message", "room_id": room, "content": "one"}))
-        .await;
+    a.request(send_frame(room, "one")).await;
     let last = seq(&b.recv_type("new_message").await);
     // Cat is only on node B; node A knows it through Redis.
     let mut online = Value::Null;
@@ -436,7 +414,8 @@ async fn when_a_node_dies_its_clients_resume_on_the_other_and_its_users_go_offli
     c.b.kill();
     let _ = b.until_closed().await;
     for i in 0..5 {
-        a.request(json!({"type": "send_message", "room_id": room, "content": format!("while b is gone {i}")})).await;
+        a.request(send_frame(room, format!("while b is gone {i}")))
+            .await;
     }
     // Bob reconnects to node A and resumes: exactly what he missed.
     let mut b = c.a.ws(&bob.token).await;

@@ -530,7 +530,7 @@ impl Ws {
     }
 
     /// Sends one WebSocket message of any kind (continuations, binary, bad bytes).
-    pub async fn send_message(&mut self, msg: ws::Message) {
+    pub async fn send_ws(&mut self, msg: ws::Message) {
         self.framed.send(msg).await.expect("frame sent");
     }
 
@@ -584,6 +584,11 @@ impl Ws {
                 return v;
             }
         }
+    }
+
+    /// Sends a text message to a room and answers the server's `ack` (or `error`).
+    pub async fn send_message(&mut self, room: Uuid, content: &str) -> Value {
+        self.request(send_frame(room, content)).await
     }
 
     /// Sends `frame` with a fresh ref and answers the matching `ack` or `error`; other frames that
@@ -674,4 +679,37 @@ pub fn pct(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// A message's (or an event's) `seq`.
+pub fn seq(v: &Value) -> i64 {
+    v["seq"].as_i64().unwrap_or_else(|| panic!("no seq in {v}"))
+}
+
+/// The REST path of a room's messages.
+pub fn messages_path(room: impl std::fmt::Display) -> String {
+    format!("/api/chat/rooms/{room}/messages")
+}
+
+/// A `send_message` frame; more fields with `with`.
+pub fn send_frame(room: impl serde::Serialize, content: impl Into<Value>) -> Value {
+    serde_json::json!({"type": "send_message", "room_id": room, "content": content.into()})
+}
+
+/// `v` with `key` set to `value`.
+pub fn with(mut v: Value, key: &str, value: impl Into<Value>) -> Value {
+    v[key] = value.into();
+    v
+}
+
+impl TestApp {
+    /// Posts a message over REST (`body` as the API takes it).
+    pub async fn post_message(
+        &self,
+        room: impl std::fmt::Display,
+        token: &str,
+        body: Value,
+    ) -> Answer {
+        self.post(&messages_path(room), token, body).await
+    }
 }

@@ -12,4 +12,5 @@ mod openapi;
 mod realtime;
 mod rest;
 mod signed_urls;
+mod sql;
 mod uploads;

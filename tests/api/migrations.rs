@@ -42,17 +42,10 @@ async fn every_migration_applies_reverts_and_reapplies() {
     .unwrap();
     let mut conn = db.conn().await;
     // The default tenant exists after migrating.
-    use diesel_async::RunQueryDsl;
-    #[derive(diesel::QueryableByName)]
-    struct Name {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        name: String,
-    }
-    let t: Name = diesel::sql_query(
-        "SELECT name FROM tenants WHERE id = '00000000-0000-0000-0000-000000000001'",
+    let name = crate::sql::text(
+        &mut conn,
+        "SELECT name AS s FROM tenants WHERE id = '00000000-0000-0000-0000-000000000001'",
     )
-    .get_result(&mut conn)
-    .await
-    .unwrap();
-    assert_eq!(t.name, "default");
+    .await;
+    assert_eq!(name, "default");
 }

@@ -327,7 +327,7 @@ async fn real_answers_match_the_documented_schemas() {
     let (a, b, s) = (ann.token.as_str(), bob.token.as_str(), svc.as_str());
     let posted = app
         .post(
-            &format!("/api/chat/rooms/{room}/messages"),
+            &messages_path(room),
             a,
             serde_json::json!({"content": "hello budget", "client_id": "c1"}),
         )

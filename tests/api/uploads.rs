@@ -141,7 +141,7 @@ async fn status_of(app: &TestApp, token: &str, path: &str) -> StatusCode {
 pub(crate) async fn share(app: &TestApp, user: &User, room: Uuid, attachment: &Value) -> Value {
     let a = app
         .post(
-            &format!("/api/chat/rooms/{room}/messages"),
+            &messages_path(room),
             &user.token,
             json!({"content": "have a look", "attachment_id": attachment["id"]}),
         )
@@ -214,9 +214,7 @@ async fn a_png_and_a_pdf_sent_as_messages_reach_the_other_member_byte_identical(
     assert_eq!(m2["message_type"], "file");
 
     // Bob finds them in the history and downloads them.
-    let h = app
-        .get(&format!("/api/chat/rooms/{room}/messages"), &bob.token)
-        .await;
+    let h = app.get(&messages_path(room), &bob.token).await;
     let seen: Vec<&Value> = h.body["results"]
         .as_array()
         .map(|ms| ms.iter().filter(|m| !m["attachment"].is_null()).collect())
@@ -560,7 +558,7 @@ async fn someone_elses_attachment_id_is_404() {
     let doc = uploaded(&app, &ann, "mine.pdf", &pdf()).await;
     let a = app
         .post(
-            &format!("/api/chat/rooms/{room}/messages"),
+            &messages_path(room),
             &bob.token,
             json!({"content": "stolen", "attachment_id": doc["id"]}),
         )
@@ -568,7 +566,11 @@ async fn someone_elses_attachment_id_is_404() {
     assert_eq!(a.status, StatusCode::NOT_FOUND, "{:?}", a.body);
     let mut ws = app.ws(&bob.token).await;
     let e = ws
-        .request(json!({"type": "send_message", "room_id": room, "content": "stolen", "attachment_id": doc["id"]}))
+        .request(with(
+            send_frame(room, "stolen"),
+            "attachment_id",
+            doc["id"].clone(),
+        ))
         .await;
     assert_eq!(e["error"]["code"], "not_found", "{e}");
     // Nothing was shared, so bob still cannot read it.

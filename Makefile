@@ -23,6 +23,7 @@ run:
 
 test: redis-server
 	@$(with_db) $(CARGO) test --all-targets -- --test-threads=$${TEST_THREADS:-4}
+	@$(with_db) SDK_NO_BUILD=1 tests/sdk/run.sh
 	@$(with_db) E2E_NO_BUILD=1 tests/e2e/run.sh
 
 # End-to-end tests of the web client in Debian's headless Chromium (installed when missing):

@@ -119,6 +119,8 @@ pub struct UploadSettings {
     pub denied_types: Vec<String>,
     /// "local" (files under `dir`), "s3" (an S3-compatible bucket) or "memory" (tests).
     pub storage: String,
+    /// How long a signed file URL works.
+    pub url_ttl_secs: i64,
     pub s3: S3Settings,
 }
 
@@ -328,6 +330,9 @@ impl Settings {
         let u = &self.uploads;
         if u.thumbnail_px < 16 {
             return Err(bad("uploads.thumbnail_px", "must be at least 16"));
+        }
+        if !(10..=86_400).contains(&u.url_ttl_secs) {
+            return Err(bad("uploads.url_ttl_secs", "must be between 10 and 86400"));
         }
         if u.dir.is_empty() {
             return Err(bad("uploads.dir", "must name a directory"));

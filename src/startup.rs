@@ -86,6 +86,7 @@ impl Application {
             let metrics = state.metrics.clone();
             let static_dir = state.settings.server.static_dir.clone();
             let csp = state.settings.server.content_security_policy.clone();
+            let origins = state.settings.server.allowed_origins.clone();
             App::new()
                 .app_data(state)
                 // Answers that set their own (file downloads) keep theirs.
@@ -121,6 +122,7 @@ impl Application {
                         res
                     })
                 })
+                .wrap_fn(move |req, srv| routes::cors::handle(&origins, req, srv))
                 .configure(routes::configure)
                 .service(
                     actix_files::Files::new("/", static_dir)

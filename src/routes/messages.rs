@@ -91,6 +91,20 @@ pub async fn views(conn: &mut db::Conn, rows: &[Message]) -> AppResult<Vec<Messa
         .collect())
 }
 
+/// Gives each attachment of `views` its signed URLs for `user`: every REST answer that carries
+/// messages does (WebSocket events are shared by the room, so they carry none).
+pub fn signed(state: &AppState, user: &AuthUser, mut views: Vec<MessageView>) -> Vec<MessageView> {
+    let now = Utc::now();
+    for a in views.iter_mut().filter_map(|v| v.attachment.as_mut()) {
+        state.uploads.signer.stamp(a, user.id, now);
+    }
+    views
+}
+
+fn signed_one(state: &AppState, user: &AuthUser, view: Option<MessageView>) -> Option<MessageView> {
+    signed(state, user, view.into_iter().collect()).pop()
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct HistoryQuery {
@@ -214,7 +228,7 @@ async fn history(
     let mut conn = state.pool.get().await?;
     let (room, _) = member_room(&mut conn, &user, room_id).await?;
     let (rows, has_more) = db::messages::page(&mut conn, room_id, cursor, limit).await?;
-    let results = views(&mut conn, &rows).await?;
+    let results = signed(&state, &user, views(&mut conn, &rows).await?);
     Ok(HttpResponse::Ok().json(
         serde_json::json!({ "results": results, "has_more": has_more, "last_seq": room.last_seq }),
     ))
@@ -285,7 +299,7 @@ async fn post(
     } else {
         actix_web::http::StatusCode::CREATED
     };
-    Ok(HttpResponse::build(status).json(out.message))
+    Ok(HttpResponse::build(status).json(signed_one(&state, &user, out.message)))
 }
 
 /// A message of a room the caller is a member of.
@@ -323,8 +337,7 @@ async fn get(
     let (room_id, message_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
     let m = load(&mut conn, &user, room_id, message_id).await?;
-    let view = views(&mut conn, &[m])
-        .await?
+    let view = signed(&state, &user, views(&mut conn, &[m]).await?)
         .pop()
         .ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok().json(view))
@@ -362,7 +375,7 @@ async fn edit(
     let (room_id, message_id) = path.into_inner();
     let edit = EditMessage::parse(&state.settings, message_id.into(), &body.content)?;
     let out = write(&state, &user, room_id, Command::Edit(edit)).await?;
-    Ok(HttpResponse::Ok().json(out.message))
+    Ok(HttpResponse::Ok().json(signed_one(&state, &user, out.message)))
 }
 
 /// Delete a message (its sender or a moderator).
@@ -426,8 +439,8 @@ async fn thread(
     let mut conn = state.pool.get().await?;
     let parent = load(&mut conn, &user, room_id, message_id).await?;
     let rows = db::messages::thread(&mut conn, room_id, message_id, limit).await?;
-    let mut all = views(&mut conn, &[parent]).await?;
-    let replies = views(&mut conn, &rows).await?;
+    let mut all = signed(&state, &user, views(&mut conn, &[parent]).await?);
+    let replies = signed(&state, &user, views(&mut conn, &rows).await?);
     let parent = all.pop();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "parent": parent, "results": replies })))
 }

@@ -2,6 +2,8 @@
 
 pub mod admin;
 pub mod auth;
+pub mod cors;
+pub mod embed;
 pub mod extract;
 pub mod health;
 pub mod messages;
@@ -40,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(search::configure)
     .configure(admin::configure)
     .configure(uploads::configure)
+    .configure(embed::configure)
     .configure(ws::configure)
     .configure(openapi::configure);
 }

@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
 
-use super::{admin, auth, health, messages, presence, rooms, search, uploads, users, ws};
+use super::{admin, auth, embed, health, messages, presence, rooms, search, uploads, users, ws};
 use crate::error::ErrorBody;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -80,6 +80,7 @@ impl Modify for BearerScheme {
         uploads::upload,
         uploads::download_file,
         uploads::download_thumbnail,
+        embed::room_page,
         health::healthz,
         health::readyz,
         health::metrics,
@@ -156,6 +157,7 @@ impl Modify for BearerScheme {
         (name = "search", description = "Full-text search of messages and rooms"),
         (name = "admin", description = "Admin and service tokens, within their tenant"),
         (name = "realtime", description = "The WebSocket endpoint and its tickets"),
+        (name = "embed", description = "Pages a host platform frames"),
         (name = "meta", description = "This document"),
     )
 )]

@@ -4,6 +4,7 @@
 //! in `db::attachments`; the HTTP side is `routes::uploads`.
 
 pub mod media;
+pub mod signed;
 pub mod storage;
 
 use std::path::PathBuf;
@@ -23,6 +24,8 @@ use storage::Storage;
 
 pub struct Uploads {
     pub storage: Arc<dyn Storage>,
+    /// Makes and checks the short-lived signed URLs of files.
+    pub signer: signed::UrlSigner,
     settings: UploadSettings,
     staging: PathBuf,
     max_bytes: u64,
@@ -62,6 +65,7 @@ impl Uploads {
         let u = &settings.uploads;
         Ok(Uploads {
             storage: storage::build(u)?,
+            signer: signed::UrlSigner::new(&settings.auth.jwt_secret, u.url_ttl_secs),
             staging: storage::staging_dir(u),
             max_bytes: settings.limits.max_upload_bytes,
             decoding: Semaphore::new(u.max_concurrent_images),

@@ -24,6 +24,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/chat/uploads"),
     ("get", "/api/chat/uploads/{id}"),
     ("get", "/api/chat/uploads/{id}/thumbnail"),
+    ("get", "/embed/rooms/{room_id}"),
     ("get", "/api/chat/users/me"),
     ("patch", "/api/chat/users/me"),
     ("get", "/api/chat/users"),

@@ -29,7 +29,7 @@ async fn app_with(
     (app, dir)
 }
 
-async fn app() -> (TestApp, tempfile::TempDir) {
+pub(crate) async fn app() -> (TestApp, tempfile::TempDir) {
     app_with(|_| {}).await
 }
 
@@ -74,7 +74,7 @@ async fn upload(
 }
 
 /// Uploads and answers the attachment object (201 expected).
-async fn uploaded(app: &TestApp, user: &User, file_name: &str, bytes: &[u8]) -> Value {
+pub(crate) async fn uploaded(app: &TestApp, user: &User, file_name: &str, bytes: &[u8]) -> Value {
     let a = upload(
         app,
         &user.token,
@@ -87,14 +87,14 @@ async fn uploaded(app: &TestApp, user: &User, file_name: &str, bytes: &[u8]) -> 
     a.body
 }
 
-struct Download {
-    status: StatusCode,
+pub(crate) struct Download {
+    pub(crate) status: StatusCode,
     headers: HeaderMap,
-    body: Bytes,
+    pub(crate) body: Bytes,
 }
 
 impl Download {
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -102,8 +102,17 @@ impl Download {
     }
 }
 
-async fn download_with(app: &TestApp, token: &str, path: &str, range: Option<&str>) -> Download {
-    let mut req = app.client.get(app.url(path)).bearer_auth(token);
+/// A GET of `path` with `token` (none when empty, as `<img src>` fetches), optionally a range.
+pub(crate) async fn download_with(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    range: Option<&str>,
+) -> Download {
+    let mut req = app.client.get(app.url(path));
+    if !token.is_empty() {
+        req = req.bearer_auth(token);
+    }
     if let Some(r) = range {
         req = req.insert_header(("Range", r));
     }
@@ -129,7 +138,7 @@ async fn status_of(app: &TestApp, token: &str, path: &str) -> StatusCode {
 }
 
 /// Posts a message carrying `attachment` into `room`; answers the message.
-async fn share(app: &TestApp, user: &User, room: Uuid, attachment: &Value) -> Value {
+pub(crate) async fn share(app: &TestApp, user: &User, room: Uuid, attachment: &Value) -> Value {
     let a = app
         .post(
             &messages_path(room),
@@ -141,7 +150,7 @@ async fn share(app: &TestApp, user: &User, room: Uuid, attachment: &Value) -> Va
     a.body
 }
 
-fn url(v: &Value, key: &str) -> String {
+pub(crate) fn url(v: &Value, key: &str) -> String {
     v[key]
         .as_str()
         .unwrap_or_else(|| panic!("no {key} in {v}"))
@@ -149,7 +158,7 @@ fn url(v: &Value, key: &str) -> String {
 }
 
 /// A w×h RGB gradient as PNG.
-fn png(w: u32, h: u32) -> Vec<u8> {
+pub(crate) fn png(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(w, h, |x, y| {
         image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
     });

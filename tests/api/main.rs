@@ -7,6 +7,7 @@ mod commit;
 mod health;
 mod helpers;
 mod migrations;
+mod nodes;
 mod openapi;
 mod realtime;
 mod rest;

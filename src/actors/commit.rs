@@ -141,6 +141,8 @@ struct Shared {
     known: HashMap<ClientKey, Known>,
     sent: Vec<Message>,
     written: usize,
+    /// Messages edited or deleted here: their stored events are rewritten at the end (redaction).
+    rewrite: Vec<Uuid>,
 }
 
 impl Shared {
@@ -213,6 +215,7 @@ async fn apply_all(
         known,
         sent: Vec::new(),
         written: 0,
+        rewrite: Vec::new(),
     };
     let mut done: Vec<Option<Committed>> = (0..inputs.len()).map(|_| None).collect();
     let mut seqs = Vec::new();
@@ -248,6 +251,7 @@ async fn apply_all(
     // The new messages, the events and the rooms' seqs: one statement.
     let written = db::writes::write_all(c, shared.unsaved(), &events, &seqs).await?;
     all_written(written, shared.unsaved().len())?;
+    db::events::rewrite_messages(c, &shared.rewrite).await?;
     Ok(done.into_iter().flatten().collect())
 }
 
@@ -362,6 +366,7 @@ async fn apply_one(
             let now = Utc::now();
             db::messages::insert_edit(c, m.id, &m.content, caller.user_id, now).await?;
             let edited = db::messages::set_content(c, m.id, content, now).await?;
+            shared.rewrite.push(m.id);
             let view = message_view(c, &edited, &caller.display_name).await?;
             let v = view.clone();
             let event = b.event(|seq| ServerFrame::MessageUpdated {
@@ -391,6 +396,7 @@ async fn apply_one(
                 return Ok(Ok(Applied::default()));
             }
             db::messages::tombstone(c, m.id, Utc::now()).await?;
+            shared.rewrite.push(m.id);
             let id = m.id;
             let event = b.event(|seq| ServerFrame::MessageDeleted {
                 room_id,

@@ -10,5 +10,6 @@ mod migrations;
 mod nodes;
 mod openapi;
 mod realtime;
+mod redaction;
 mod rest;
 mod uploads;

@@ -70,11 +70,12 @@ async fn upload(
         status: resp.status(),
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         headers: resp.headers().clone(),
+        raw: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
 
 /// Uploads and answers the attachment object (201 expected).
-async fn uploaded(app: &TestApp, user: &User, file_name: &str, bytes: &[u8]) -> Value {
+pub(crate) async fn uploaded(app: &TestApp, user: &User, file_name: &str, bytes: &[u8]) -> Value {
     let a = upload(
         app,
         &user.token,

@@ -33,6 +33,8 @@ pub struct DatabaseSettings {
     pub url: String,
     pub pool_size: usize,
     pub pool_timeout_secs: u64,
+    /// Connecting (or checking a pooled connection) takes at most this long, in milliseconds.
+    pub connect_timeout_ms: u64,
 }
 
 #[derive(Clone, Deserialize)]
@@ -312,6 +314,12 @@ impl Settings {
         }
         if self.database.pool_size == 0 {
             return Err(bad("database.pool_size", "must be at least 1"));
+        }
+        if !(50..=60_000).contains(&self.database.connect_timeout_ms) {
+            return Err(bad(
+                "database.connect_timeout_ms",
+                "must be between 50 and 60000",
+            ));
         }
         if self.database.url.is_empty() {
             return Err(bad("database.url", "is empty: set DATABASE_URL"));

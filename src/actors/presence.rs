@@ -10,7 +10,7 @@ use bytestring::ByteString;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::session::CloseSession;
+use super::session::{CloseSession, ShutDown};
 use super::{frame_text, Outbox};
 use crate::broker::Broker;
 use crate::config::Settings;
@@ -385,6 +385,32 @@ impl Handler<KickUser> for PresenceActor {
                 });
                 n += 1;
             }
+        }
+        n
+    }
+}
+
+/// The node is shutting down: every connection here is told so and closed (see `ShutDown`).
+/// Answers how many were told.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct ShutDownAll {
+    /// Each connection is told to retry after this plus up to as much again (spread, so the
+    /// clients do not all reconnect at once).
+    pub retry_after_ms: u64,
+}
+
+impl Handler<ShutDownAll> for PresenceActor {
+    type Result = usize;
+
+    fn handle(&mut self, msg: ShutDownAll, _: &mut Self::Context) -> usize {
+        let mut n = 0;
+        for (id, c) in self.users.values().flat_map(|u| u.sessions.iter()) {
+            let spread = (id.as_u128() % u128::from(msg.retry_after_ms.max(1))) as u64;
+            c.outbox.session().do_send(ShutDown {
+                retry_after_ms: msg.retry_after_ms + spread,
+            });
+            n += 1;
         }
         n
     }

@@ -40,6 +40,9 @@ fn build_with(
     Pool::builder(manager)
         .max_size(size)
         .wait_timeout(Some(Duration::from_secs(settings.pool_timeout_secs)))
+        // A server that does not answer (stopped, unreachable) is told fast: `unavailable`.
+        .create_timeout(Some(Duration::from_millis(settings.connect_timeout_ms)))
+        .recycle_timeout(Some(Duration::from_millis(settings.connect_timeout_ms)))
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .map_err(|e| format!("database pool: {e}"))

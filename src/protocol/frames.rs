@@ -294,6 +294,9 @@ pub enum ServerFrame {
     Pong,
     Closing {
         reason: String,
+        /// With `shutdown`: when to reconnect (to another node, or this one once it is back).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
     },
 }
 
@@ -559,6 +562,11 @@ mod tests {
             ServerFrame::Pong,
             ServerFrame::Closing {
                 reason: "slow_consumer".into(),
+                retry_after_ms: None,
+            },
+            ServerFrame::Closing {
+                reason: "shutdown".into(),
+                retry_after_ms: Some(1500),
             },
         ];
         for f in frames {

@@ -572,6 +572,23 @@ impl Ws {
         }
     }
 
+    /// The next frame within `ms` (held ones first): Ok(None) when none came, Err when the
+    /// connection ended (and how).
+    pub async fn next_frame(&mut self, ms: u64) -> Result<Option<Value>, Closed> {
+        if let Some(v) = self.pending.pop_front() {
+            return Ok(Some(v));
+        }
+        self.read_frame(Duration::from_millis(ms)).await
+    }
+
+    /// Sends a frame; false when the connection is already gone.
+    pub async fn try_send(&mut self, frame: Value) -> bool {
+        self.framed
+            .send(ws::Message::Text(frame.to_string().into()))
+            .await
+            .is_ok()
+    }
+
     /// The next frame (held ones first); panics after 10 s.
     pub async fn recv(&mut self) -> Value {
         if let Some(v) = self.pending.pop_front() {

@@ -6,6 +6,7 @@ mod cluster;
 mod commit;
 mod health;
 mod helpers;
+mod lifecycle;
 mod migrations;
 mod nodes;
 mod openapi;

@@ -175,3 +175,145 @@ impl Drop for Node {
         self.kill();
     }
 }
+
+/// A PostgreSQL cluster of the test's own (found and run the way `scripts/pg.sh` does: as the
+/// `postgres` user when the tests run as root), so a test can stop and start it.
+pub struct OwnPostgres {
+    dir: std::path::PathBuf,
+    bin: std::path::PathBuf,
+    pub port: u16,
+}
+
+fn pg_bin() -> std::path::PathBuf {
+    let on_path = Command::new("sh")
+        .args(["-c", "command -v initdb"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| std::path::PathBuf::from(s.trim()))
+        .and_then(|p| p.parent().map(|d| d.to_path_buf()));
+    let mut versions: Vec<std::path::PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|d| d.flatten().map(|e| e.path().join("bin")).collect())
+        .unwrap_or_default();
+    versions.sort();
+    versions.reverse();
+    on_path
+        .into_iter()
+        .chain(versions)
+        .find(|d| {
+            ["initdb", "pg_ctl", "postgres"]
+                .iter()
+                .all(|b| d.join(b).exists())
+        })
+        .expect("PostgreSQL server binaries (initdb, pg_ctl, postgres)")
+}
+
+fn as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
+}
+
+impl OwnPostgres {
+    pub fn start() -> OwnPostgres {
+        let dir =
+            std::env::temp_dir().join(format!("confab-own-pg-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pg = OwnPostgres {
+            bin: pg_bin(),
+            port: free_port(),
+            dir,
+        };
+        if as_root() {
+            let ok = Command::new("chown")
+                .arg("postgres:")
+                .arg(&pg.dir)
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        }
+        let data = pg.dir.join("data");
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+            ],
+        );
+        pg.up();
+        pg
+    }
+
+    /// `bin` of the cluster's binaries, run as `postgres` when the tests run as root.
+    fn command(&self, bin: &str) -> Command {
+        let exe = self.bin.join(bin);
+        if as_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(exe);
+            c
+        } else {
+            Command::new(exe)
+        }
+    }
+
+    fn run(&self, bin: &str, args: &[&str]) {
+        let out = self.command(bin).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{bin} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    pub fn up(&self) {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            self.port,
+            self.dir.display()
+        );
+        let data = self.dir.join("data");
+        let log = self.dir.join("server.log");
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-l",
+                log.to_str().unwrap(),
+                "-w",
+                "-o",
+                &opts,
+                "start",
+            ],
+        );
+    }
+
+    /// Stops it at once (`-m fast`: open connections are terminated).
+    pub fn down(&self) {
+        let data = self.dir.join("data");
+        self.run(
+            "pg_ctl",
+            &["-D", data.to_str().unwrap(), "-m", "fast", "-w", "stop"],
+        );
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let data = self.dir.join("data");
+        let args = ["-D", data.to_str().unwrap_or(""), "-m", "immediate", "stop"];
+        let _ = self.command("pg_ctl").args(args).output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -10,6 +10,7 @@ mod lifecycle;
 mod migrations;
 mod nodes;
 mod openapi;
+mod password;
 mod realtime;
 mod redaction;
 mod rest;

@@ -121,6 +121,10 @@ pub struct UploadSettings {
     pub denied_types: Vec<String>,
     /// "local" (files under `dir`), "s3" (an S3-compatible bucket) or "memory" (tests).
     pub storage: String,
+    /// An upload no message carries is deleted (row and stored file) after this many seconds.
+    pub unattached_ttl_secs: u64,
+    /// How often the sweep for such uploads runs.
+    pub sweep_interval_secs: u64,
     pub s3: S3Settings,
 }
 
@@ -311,6 +315,12 @@ impl Settings {
         }
         if self.rate_limits.ws_frames_per_sec == 0 || self.rate_limits.messages_per_minute == 0 {
             return Err(bad("rate_limits", "limits must be at least 1"));
+        }
+        if self.uploads.unattached_ttl_secs == 0 || self.uploads.sweep_interval_secs == 0 {
+            return Err(bad(
+                "uploads.unattached_ttl_secs",
+                "and uploads.sweep_interval_secs must be at least 1",
+            ));
         }
         if self.database.pool_size == 0 {
             return Err(bad("database.pool_size", "must be at least 1"));

@@ -80,6 +80,7 @@ impl Application {
             presence,
         };
         let state = web::Data::new(AppState::new(settings, parts)?);
+        actix_web::rt::spawn(sweep_uploads(state.clone()));
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             let state = app_state.clone();
@@ -219,6 +220,26 @@ pub fn node_stats(node_id: uuid::Uuid, m: &Metrics) -> serde_json::Value {
         "room_events_committed": m.room_events_total.load(Ordering::Relaxed),
         "slow_consumers_closed": m.slow_consumers_total.load(Ordering::Relaxed),
     })
+}
+
+/// Removes uploads no message carried in time, every `uploads.sweep_interval_secs`.
+async fn sweep_uploads(state: web::Data<AppState>) {
+    use std::sync::atomic::Ordering;
+    let every = std::time::Duration::from_secs(state.settings.uploads.sweep_interval_secs);
+    loop {
+        tokio::time::sleep(every).await;
+        match state.uploads.sweep_unattached(&state.pool).await {
+            Ok(0) => {}
+            Ok(n) => {
+                log::info!("removed {n} upload(s) no message carried");
+                state
+                    .metrics
+                    .uploads_swept_total
+                    .fetch_add(n as u64, Ordering::Relaxed);
+            }
+            Err(e) => log::warn!("sweeping unattached uploads: {e}"),
+        }
+    }
 }
 
 /// Publishes this node's stats for the cluster view every few seconds (a no-op on one node).

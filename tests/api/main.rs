@@ -14,4 +14,5 @@ mod password;
 mod realtime;
 mod redaction;
 mod rest;
+mod sweep;
 mod uploads;

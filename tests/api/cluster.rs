@@ -273,7 +273,8 @@ async fn after_redis_comes_back_every_client_holds_every_message_once() {
 }
 
 #[actix_rt::test]
-async fn when_a_node_dies_its_clients_resume_on_the_other_and_its_users_go_offline() {
+async fn when_a_node_dies_its_clients_resume_on_the_other_and_its_users_room_mates_see_them_go_offline(
+) {
     let mut c = cluster().await;
     let ann = c.user("ann").await;
     let bob = c.user("bob").await;
@@ -340,5 +341,20 @@ async fn when_a_node_dies_its_clients_resume_on_the_other_and_its_users_go_offli
         }
         assert!(Instant::now() < deadline, "still {:?}", p.body);
         tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // And Ann, Cat's room mate on the living node, is told so (once node B's word expired).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match a.next_frame(500).await {
+            Ok(Some(f))
+                if f["type"] == "presence_update"
+                    && f["presence"]["user_id"] == cat.id.to_string()
+                    && f["presence"]["status"] == "offline" =>
+            {
+                break
+            }
+            Ok(_) => assert!(Instant::now() < deadline, "no presence_update: cat offline"),
+            Err(closed) => panic!("ann's socket closed: {closed:?}"),
+        }
     }
 }

@@ -33,6 +33,8 @@ pub struct DatabaseSettings {
     pub url: String,
     pub pool_size: usize,
     pub pool_timeout_secs: u64,
+    /// Connecting (or checking a pooled connection) takes at most this long, in milliseconds.
+    pub connect_timeout_ms: u64,
 }
 
 #[derive(Clone, Deserialize)]
@@ -121,6 +123,10 @@ pub struct UploadSettings {
     pub storage: String,
     /// How long a signed file URL works.
     pub url_ttl_secs: i64,
+    /// An upload no message carries is deleted (row and stored file) after this many seconds.
+    pub unattached_ttl_secs: u64,
+    /// How often the sweep for such uploads runs.
+    pub sweep_interval_secs: u64,
     pub s3: S3Settings,
 }
 
@@ -312,8 +318,20 @@ impl Settings {
         if self.rate_limits.ws_frames_per_sec == 0 || self.rate_limits.messages_per_minute == 0 {
             return Err(bad("rate_limits", "limits must be at least 1"));
         }
+        if self.uploads.unattached_ttl_secs == 0 || self.uploads.sweep_interval_secs == 0 {
+            return Err(bad(
+                "uploads.unattached_ttl_secs",
+                "and uploads.sweep_interval_secs must be at least 1",
+            ));
+        }
         if self.database.pool_size == 0 {
             return Err(bad("database.pool_size", "must be at least 1"));
+        }
+        if !(50..=60_000).contains(&self.database.connect_timeout_ms) {
+            return Err(bad(
+                "database.connect_timeout_ms",
+                "must be between 50 and 60000",
+            ));
         }
         if self.database.url.is_empty() {
             return Err(bad("database.url", "is empty: set DATABASE_URL"));

@@ -31,6 +31,8 @@ pub struct Metrics {
     pub slow_consumers_total: AtomicU64,
     /// Transactions started by the committer, the room batches and the writes they carried.
     pub commits_total: AtomicU64,
+    /// Uploads removed because no message carried them (see `uploads::sweep`).
+    pub uploads_swept_total: AtomicU64,
     pub commit_rooms_total: AtomicU64,
     pub commit_ops_total: AtomicU64,
     /// Shared transactions that failed and were retried one room at a time.
@@ -103,7 +105,7 @@ impl Metrics {
             );
         }
         drop(map);
-        let gauges: [(&str, &str, &str, i64); 9] = [
+        let gauges: [(&str, &str, &str, i64); 10] = [
             (
                 "confab_ws_connections",
                 "gauge",
@@ -133,6 +135,12 @@ impl Metrics {
                 "counter",
                 "Connections closed as slow consumers.",
                 self.slow_consumers_total.load(Ordering::Relaxed) as i64,
+            ),
+            (
+                "confab_uploads_swept_total",
+                "counter",
+                "Uploads removed (row and file) because no message carried them.",
+                self.uploads_swept_total.load(Ordering::Relaxed) as i64,
             ),
             (
                 "confab_commits_total",

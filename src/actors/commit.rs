@@ -118,6 +118,7 @@ async fn apply_all(
     // The new messages, the events and the rooms' seqs: one statement.
     let written = db::writes::write_all(c, shared.unsaved(), &events, &seqs).await?;
     all_written(written, shared.unsaved().len())?;
+    db::events::rewrite_messages(c, &shared.rewrite).await?;
     Ok(done.into_iter().flatten().collect())
 }
 

@@ -102,6 +102,13 @@ impl Outbox {
         }
     }
 
+    /// Queues `text` as the last frame: whatever is pushed after it is dropped (as for a slow
+    /// consumer, without closing the connection for that).
+    pub fn push_last(&self, text: &ByteString) {
+        self.overflowed.store(true, Ordering::SeqCst);
+        let _ = self.tx.try_send(Outgoing::Text(text.clone()));
+    }
+
     /// Queues a control item (ping/pong); dropped silently when the queue is full.
     pub fn push_control(&self, item: Outgoing) {
         let _ = self.tx.try_send(item);

@@ -64,6 +64,8 @@ pub struct SessionActor {
     close: Option<oneshot::Sender<CloseRequest>>,
     joined: HashMap<Uuid, Addr<RoomActor>>,
     last_heard: Instant,
+    /// Graceful shutdown (see `ShutDown`).
+    shutdown: ShutdownState,
 }
 
 impl SessionActor {
@@ -82,6 +84,7 @@ impl SessionActor {
             close: Some(close),
             joined: HashMap::new(),
             last_heard: Instant::now(),
+            shutdown: ShutdownState::default(),
         }
     }
 
@@ -96,6 +99,7 @@ impl SessionActor {
                 closing: reason.map(|r| {
                     frame_text(&ServerFrame::Closing {
                         reason: r.to_owned(),
+                        retry_after_ms: None,
                     })
                 }),
                 reason: CloseReason {
@@ -515,9 +519,18 @@ impl Handler<Inbound> for SessionActor {
     fn handle(&mut self, msg: Inbound, _: &mut Self::Context) -> Self::Result {
         self.last_heard = Instant::now();
         let (reference, frame) = parse_client_frame(&msg.text);
+        if let Some(refused) = self.refuse_while_shutting_down(reference.clone()) {
+            return refused;
+        }
         let checked = frame.and_then(|f| self.app.rates.check_frame(self.user.id).map(|()| f));
         match checked {
-            Ok(frame) => self.dispatch(reference, frame),
+            Ok(frame) => {
+                self.shutdown.busy = true;
+                Box::pin(
+                    self.dispatch(reference, frame)
+                        .map(|(), act, _| act.shutdown.busy = false),
+                )
+            }
             Err(e) => {
                 self.send(&ServerFrame::error(reference, &e));
                 Box::pin(actix::fut::ready(()))
@@ -596,6 +609,67 @@ impl Handler<CloseSession> for SessionActor {
 
     fn handle(&mut self, msg: CloseSession, ctx: &mut Self::Context) {
         self.close(ctx, CloseCode::Policy, Some(&msg.reason));
+    }
+}
+
+// ---- Graceful shutdown (issue 15): kept apart so it merges as one block. ----
+
+/// Where a session is in a graceful shutdown.
+#[derive(Default)]
+struct ShutdownState {
+    /// A frame is being handled (its answer is not queued yet).
+    busy: bool,
+    /// Shutting down: when the client should retry.
+    retry_after_ms: Option<u64>,
+    /// `closing` is queued: wait for the queue to drain, then close.
+    closing_queued: bool,
+}
+
+/// The node is shutting down: the frame in hand is finished (its commit and ack), new frames are
+/// refused with `unavailable`, then `closing {reason: "shutdown", retry_after_ms}` goes out after
+/// everything queued before it, and the socket closes with 1001 (going away).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ShutDown {
+    pub retry_after_ms: u64,
+}
+
+impl Handler<ShutDown> for SessionActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: ShutDown, ctx: &mut Self::Context) {
+        if self.shutdown.retry_after_ms.is_some() {
+            return;
+        }
+        self.shutdown.retry_after_ms = Some(msg.retry_after_ms);
+        ctx.run_interval(Duration::from_millis(20), |act, ctx| act.shutdown_step(ctx));
+    }
+}
+
+impl SessionActor {
+    /// While shutting down, a new frame is answered `unavailable` (and nothing after `closing`).
+    fn refuse_while_shutting_down(&mut self, reference: Option<String>) -> Option<Reply> {
+        let retry_after_ms = self.shutdown.retry_after_ms?;
+        if !self.shutdown.closing_queued {
+            let e = AppError::Unavailable { retry_after_ms };
+            self.send(&ServerFrame::error(reference, &e));
+        }
+        Some(Box::pin(actix::fut::ready(())))
+    }
+
+    fn shutdown_step(&mut self, ctx: &mut Context<Self>) {
+        if self.shutdown.busy || self.outbox.queued() > 0 {
+            return;
+        }
+        if !self.shutdown.closing_queued {
+            self.outbox.push_last(&frame_text(&ServerFrame::Closing {
+                reason: "shutdown".into(),
+                retry_after_ms: self.shutdown.retry_after_ms,
+            }));
+            self.shutdown.closing_queued = true;
+            return;
+        }
+        self.close(ctx, CloseCode::Away, None);
     }
 }
 

@@ -49,6 +49,10 @@ pub trait Broker: Send + Sync {
     fn set_local_users(&self, user_ids: Vec<Uuid>);
     /// Which of these users hold a connection on another node.
     fn online_elsewhere(&self, user_ids: Vec<Uuid>) -> BoxFuture<'static, HashSet<Uuid>>;
+    /// The users another node vouched for whose word has expired (that node died) and whom no
+    /// node vouches for now. Each such user is answered to one node only (the one that clears
+    /// the expired word), which announces them offline.
+    fn expired_elsewhere(&self) -> BoxFuture<'static, Vec<Uuid>>;
     /// Whether the broker's backing service answers (None: there is none).
     fn healthy(&self) -> BoxFuture<'static, Option<bool>>;
     /// Other nodes' last published stats.
@@ -88,6 +92,9 @@ impl Broker for LocalBroker {
     fn set_local_users(&self, _user_ids: Vec<Uuid>) {}
     fn online_elsewhere(&self, _user_ids: Vec<Uuid>) -> BoxFuture<'static, HashSet<Uuid>> {
         Box::pin(async { HashSet::new() })
+    }
+    fn expired_elsewhere(&self) -> BoxFuture<'static, Vec<Uuid>> {
+        Box::pin(async { Vec::new() })
     }
     fn healthy(&self) -> BoxFuture<'static, Option<bool>> {
         Box::pin(async { None })

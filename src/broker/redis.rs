@@ -26,6 +26,28 @@ fn presence_key(user: Uuid) -> String {
     format!("confab:presence:{user}")
 }
 
+/// Every user's presence hash (SCAN, so Redis is never blocked; empty when it does not answer).
+async fn presence_keys(shared: &Shared) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut cursor: u64 = 0;
+    loop {
+        let mut cmd = redis::cmd("SCAN");
+        cmd.arg(cursor)
+            .arg("MATCH")
+            .arg("confab:presence:*")
+            .arg("COUNT")
+            .arg(1000);
+        let Some((next, batch)) = shared.run::<(u64, Vec<String>)>(cmd).await else {
+            return keys;
+        };
+        keys.extend(batch);
+        if next == 0 {
+            return keys;
+        }
+        cursor = next;
+    }
+}
+
 fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()
 }
@@ -317,6 +339,47 @@ impl Broker for RedisBroker {
                 .zip(maps)
                 .filter(|(_, nodes)| nodes.iter().any(|(n, until)| *n != me && *until > now))
                 .map(|(u, _)| u)
+                .collect()
+        })
+    }
+
+    fn expired_elsewhere(&self) -> BoxFuture<'static, Vec<Uuid>> {
+        let shared = self.shared.clone();
+        let me = self.node.to_string();
+        Box::pin(async move {
+            let keys = presence_keys(&shared).await;
+            if keys.is_empty() {
+                return Vec::new();
+            }
+            let mut pipe = redis::pipe();
+            for key in &keys {
+                pipe.hgetall(key);
+            }
+            let maps: Vec<std::collections::HashMap<String, i64>> =
+                shared.pipe(pipe).await.unwrap_or_default();
+            let now = now_secs();
+            // (user, expired words of other nodes) for users nobody vouches for now.
+            let stale: Vec<(Uuid, &String, Vec<&String>)> = keys
+                .iter()
+                .zip(&maps)
+                .filter(|(_, nodes)| nodes.values().all(|until| *until <= now))
+                .filter_map(|(key, nodes)| {
+                    let user = key.strip_prefix("confab:presence:")?.parse().ok()?;
+                    let dead: Vec<&String> = nodes.keys().filter(|n| **n != me).collect();
+                    (!dead.is_empty()).then_some((user, key, dead))
+                })
+                .collect();
+            let mut pipe = redis::pipe();
+            for (_, key, dead) in &stale {
+                pipe.hdel(*key, dead.as_slice());
+            }
+            // Whoever removes the expired word announces the user; the others remove nothing.
+            let removed: Vec<i64> = shared.pipe(pipe).await.unwrap_or_default();
+            stale
+                .into_iter()
+                .zip(removed)
+                .filter(|(_, n)| *n > 0)
+                .map(|((user, _, _), _)| user)
                 .collect()
         })
     }

@@ -97,6 +97,8 @@ pub struct Shared {
     pub known: HashMap<ClientKey, Known>,
     pub sent: Vec<Message>,
     pub written: usize,
+    /// Messages edited or deleted here: their stored events are rewritten at the end (redaction).
+    pub rewrite: Vec<Uuid>,
 }
 
 impl Shared {

@@ -42,6 +42,7 @@ impl DeleteMessage {
             return Ok(Ok(Applied::default()));
         }
         db::messages::tombstone(c, m.id, Utc::now()).await?;
+        shared.rewrite.push(m.id);
         let (room_id, message_id) = (b.room.id, m.id);
         let event = b.event(|seq| ServerFrame::MessageDeleted {
             room_id,

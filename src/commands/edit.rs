@@ -64,6 +64,7 @@ impl EditMessage {
         } else {
             let now = Utc::now();
             db::messages::insert_edit(c, m.id, &m.content, caller.user_id.uuid(), now).await?;
+            shared.rewrite.push(m.id);
             db::messages::set_content(c, m.id, &self.content, now).await?
         };
         let view = message_view(c, &m, &caller.display_name).await?;

@@ -9,7 +9,7 @@ use super::extract::Json;
 use super::openapi::{BadRequest, ErrorEnvelope, NotFound, Results, TooLarge, Unauthorized};
 use crate::actors::presence::{KickUser, ListSessions, SessionInfo};
 use crate::actors::supervisor::{self, RunningRooms};
-use crate::auth::{JwtKeys, Role, ServiceUser};
+use crate::auth::{credentials, JwtKeys, Role, ServiceUser};
 use crate::commands::{Caller, Command, DeleteMessage, Draft, SendMessage};
 use crate::db;
 use crate::error::{AppError, AppResult};
@@ -29,6 +29,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/api/admin/users/{user_id}/ban", web::post().to(ban))
         .route("/api/admin/users/{user_id}/unban", web::post().to(unban))
+        .route(
+            "/api/admin/users/{user_id}/password",
+            web::post().to(set_password),
+        )
         .route("/api/admin/tokens", web::post().to(mint_token))
         .route("/api/admin/sessions", web::get().to(sessions));
 }
@@ -486,4 +490,51 @@ async fn sessions(
         .await
         .map_err(AppError::internal)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "results": list })))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct NewPasswordBody {
+    /// 8 to 256 characters.
+    new_password: String,
+}
+
+/// After a forced password change.
+#[derive(serde::Serialize, ToSchema)]
+struct PasswordReset {
+    user_id: Uuid,
+    /// Sockets of the user closed on this node (other nodes close theirs too).
+    connections_closed: usize,
+}
+
+/// Set a user's password (an admin's reset): every login of theirs ends, refresh tokens revoked
+/// and sockets closed with `closing {reason: "password_changed"}`.
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{user_id}/password",
+    operation_id = "admin_set_password",
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = NewPasswordBody,
+    responses(
+        (status = 200, description = "Changed", body = PasswordReset),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge)
+    )
+)]
+async fn set_password(
+    state: web::Data<AppState>,
+    ServiceUser(user): ServiceUser,
+    path: web::Path<Uuid>,
+    Json(body): Json<NewPasswordBody>,
+) -> AppResult<HttpResponse> {
+    let target = path.into_inner();
+    let closed =
+        credentials::set_password(&state, user.tenant_id, target, &body.new_password).await?;
+    Ok(HttpResponse::Ok().json(PasswordReset {
+        user_id: target,
+        connections_closed: closed,
+    }))
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::extract::Json;
 use super::openapi::{BadRequest, ErrorEnvelope, RateLimited, TooLarge, Unauthorized};
 use crate::actors::presence::KickUser;
-use crate::auth::{random_token, token_hash, JwtKeys, Role};
+use crate::auth::{credentials, random_token, token_hash, AuthUser, JwtKeys, Role};
 use crate::db;
 use crate::db::models::{NewUser, User};
 use crate::domain;
@@ -20,7 +20,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/auth/register", web::post().to(register))
         .route("/api/auth/login", web::post().to(login))
         .route("/api/auth/refresh", web::post().to(refresh))
-        .route("/api/auth/logout", web::post().to(logout));
+        .route("/api/auth/logout", web::post().to(logout))
+        .route("/api/auth/password", web::post().to(change_password));
+}
+
+#[derive(Deserialize, ToSchema)]
+struct PasswordBody {
+    current_password: String,
+    /// 8 to 256 characters.
+    new_password: String,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -284,4 +292,34 @@ async fn logout(
         });
     }
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Change your own password: every login of yours ends (refresh tokens revoked, sockets closed
+/// with `closing {reason: "password_changed"}`); the answer is a fresh login.
+#[utoipa::path(
+    post,
+    path = "/api/auth/password",
+    operation_id = "auth_change_password",
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = PasswordBody,
+    responses(
+        (status = 200, description = "Changed; the new login's tokens", body = TokenPair),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = TooLarge),
+        (status = 429, response = RateLimited)
+    )
+)]
+async fn change_password(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Json(body): Json<PasswordBody>,
+) -> AppResult<HttpResponse> {
+    let account =
+        credentials::change_own_password(&state, &user, body.current_password, &body.new_password)
+            .await?;
+    let mut conn = state.pool.get().await?;
+    let pair = issue_pair(&state, &mut conn, &account, None).await?;
+    Ok(HttpResponse::Ok().json(pair))
 }

@@ -88,6 +88,8 @@ impl Modify for BearerScheme {
         auth::login,
         auth::refresh,
         auth::logout,
+        auth::change_password,
+        admin::set_password,
         users::me,
         users::update_me,
         users::search,

@@ -208,6 +208,29 @@ impl Uploads {
         })
     }
 
+    /// One sweep: removes the uploads no message carried within `uploads.unattached_ttl_secs`
+    /// (rows first, then their files); answers how many went.
+    pub async fn sweep_unattached(&self, pool: &crate::db::DbPool) -> AppResult<usize> {
+        const BATCH: i64 = 500;
+        let ttl = i64::try_from(self.settings.unattached_ttl_secs).unwrap_or(i64::MAX);
+        let before = chrono::Utc::now() - chrono::Duration::seconds(ttl);
+        let mut swept = 0;
+        loop {
+            let mut conn = pool.get().await?;
+            let keys = crate::db::attachments::delete_unattached(&mut conn, before, BATCH).await?;
+            drop(conn);
+            for (file, thumb) in &keys {
+                let mut stored = vec![file.as_str()];
+                stored.extend(thumb.as_deref());
+                self.discard(&stored).await;
+            }
+            swept += keys.len();
+            if (keys.len() as i64) < BATCH {
+                return Ok(swept);
+            }
+        }
+    }
+
     /// Removes stored objects that will not be recorded (best effort: a leftover is only logged).
     pub async fn discard(&self, keys: &[&str]) {
         for key in keys {

@@ -298,6 +298,8 @@ pub struct Answer {
     pub status: StatusCode,
     pub body: Value,
     pub headers: awc::http::header::HeaderMap,
+    /// The body's bytes as they came off the wire.
+    pub raw: String,
 }
 
 impl Answer {
@@ -337,6 +339,7 @@ impl Http {
             status: resp.status(),
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
             headers: resp.headers().clone(),
+            raw: String::from_utf8_lossy(&bytes).into_owned(),
         }
     }
 
@@ -374,6 +377,7 @@ impl Http {
             status: resp.status(),
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
             headers: resp.headers().clone(),
+            raw: String::from_utf8_lossy(&bytes).into_owned(),
         }
     }
 
@@ -460,6 +464,8 @@ pub struct Ws {
     pending: VecDeque<Value>,
     next_ref: u64,
     pub hello: Value,
+    /// Every text frame received, as the bytes came off the wire.
+    pub raw: Vec<String>,
 }
 
 /// How a connection ended, as the client saw it.
@@ -505,6 +511,7 @@ impl Http {
                     pending: VecDeque::new(),
                     next_ref: 0,
                     hello: Value::Null,
+                    raw: Vec::new(),
                 };
                 let hello = ws.recv().await;
                 assert_eq!(hello["type"], "connection_established", "{hello}");
@@ -546,6 +553,7 @@ impl Ws {
             };
             match item {
                 ws::Frame::Text(bytes) => {
+                    self.raw.push(String::from_utf8_lossy(&bytes).into_owned());
                     return Ok(Some(
                         serde_json::from_slice(&bytes).expect("server frames are JSON"),
                     ));
@@ -562,6 +570,23 @@ impl Ws {
                 _ => {}
             }
         }
+    }
+
+    /// The next frame within `ms` (held ones first): Ok(None) when none came, Err when the
+    /// connection ended (and how).
+    pub async fn next_frame(&mut self, ms: u64) -> Result<Option<Value>, Closed> {
+        if let Some(v) = self.pending.pop_front() {
+            return Ok(Some(v));
+        }
+        self.read_frame(Duration::from_millis(ms)).await
+    }
+
+    /// Sends a frame; false when the connection is already gone.
+    pub async fn try_send(&mut self, frame: Value) -> bool {
+        self.framed
+            .send(ws::Message::Text(frame.to_string().into()))
+            .await
+            .is_ok()
     }
 
     /// The next frame (held ones first); panics after 10 s.

@@ -29,6 +29,15 @@ pub async fn count(app: &TestApp, sql: &str) -> i64 {
         .n
 }
 
+/// A query answering one number as `n`, on a connection the test holds.
+pub async fn count_on(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<N>(conn)
+        .await
+        .expect(sql)
+        .n
+}
+
 /// A query answering one text as `s`.
 pub async fn text(conn: &mut AsyncPgConnection, sql: &str) -> String {
     diesel::sql_query(sql)

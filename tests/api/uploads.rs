@@ -70,6 +70,7 @@ async fn upload(
         status: resp.status(),
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         headers: resp.headers().clone(),
+        raw: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
 

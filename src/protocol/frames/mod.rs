@@ -293,6 +293,9 @@ pub enum ServerFrame {
     Pong,
     Closing {
         reason: String,
+        /// With `shutdown`: when to reconnect (to another node, or this one once it is back).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
     },
 }
 

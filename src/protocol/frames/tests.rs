@@ -200,6 +200,11 @@ fn every_server_frame_round_trips() {
         ServerFrame::Pong,
         ServerFrame::Closing {
             reason: "slow_consumer".into(),
+            retry_after_ms: None,
+        },
+        ServerFrame::Closing {
+            reason: "shutdown".into(),
+            retry_after_ms: Some(1500),
         },
     ];
     for f in frames {

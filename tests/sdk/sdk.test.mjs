@@ -166,6 +166,40 @@ test('two clients exchange messages, each sees every one once in seq order', asy
   alice.client.close(); bob.client.close();
 });
 
+test('edits, reactions, deletes, typing and read marks reach the other client as events', async () => {
+  const { alice, bob, ra, rb } = await pair(`http://127.0.0.1:${port}`);
+  const got = { updated: [], reaction: [], deleted: [], typing: [], read: [] };
+  for (const k of Object.keys(got)) ra.on(k, (v) => got[k].push(v));
+  const bobs = { deleted: [] };
+  rb.on('deleted', (v) => bobs.deleted.push(v));
+  const m = await rb.send('first draft');
+  const edited = await rb.edit(m.id, 'second draft');
+  assert.equal(edited.content, 'second draft');
+  await ra.react(m.id, '👍');
+  await rb.react(m.id, '🎉');
+  await ra.react(m.id, '👍', false);
+  assert.equal(rb.typing(true), true);
+  await rb.markRead(m.seq);
+  await rb.delete(m.id);
+  await waitFor(() => got.deleted.length && bobs.deleted.length && got.read.length && got.typing.length, 'the events');
+  assert.ok(got.updated.some((x) => x.id === m.id && x.content === 'second draft'));
+  const reactions = got.reaction.filter((x) => x.message_id === m.id).map((x) => `${x.emoji}:${x.added}`);
+  assert.deepEqual(reactions, ['👍:true', '🎉:true', '👍:false']);
+  assert.deepEqual(got.typing[0], { user_id: bob.id, is_typing: true });
+  assert.equal(got.read[0].user_id, bob.id);
+  assert.equal(got.read[0].last_read_seq, m.seq);
+  assert.deepEqual([...got.deleted, ...bobs.deleted].map((x) => x.message_id), [m.id, m.id]);
+  const page = await ra.history();
+  assert.equal(page.results.find((x) => x.id === m.id).is_deleted, true);
+  // A room the token's user is not in refuses the client, with the server's code.
+  const stranger = person('Mallory', `http://127.0.0.1:${port}`);
+  await online(stranger);
+  const closed = stranger.client.room(ra.id);
+  await assert.rejects(closed.ready(), (e) => e.code === 'not_found');
+  await assert.rejects(closed.history(), (e) => e.code === 'not_found' && e.status === 404);
+  for (const p of [alice, bob, stranger]) p.client.close();
+});
+
 test('the server restarts mid-conversation: no gap, no duplicate, every send resolves once', async () => {
   const { alice, bob, ra, rb } = await pair(`http://127.0.0.1:${port}`);
   const sent = [];

@@ -1,6 +1,6 @@
 //! `AppError`: the one error type, and the one place that picks status codes and error codes.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
@@ -28,6 +28,9 @@ pub enum AppError {
     Unsupported(String),
     #[error("too many requests")]
     RateLimited { retry_after_ms: u64 },
+    /// A method the path does not serve; `allow` lists the ones it does.
+    #[error("this method is not allowed here (allowed: {allow})")]
+    MethodNotAllowed { allow: String },
     /// Anything unexpected: logged in full, answered without detail.
     #[error("internal error: {0}")]
     Internal(String),
@@ -35,7 +38,15 @@ pub enum AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
-/// The wire shape of an error, shared by REST answers and WebSocket `error` frames.
+/// Every failed REST answer: `{"error": {...}}`.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+/// The wire shape of an error, shared by REST answers and WebSocket `error` frames: `code`
+/// tells the kind, `field` names the offending input where there is one, `retry_after_ms`
+/// comes with `rate_limited`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub code: String,
@@ -76,6 +87,7 @@ impl AppError {
             AppError::TooLarge(_) => "too_large",
             AppError::Unsupported(_) => "unsupported_media_type",
             AppError::RateLimited { .. } => "rate_limited",
+            AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::Internal(_) => "internal",
         }
     }
@@ -128,6 +140,7 @@ impl ResponseError for AppError {
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -146,7 +159,10 @@ impl ResponseError for AppError {
         ) {
             resp.insert_header(("WWW-Authenticate", "Bearer"));
         }
-        resp.json(serde_json::json!({ "error": self.body() }))
+        if let AppError::MethodNotAllowed { allow } = self {
+            resp.insert_header((header::ALLOW, allow.as_str()));
+        }
+        resp.json(ErrorEnvelope { error: self.body() })
     }
 }
 

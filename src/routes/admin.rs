@@ -1,43 +1,52 @@
 //! The admin API (`/api/admin`): admin or service tokens, always within their own tenant.
 
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::answers::{created, BadRequest, NotFound, Results, TooLarge, Unauthorized, WithStatus};
+use super::endpoint::Endpoint;
 use super::extract::Json;
-use super::openapi::{BadRequest, ErrorEnvelope, NotFound, Results, TooLarge, Unauthorized};
 use crate::actors::presence::{KickUser, ListSessions, SessionInfo};
 use crate::actors::room::{NewPost, WriteOp};
 use crate::actors::supervisor::{self, RunningRooms};
 use crate::actors::Actor as Caller;
 use crate::auth::{JwtKeys, Role, ServiceUser};
 use crate::db;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorEnvelope};
 use crate::protocol::views::{MessageView, RoomView};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/admin/stats", web::get().to(stats))
-        .route("/api/admin/rooms", web::get().to(rooms))
-        .route(
-            "/api/admin/rooms/{room_id}/system_message",
-            web::post().to(system_message),
+    cfg.service(Endpoint::new("/api/admin/stats").get(stats).build())
+        .service(Endpoint::new("/api/admin/rooms").get(rooms).build())
+        .service(
+            Endpoint::new("/api/admin/rooms/{room_id}/system_message")
+                .post(system_message)
+                .build(),
         )
-        .route(
-            "/api/admin/messages/{message_id}",
-            web::delete().to(delete_message),
+        .service(
+            Endpoint::new("/api/admin/messages/{message_id}")
+                .delete(delete_message)
+                .build(),
         )
-        .route("/api/admin/users/{user_id}/ban", web::post().to(ban))
-        .route("/api/admin/users/{user_id}/unban", web::post().to(unban))
-        .route("/api/admin/tokens", web::post().to(mint_token))
-        .route("/api/admin/sessions", web::get().to(sessions));
+        .service(
+            Endpoint::new("/api/admin/users/{user_id}/ban")
+                .post(ban)
+                .build(),
+        )
+        .service(
+            Endpoint::new("/api/admin/users/{user_id}/unban")
+                .post(unban)
+                .build(),
+        )
+        .service(Endpoint::new("/api/admin/tokens").post(mint_token).build())
+        .service(Endpoint::new("/api/admin/sessions").get(sessions).build());
 }
 
-// ---- answer shapes, for the OpenAPI document ---------------------------------------------------
-
 /// Counts of the caller's tenant.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct TenantStats {
     /// Open WebSocket connections.
     pub connections: usize,
@@ -48,8 +57,8 @@ pub struct TenantStats {
     pub messages_per_minute: i64,
 }
 
-/// Counters of the node that answered.
-#[derive(ToSchema)]
+/// Counters of one node, as it publishes them (`startup::node_stats`).
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
 pub struct NodeStats {
     pub node_id: Uuid,
     pub connections: i64,
@@ -58,11 +67,12 @@ pub struct NodeStats {
     pub room_events_committed: u64,
     pub slow_consumers_closed: u64,
     /// When another node last reported (unix seconds); absent for the node that answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reported_at: Option<i64>,
 }
 
 /// Totals over the nodes that reported in the last 30 s (this one alone without Redis).
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct ClusterStats {
     pub nodes: usize,
     pub connections: i64,
@@ -70,7 +80,8 @@ pub struct ClusterStats {
     pub messages_committed: i64,
 }
 
-#[derive(ToSchema)]
+/// The tenant's counts, this node's and the cluster's.
+#[derive(Serialize, ToSchema)]
 pub struct AdminStats {
     pub tenant: TenantStats,
     pub node: NodeStats,
@@ -80,14 +91,14 @@ pub struct AdminStats {
 }
 
 /// A page of the tenant's rooms.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct AdminRoomPage {
     pub results: Vec<RoomView>,
     pub offset: i64,
 }
 
 /// A user's ban state after a ban or unban.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct BanState {
     pub user_id: Uuid,
     pub banned: bool,
@@ -96,7 +107,7 @@ pub struct BanState {
 }
 
 /// A minted access token.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct MintedToken {
     pub access_token: String,
     /// `Bearer`.
@@ -121,7 +132,7 @@ pub struct MintedToken {
 async fn stats(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<AdminStats>> {
     let sessions = state
         .presence
         .send(ListSessions {
@@ -138,30 +149,41 @@ async fn stats(
     let mut conn = state.pool.get().await?;
     let (rooms, active_rooms, last_minute, messages) =
         db::admin::counts(&mut conn, user.tenant_id).await?;
-    let mut node = crate::startup::node_stats(state.broker.node_id(), &state.metrics);
-    node["room_actors"] = serde_json::json!(running.len());
-    let mut nodes = state.broker.cluster_stats().await;
-    nodes.retain(|n| n["node_id"] != node["node_id"]);
-    nodes.insert(0, node.clone());
-    let sum = |key: &str| nodes.iter().filter_map(|n| n[key].as_i64()).sum::<i64>();
-    let cluster = serde_json::json!({
-        "nodes": nodes.len(),
-        "connections": sum("connections"),
-        "room_actors": sum("room_actors"),
-        "messages_committed": sum("messages_committed"),
-    });
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "tenant": {
-            "connections": sessions.len(),
-            "rooms": rooms,
-            "active_rooms": active_rooms,
-            "messages": messages,
-            "messages_per_minute": last_minute,
-        },
-        "node": node,
-        "cluster": cluster,
-        "cluster_nodes": nodes,
-    })))
+    let node = crate::startup::node_stats(state.broker.node_id(), &state.metrics);
+    let mut node: NodeStats = serde_json::from_value(node).map_err(AppError::internal)?;
+    node.room_actors = running.len();
+    let mut nodes: Vec<NodeStats> = state
+        .broker
+        .cluster_stats()
+        .await
+        .into_iter()
+        // A node that publishes another shape (another version) is left out of the totals.
+        .filter_map(|n| serde_json::from_value::<NodeStats>(n).ok())
+        .filter(|n| n.node_id != node.node_id)
+        .collect();
+    let cluster = ClusterStats {
+        nodes: nodes.len() + 1,
+        connections: node.connections + nodes.iter().map(|n| n.connections).sum::<i64>(),
+        room_actors: (node.room_actors + nodes.iter().map(|n| n.room_actors).sum::<usize>()) as i64,
+        messages_committed: (node.messages_committed
+            + nodes.iter().map(|n| n.messages_committed).sum::<u64>())
+            as i64,
+    };
+    let tenant = TenantStats {
+        connections: sessions.len(),
+        rooms,
+        active_rooms,
+        messages,
+        messages_per_minute: last_minute,
+    };
+    let this = node.clone();
+    nodes.insert(0, node);
+    Ok(web::Json(AdminStats {
+        tenant,
+        node: this,
+        cluster,
+        cluster_nodes: nodes,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -194,7 +216,7 @@ async fn rooms(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
     p: web::Query<RoomsQuery>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<AdminRoomPage>> {
     let limit = p
         .limit
         .unwrap_or(50)
@@ -214,7 +236,7 @@ async fn rooms(
         .iter()
         .map(|r| RoomView::build(r, counts.get(&r.id).copied().unwrap_or(0)))
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results, "offset": offset })))
+    Ok(web::Json(AdminRoomPage { results, offset }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -246,7 +268,7 @@ async fn system_message(
     ServiceUser(user): ServiceUser,
     path: web::Path<Uuid>,
     Json(body): Json<SystemBody>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<WithStatus<MessageView>> {
     let room_id = path.into_inner();
     let post = NewPost::parse(
         &state.settings,
@@ -264,7 +286,10 @@ async fn system_message(
         WriteOp::Send(post),
     )
     .await?;
-    Ok(HttpResponse::Created().json(out.message))
+    let message = out
+        .message
+        .ok_or_else(|| AppError::internal("the room actor answered no message"))?;
+    Ok(created(message))
 }
 
 /// Delete any message of the tenant.
@@ -309,7 +334,7 @@ async fn set_ban(
     user: &crate::auth::AuthUser,
     target: Uuid,
     banned: bool,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<BanState>> {
     if target == user.id {
         return Err(AppError::bad_request("user_id", "nobody bans themselves"));
     }
@@ -331,9 +356,11 @@ async fn set_ban(
     } else {
         0
     };
-    Ok(HttpResponse::Ok().json(
-        serde_json::json!({ "user_id": target, "banned": banned, "connections_closed": closed }),
-    ))
+    Ok(web::Json(BanState {
+        user_id: target,
+        banned,
+        connections_closed: closed,
+    }))
 }
 
 /// Ban a user: their tokens stop working and their sockets close.
@@ -355,7 +382,7 @@ async fn ban(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
     path: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<BanState>> {
     set_ban(&state, &user, path.into_inner(), true).await
 }
 
@@ -378,7 +405,7 @@ async fn unban(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
     path: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<BanState>> {
     set_ban(&state, &user, path.into_inner(), false).await
 }
 
@@ -411,7 +438,7 @@ async fn mint_token(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
     Json(body): Json<TokenBody>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<WithStatus<MintedToken>> {
     if user.role != Role::Service {
         return Err(AppError::Forbidden(
             "only service tokens mint user tokens".into(),
@@ -445,9 +472,11 @@ async fn mint_token(
     }
     let claims = JwtKeys::claims_for(body.user_id, user.tenant_id, &name, role, ttl, None);
     let token = state.jwt.mint(claims)?;
-    Ok(HttpResponse::Created().json(
-        serde_json::json!({ "access_token": token, "token_type": "Bearer", "expires_in": ttl }),
-    ))
+    Ok(created(MintedToken {
+        access_token: token,
+        token_type: "Bearer".into(),
+        expires_in: ttl,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -476,7 +505,7 @@ async fn sessions(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
     p: web::Query<SessionsQuery>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<Results<SessionInfo>>> {
     let list = state
         .presence
         .send(ListSessions {
@@ -485,5 +514,5 @@ async fn sessions(
         })
         .await
         .map_err(AppError::internal)?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "results": list })))
+    Ok(web::Json(Results::new(list)))
 }

@@ -5,22 +5,23 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::answers::{created, BadRequest, RateLimited, TooLarge, Unauthorized, WithStatus};
+use super::endpoint::Endpoint;
 use super::extract::Json;
-use super::openapi::{BadRequest, ErrorEnvelope, RateLimited, TooLarge, Unauthorized};
 use crate::actors::presence::KickUser;
 use crate::auth::{random_token, token_hash, JwtKeys, Role};
 use crate::db;
 use crate::db::models::{NewUser, User};
 use crate::domain;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorEnvelope};
 use crate::protocol::views::{MeView, TokenPair};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/auth/register", web::post().to(register))
-        .route("/api/auth/login", web::post().to(login))
-        .route("/api/auth/refresh", web::post().to(refresh))
-        .route("/api/auth/logout", web::post().to(logout));
+    cfg.service(Endpoint::new("/api/auth/register").post(register).build())
+        .service(Endpoint::new("/api/auth/login").post(login).build())
+        .service(Endpoint::new("/api/auth/refresh").post(refresh).build())
+        .service(Endpoint::new("/api/auth/logout").post(logout).build());
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -106,7 +107,7 @@ pub async fn issue_pair(
 async fn register(
     state: web::Data<AppState>,
     Json(body): Json<RegisterBody>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<WithStatus<TokenPair>> {
     if !state.settings.auth.allow_registration {
         return Err(AppError::Forbidden(
             "registration is disabled on this server".into(),
@@ -144,7 +145,7 @@ async fn register(
     .await
     .map_err(|e| AppError::unique_or_internal(e, "username or email is already taken"))?;
     let pair = issue_pair(&state, &mut conn, &user, None).await?;
-    Ok(HttpResponse::Created().json(pair))
+    Ok(created(pair))
 }
 
 /// Log in with username (or email) and password.
@@ -165,7 +166,7 @@ async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     Json(body): Json<LoginBody>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<TokenPair>> {
     // The peer address, not X-Forwarded-For, which a client can forge.
     let ip = req
         .peer_addr()
@@ -205,7 +206,7 @@ async fn login(
     }
     let mut conn = state.pool.get().await?;
     let pair = issue_pair(&state, &mut conn, &user, None).await?;
-    Ok(HttpResponse::Ok().json(pair))
+    Ok(web::Json(pair))
 }
 
 /// Trade a refresh token for new tokens (the old one is spent).
@@ -224,7 +225,7 @@ async fn login(
 async fn refresh(
     state: web::Data<AppState>,
     Json(body): Json<RefreshBody>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<TokenPair>> {
     let refused = || AppError::Unauthorized("invalid or expired refresh token".into());
     let hash = token_hash(body.refresh_token.trim());
     let mut conn = state.pool.get().await?;
@@ -252,7 +253,7 @@ async fn refresh(
         return Err(refused());
     }
     let pair = issue_pair(&state, &mut conn, &user, Some(old.family_id)).await?;
-    Ok(HttpResponse::Ok().json(pair))
+    Ok(web::Json(pair))
 }
 
 /// End the login a refresh token belongs to, closing its live sockets.

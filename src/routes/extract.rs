@@ -1,4 +1,5 @@
-//! `Json<T>`: a body extractor whose errors name the offending field and respect the size limit.
+//! `Json<T>`: a body extractor whose errors name the offending field and respect the size limit;
+//! every body is a JSON object. `MaybeJson<T>`: the same for a body that may be left out.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -17,47 +18,85 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map(|s| s.settings.limits.max_json_body_bytes)
-            .unwrap_or(256 * 1024);
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|ct| ct.starts_with("application/json") || ct.contains("+json"))
-            .unwrap_or(true);
-        let mut payload = payload.take();
+        let body = read_body(req, payload);
+        Box::pin(async move { object(&body.await?).map(Json) })
+    }
+}
+
+/// An optional JSON object body: `None` when the request has no body at all.
+pub struct MaybeJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for MaybeJson<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_body(req, payload);
         Box::pin(async move {
-            if declared.is_some_and(|n| n > limit) {
+            let body = body.await?;
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(MaybeJson(None));
+            }
+            object(&body).map(|v| MaybeJson(Some(v)))
+        })
+    }
+}
+
+/// A body that must be a JSON object (not an array, which serde would also read into a struct).
+fn object<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(AppError::bad_request_plain(
+            "invalid JSON: the body must be a JSON object",
+        ));
+    }
+    parse_json(body)
+}
+
+/// The request body, checked against the size limit (declared and read) and the content type.
+fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> LocalBoxFuture<'static, Result<web::BytesMut, AppError>> {
+    let limit = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.settings.limits.max_json_body_bytes)
+        .unwrap_or(256 * 1024);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|ct| ct.starts_with("application/json") || ct.contains("+json"))
+        .unwrap_or(true);
+    let mut payload = payload.take();
+    Box::pin(async move {
+        if declared.is_some_and(|n| n > limit) {
+            return Err(AppError::TooLarge(format!(
+                "body is larger than {limit} bytes"
+            )));
+        }
+        if !is_json {
+            return Err(AppError::bad_request_plain(
+                "expected Content-Type: application/json",
+            ));
+        }
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk =
+                chunk.map_err(|e| AppError::bad_request_plain(format!("reading body: {e}")))?;
+            if body.len() + chunk.len() > limit {
                 return Err(AppError::TooLarge(format!(
                     "body is larger than {limit} bytes"
                 )));
             }
-            if !is_json {
-                return Err(AppError::bad_request_plain(
-                    "expected Content-Type: application/json",
-                ));
-            }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk =
-                    chunk.map_err(|e| AppError::bad_request_plain(format!("reading body: {e}")))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(AppError::TooLarge(format!(
-                        "body is larger than {limit} bytes"
-                    )));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            parse_json(&body).map(Json)
-        })
-    }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    })
 }
 
 /// Deserializes JSON, turning serde's complaint into `bad_request` with the field's path.

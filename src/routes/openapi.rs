@@ -5,49 +5,19 @@ use std::sync::LazyLock;
 
 use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
+use utoipa::{Modify, OpenApi};
 
-use super::{admin, auth, health, messages, presence, rooms, search, uploads, users, ws};
-use crate::error::ErrorBody;
+use super::answers::{
+    BadRequest, Conflict, Forbidden, NotFound, RateLimited, TooLarge, Unauthorized,
+};
+use super::endpoint::Endpoint;
+use super::rooms::{create, list, manage, members, read_state};
+use super::{admin, auth, health, messages, presence, search, uploads, users, ws};
+use crate::error::{ErrorBody, ErrorEnvelope};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/openapi.json", web::get().to(document));
+    cfg.service(Endpoint::new("/api/openapi.json").get(document).build());
 }
-
-/// Every failure answers this envelope: `error.code` tells the kind, `error.field` names the
-/// offending input where there is one, `error.retry_after_ms` comes with `rate_limited`.
-#[derive(ToSchema)]
-pub struct ErrorEnvelope {
-    pub error: ErrorBody,
-}
-
-/// A list answer.
-#[derive(ToSchema)]
-pub struct Results<T> {
-    pub results: Vec<T>,
-}
-
-/// `bad_request`: malformed JSON, query or path, or a field that fails validation.
-#[derive(ToResponse)]
-pub struct BadRequest(pub ErrorEnvelope);
-
-/// `unauthorized` or `invalid_credentials`: no token, a bad or expired one, or a suspended account.
-#[derive(ToResponse)]
-#[response(headers(("WWW-Authenticate" = String, description = "`Bearer`")))]
-pub struct Unauthorized(pub ErrorEnvelope);
-
-/// `not_found`: nothing there, or nothing the caller may see.
-#[derive(ToResponse)]
-pub struct NotFound(pub ErrorEnvelope);
-
-/// `too_large`: the body is over the size limit.
-#[derive(ToResponse)]
-pub struct TooLarge(pub ErrorEnvelope);
-
-/// `rate_limited`: too many requests; retry after `error.retry_after_ms`.
-#[derive(ToResponse)]
-#[response(headers(("Retry-After" = String, description = "Seconds to wait")))]
-pub struct RateLimited(pub ErrorEnvelope);
 
 /// Adds the `bearer` security scheme (an access token, a JWT) that operations refer to.
 struct BearerScheme;
@@ -91,30 +61,32 @@ impl Modify for BearerScheme {
         users::update_me,
         users::search,
         users::get_user,
-        rooms::list,
-        rooms::create,
-        rooms::direct,
-        rooms::unread_counts,
-        rooms::public,
-        rooms::get_by_ref,
-        rooms::put_by_ref,
-        rooms::get,
-        rooms::patch,
-        rooms::deactivate,
-        rooms::join,
-        rooms::leave,
-        rooms::archive,
-        rooms::unarchive,
-        rooms::mark_read,
-        rooms::typing,
-        rooms::members,
-        rooms::add_member,
-        rooms::set_role,
-        rooms::remove_member,
+        list::list,
+        create::create,
+        create::direct,
+        list::unread_counts,
+        list::public,
+        create::get_by_ref,
+        create::put_by_ref,
+        manage::get,
+        manage::patch,
+        manage::put,
+        manage::deactivate,
+        members::join,
+        members::leave,
+        read_state::archive,
+        read_state::unarchive,
+        read_state::mark_read,
+        read_state::typing,
+        members::members,
+        members::add_member,
+        members::set_role,
+        members::remove_member,
         messages::history,
         messages::post,
         messages::get,
         messages::edit,
+        messages::put,
         messages::delete,
         messages::thread,
         messages::edit_history,
@@ -143,7 +115,7 @@ impl Modify for BearerScheme {
     ),
     components(
         schemas(ErrorEnvelope, ErrorBody),
-        responses(BadRequest, Unauthorized, NotFound, TooLarge, RateLimited)
+        responses(BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, RateLimited)
     ),
     modifiers(&BearerScheme),
     tags(

@@ -1,13 +1,14 @@
 //! Search: messages of my rooms (full text), rooms I am in or may join.
 
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::answers::{BadRequest, Results, Unauthorized};
+use super::endpoint::Endpoint;
 use super::messages::views;
-use super::openapi::{BadRequest, Results, Unauthorized};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::db::search::MessageQuery;
@@ -16,8 +17,12 @@ use crate::protocol::views::{MessageView, RoomView};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/chat/search/messages", web::get().to(messages))
-        .route("/api/chat/search/rooms", web::get().to(rooms));
+    cfg.service(
+        Endpoint::new("/api/chat/search/messages")
+            .get(messages)
+            .build(),
+    )
+    .service(Endpoint::new("/api/chat/search/rooms").get(rooms).build());
 }
 
 /// The query text: trimmed, not empty, at most `max_search_query_chars`.
@@ -55,7 +60,7 @@ struct MessageSearch {
 }
 
 /// A message that matches, best first.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct MessageHit {
     pub message: MessageView,
     /// The matching words in context.
@@ -81,7 +86,7 @@ async fn messages(
     state: web::Data<AppState>,
     user: AuthUser,
     p: web::Query<MessageSearch>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<Results<MessageHit>>> {
     let q = query_text(&state, &p.q)?;
     let f = MessageQuery {
         q: &q,
@@ -98,12 +103,16 @@ async fn messages(
     let hits = db::search::messages(&mut conn, user.tenant_id, user.id, &f).await?;
     let rows: Vec<_> = hits.iter().map(|h| h.message.clone()).collect();
     let views = views(&mut conn, &rows).await?;
-    let results: Vec<serde_json::Value> = hits
-        .iter()
+    let results = hits
+        .into_iter()
         .zip(views)
-        .map(|(h, v)| serde_json::json!({ "message": v, "snippet": h.snippet, "rank": h.rank }))
+        .map(|(h, message)| MessageHit {
+            message,
+            snippet: h.snippet,
+            rank: h.rank,
+        })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results })))
+    Ok(web::Json(Results::new(results)))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -134,7 +143,7 @@ async fn rooms(
     state: web::Data<AppState>,
     user: AuthUser,
     p: web::Query<RoomSearch>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<Results<RoomView>>> {
     let q = query_text(&state, &p.q)?;
     let limit = p
         .limit
@@ -150,5 +159,5 @@ async fn rooms(
             v
         })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results })))
+    Ok(web::Json(Results::new(results)))
 }

@@ -11,12 +11,13 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use super::openapi::{BadRequest, ErrorEnvelope, NotFound, TooLarge, Unauthorized};
+use super::answers::{created, BadRequest, NotFound, TooLarge, Unauthorized, WithStatus};
+use super::endpoint::Endpoint;
 use crate::auth::AuthUser;
 use crate::db;
 use crate::db::attachments::Reader;
 use crate::db::models::{Attachment, NewAttachment};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorEnvelope};
 use crate::protocol::views::AttachmentView;
 use crate::state::AppState;
 use crate::uploads::media;
@@ -30,11 +31,16 @@ const FORM_OVERHEAD: u64 = 64 * 1024;
 const CSP: &str = "default-src 'none'; sandbox";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/chat/uploads", web::post().to(upload))
-        .route("/api/chat/uploads/{id}", web::get().to(download_file))
-        .route(
-            "/api/chat/uploads/{id}/thumbnail",
-            web::get().to(download_thumbnail),
+    cfg.service(Endpoint::new("/api/chat/uploads").post(upload).build())
+        .service(
+            Endpoint::new("/api/chat/uploads/{id}")
+                .get(download_file)
+                .build(),
+        )
+        .service(
+            Endpoint::new("/api/chat/uploads/{id}/thumbnail")
+                .get(download_thumbnail)
+                .build(),
         );
 }
 
@@ -59,7 +65,7 @@ async fn upload(
     user: AuthUser,
     req: HttpRequest,
     form: Multipart,
-) -> AppResult<HttpResponse> {
+) -> AppResult<WithStatus<AttachmentView>> {
     let limit = state.settings.limits.max_upload_bytes;
     let declared = req
         .headers()
@@ -90,7 +96,7 @@ async fn upload(
     }
     .await;
     match recorded {
-        Ok(row) => Ok(HttpResponse::Created().json(AttachmentView::from(&row))),
+        Ok(row) => Ok(created(AttachmentView::from(&row))),
         Err(e) => {
             let mut keys = vec![stored.storage_key.as_str()];
             keys.extend(stored.thumbnail_key.as_deref());

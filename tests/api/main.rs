@@ -6,6 +6,7 @@ mod cluster;
 mod commit;
 mod health;
 mod helpers;
+mod http_entry;
 mod migrations;
 mod openapi;
 mod realtime;

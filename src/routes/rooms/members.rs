@@ -1,0 +1,285 @@
+//! Membership: join a public room, leave, list, add, change a role, remove.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{member_room, room_view, visible_room, write};
+use crate::actors::room::WriteOp;
+use crate::auth::AuthUser;
+use crate::db;
+use crate::domain;
+use crate::error::ErrorEnvelope;
+use crate::error::{AppError, AppResult};
+use crate::protocol::views::{MemberView, RoomView};
+use crate::routes::answers::{
+    created, BadRequest, NotFound, Results, TooLarge, Unauthorized, WithStatus,
+};
+use crate::routes::extract::Json;
+use crate::state::AppState;
+
+/// Join a public room.
+#[utoipa::path(
+    post,
+    path = "/api/chat/rooms/{room_id}/join",
+    operation_id = "rooms_join",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The joined room", body = RoomView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Not a public room", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Already a member, or the room is full", body = ErrorEnvelope)
+    )
+)]
+pub(super) async fn join(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+) -> AppResult<web::Json<RoomView>> {
+    let room_id = path.into_inner();
+    let room = {
+        let mut conn = state.pool.get().await?;
+        let (room, role) = visible_room(&mut conn, &user, room_id).await?;
+        if role.is_some() {
+            return Err(AppError::Conflict("already a member".into()));
+        }
+        if room.room_type != "public" {
+            return Err(AppError::Forbidden(
+                "only public rooms can be joined".into(),
+            ));
+        }
+        room
+    };
+    write(
+        &state,
+        &user,
+        room_id,
+        WriteOp::AddMember {
+            user_id: user.id,
+            role: "member",
+        },
+    )
+    .await?;
+    let mut conn = state.pool.get().await?;
+    Ok(web::Json(room_view(&mut conn, &user, &room).await?))
+}
+
+/// Leave a room.
+#[utoipa::path(
+    post,
+    path = "/api/chat/rooms/{room_id}/leave",
+    operation_id = "rooms_leave",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Left"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Nobody leaves a direct room", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The last owner must hand ownership over first", body = ErrorEnvelope)
+    )
+)]
+pub(super) async fn leave(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let room_id = path.into_inner();
+    {
+        let mut conn = state.pool.get().await?;
+        let (room, role) = member_room(&mut conn, &user, room_id).await?;
+        if role.is_none() {
+            return Err(AppError::NotFound);
+        }
+        if room.room_type == "direct" {
+            return Err(AppError::Forbidden("nobody leaves a direct room".into()));
+        }
+    }
+    write(
+        &state,
+        &user,
+        room_id,
+        WriteOp::RemoveMember { user_id: user.id },
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The current members of a room.
+#[utoipa::path(
+    get,
+    path = "/api/chat/rooms/{room_id}/members",
+    operation_id = "rooms_members",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Members", body = Results<MemberView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound)
+    )
+)]
+pub(super) async fn members(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+) -> AppResult<web::Json<Results<MemberView>>> {
+    let room_id = path.into_inner();
+    let mut conn = state.pool.get().await?;
+    member_room(&mut conn, &user, room_id).await?;
+    let rows = db::rooms::active_members(&mut conn, room_id).await?;
+    let results: Vec<MemberView> = rows.iter().map(|(m, u)| MemberView::build(m, u)).collect();
+    Ok(web::Json(Results::new(results)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub(super) struct AddMemberBody {
+    user_id: Uuid,
+    role: Option<String>,
+}
+
+/// Add a user of the tenant to a room.
+#[utoipa::path(
+    post,
+    path = "/api/chat/rooms/{room_id}/members",
+    operation_id = "rooms_add_member",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new member", body = MemberView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "The caller's role does not allow it, or the room is deactivated", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Already a member, or the room is full", body = ErrorEnvelope),
+        (status = 413, response = TooLarge)
+    )
+)]
+pub(super) async fn add_member(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+    Json(body): Json<AddMemberBody>,
+) -> AppResult<WithStatus<MemberView>> {
+    let room_id = path.into_inner();
+    let role = domain::room_role("role", body.role.as_deref().unwrap_or("member"))?;
+    {
+        let mut conn = state.pool.get().await?;
+        member_room(&mut conn, &user, room_id).await?;
+    }
+    let out = write(
+        &state,
+        &user,
+        room_id,
+        WriteOp::AddMember {
+            user_id: body.user_id,
+            role,
+        },
+    )
+    .await?;
+    let member = out
+        .member
+        .ok_or_else(|| AppError::internal("the room actor answered no member"))?;
+    Ok(created(member))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub(super) struct RoleBody {
+    role: String,
+}
+
+/// Change a member's role.
+#[utoipa::path(
+    patch,
+    path = "/api/chat/rooms/{room_id}/members/{user_id}",
+    operation_id = "rooms_set_role",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The member", body = MemberView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "The caller's role does not allow it, or the room is deactivated", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The last owner must hand ownership over first", body = ErrorEnvelope),
+        (status = 413, response = TooLarge)
+    )
+)]
+pub(super) async fn set_role(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+    Json(body): Json<RoleBody>,
+) -> AppResult<web::Json<MemberView>> {
+    let (room_id, target) = path.into_inner();
+    let role = domain::room_role("role", &body.role)?;
+    {
+        let mut conn = state.pool.get().await?;
+        member_room(&mut conn, &user, room_id).await?;
+    }
+    let out = write(
+        &state,
+        &user,
+        room_id,
+        WriteOp::SetRole {
+            user_id: target,
+            role,
+        },
+    )
+    .await?;
+    match out.member {
+        Some(m) => Ok(web::Json(m)),
+        None => {
+            // The role was already that: answer the member as they are.
+            let mut conn = state.pool.get().await?;
+            let m = db::rooms::membership(&mut conn, room_id, target)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let u = db::users::find(&mut conn, target)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            Ok(web::Json(MemberView::build(&m, &u)))
+        }
+    }
+}
+
+/// Remove a member from a room.
+#[utoipa::path(
+    delete,
+    path = "/api/chat/rooms/{room_id}/members/{user_id}",
+    operation_id = "rooms_remove_member",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "The caller's role does not allow it, or the room is deactivated", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The last owner must hand ownership over first", body = ErrorEnvelope)
+    )
+)]
+pub(super) async fn remove_member(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> AppResult<HttpResponse> {
+    let (room_id, target) = path.into_inner();
+    {
+        let mut conn = state.pool.get().await?;
+        member_room(&mut conn, &user, room_id).await?;
+    }
+    write(
+        &state,
+        &user,
+        room_id,
+        WriteOp::RemoveMember { user_id: target },
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -19,6 +19,10 @@ pub enum AppError {
     Forbidden(String),
     #[error("not found")]
     NotFound,
+    /// A field of the request names something that does not exist (or that the caller may not
+    /// see): `404 not_found` naming the field.
+    #[error("{message}")]
+    Unknown { field: String, message: String },
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -65,6 +69,13 @@ impl AppError {
         }
     }
 
+    pub fn unknown(field: &str, message: impl Into<String>) -> Self {
+        AppError::Unknown {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
     pub fn bad_request_plain(message: impl Into<String>) -> Self {
         AppError::BadRequest {
             message: message.into(),
@@ -82,7 +93,7 @@ impl AppError {
             AppError::Unauthorized(_) => "unauthorized",
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::Forbidden(_) => "forbidden",
-            AppError::NotFound => "not_found",
+            AppError::NotFound | AppError::Unknown { .. } => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::TooLarge(_) => "too_large",
             AppError::Unsupported(_) => "unsupported_media_type",
@@ -103,6 +114,7 @@ impl AppError {
             message,
             field: match self {
                 AppError::BadRequest { field, .. } => field.clone(),
+                AppError::Unknown { field, .. } => Some(field.clone()),
                 _ => None,
             },
             retry_after_ms: match self {
@@ -135,7 +147,7 @@ impl ResponseError for AppError {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::Unknown { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

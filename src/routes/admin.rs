@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::answers::{created, BadRequest, NotFound, Results, TooLarge, Unauthorized, WithStatus};
 use super::endpoint::Endpoint;
-use super::extract::Json;
+use super::extract::{check_q, Json};
+use super::schemas;
 use crate::actors::presence::{KickUser, ListSessions, SessionInfo};
 use crate::actors::room::{NewPost, WriteOp};
 use crate::actors::supervisor::{self, RunningRooms};
@@ -190,6 +191,7 @@ async fn stats(
 #[into_params(parameter_in = Query)]
 struct RoomsQuery {
     /// Part of a room's name.
+    #[param(schema_with = schemas::name_filter)]
     q: Option<String>,
     /// Skip this many (default 0).
     offset: Option<i64>,
@@ -222,11 +224,8 @@ async fn rooms(
         .unwrap_or(50)
         .clamp(1, state.settings.limits.max_page_size);
     let offset = p.offset.unwrap_or(0).max(0);
-    if p.q
-        .as_deref()
-        .is_some_and(|q| q.chars().count() > state.settings.limits.max_search_query_chars)
-    {
-        return Err(AppError::bad_request("q", "q is too long"));
+    if let Some(q) = &p.q {
+        check_q(q, state.settings.limits.max_search_query_chars)?;
     }
     let mut conn = state.pool.get().await?;
     let rows = db::admin::rooms(&mut conn, user.tenant_id, p.q.as_deref(), offset, limit).await?;
@@ -241,8 +240,12 @@ async fn rooms(
 
 #[derive(Deserialize, ToSchema)]
 struct SystemBody {
+    /// `limits.max_message_chars` at most (413 past it).
+    #[schema(schema_with = schemas::message_content)]
     content: String,
+    #[schema(schema_with = schemas::metadata)]
     metadata: Option<serde_json::Value>,
+    #[schema(schema_with = schemas::client_id)]
     client_id: Option<String>,
 }
 
@@ -412,9 +415,12 @@ async fn unban(
 #[derive(Deserialize, ToSchema)]
 struct TokenBody {
     user_id: Uuid,
-    /// 60 to 86400 (default 3600).
+    /// Seconds (default 3600).
+    #[schema(minimum = 60, maximum = 86400)]
     ttl_secs: Option<i64>,
-    /// Display name for a user the server has not seen yet (provisioned on first use).
+    /// Display name for a user the server has not seen yet (provisioned on first use; without
+    /// it an unknown user is 404).
+    #[schema(schema_with = schemas::display_name)]
     name: Option<String>,
 }
 

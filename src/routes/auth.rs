@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::answers::{created, BadRequest, RateLimited, TooLarge, Unauthorized, WithStatus};
 use super::endpoint::Endpoint;
 use super::extract::Json;
+use super::schemas;
 use crate::actors::presence::KickUser;
 use crate::auth::{random_token, token_hash, JwtKeys, Role};
 use crate::db;
@@ -26,12 +27,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Deserialize, ToSchema)]
 struct RegisterBody {
+    #[schema(schema_with = schemas::username)]
     username: String,
+    #[schema(schema_with = schemas::password)]
     password: String,
     /// Defaults to the username.
+    #[schema(schema_with = schemas::display_name)]
     display_name: Option<String>,
+    #[schema(schema_with = schemas::email)]
     email: Option<String>,
-    /// Tenant id or name; the default tenant when absent.
+    /// Tenant id or name; the default tenant when absent; 404 naming the field when unknown.
     tenant: Option<String>,
 }
 
@@ -39,7 +44,7 @@ struct RegisterBody {
 struct LoginBody {
     username: String,
     password: String,
-    /// Tenant id or name; the default tenant when absent.
+    /// Tenant id or name; the default tenant when absent; 404 naming the field when unknown.
     tenant: Option<String>,
 }
 
@@ -55,7 +60,7 @@ async fn resolve_tenant(conn: &mut db::Conn, key: Option<&str>) -> AppResult<Uui
         Some(k) => db::tenants::find(conn, k.trim())
             .await?
             .map(|t| t.id)
-            .ok_or_else(|| AppError::bad_request("tenant", "unknown tenant")),
+            .ok_or_else(|| AppError::unknown("tenant", "unknown tenant")),
     }
 }
 
@@ -100,6 +105,7 @@ pub async fn issue_pair(
         (status = 201, description = "Registered; the new login's tokens", body = TokenPair),
         (status = 400, response = BadRequest),
         (status = 403, description = "Registration is disabled", body = ErrorEnvelope),
+        (status = 404, description = "The tenant named does not exist", body = ErrorEnvelope),
         (status = 409, description = "Username or email is taken", body = ErrorEnvelope),
         (status = 413, response = TooLarge)
     )
@@ -158,6 +164,7 @@ async fn register(
         (status = 200, description = "The new login's tokens", body = TokenPair),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 404, description = "The tenant named does not exist", body = ErrorEnvelope),
         (status = 413, response = TooLarge),
         (status = 429, response = RateLimited)
     )

@@ -23,7 +23,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
-/// An optional JSON object body: `None` when the request has no body at all.
+/// An optional JSON object body: `None` when the request has no body, or the body is `null`.
 pub struct MaybeJson<T>(pub Option<T>);
 
 impl<T: DeserializeOwned + 'static> FromRequest for MaybeJson<T> {
@@ -34,7 +34,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for MaybeJson<T> {
         let body = read_body(req, payload);
         Box::pin(async move {
             let body = body.await?;
-            if body.iter().all(u8::is_ascii_whitespace) {
+            let text = body.trim_ascii();
+            if text.is_empty() || text == b"null" {
                 return Ok(MaybeJson(None));
             }
             object(&body).map(|v| MaybeJson(Some(v)))
@@ -42,14 +43,58 @@ impl<T: DeserializeOwned + 'static> FromRequest for MaybeJson<T> {
     }
 }
 
-/// A body that must be a JSON object (not an array, which serde would also read into a struct).
+/// A body that must be a JSON object (not an array, which serde would also read into a struct),
+/// with no NUL in any string.
+/// A whole number written with a fraction (`51.0`, an integer to JSON Schema) counts as that
+/// integer, except inside `metadata`, which is kept as sent.
 fn object<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    let mut value: serde_json::Value = parse_json(body)?;
+    let Some(fields) = value.as_object_mut() else {
         return Err(AppError::bad_request_plain(
             "invalid JSON: the body must be a JSON object",
         ));
+    };
+    for (name, field) in fields.iter_mut() {
+        if name.contains('\0') {
+            return Err(AppError::bad_request_plain(
+                "text may not contain NUL characters",
+            ));
+        }
+        if has_nul(field) {
+            return Err(AppError::bad_request(
+                name,
+                "text may not contain NUL characters",
+            ));
+        }
+        if name != "metadata" {
+            whole_numbers_as_integers(field);
+        }
     }
-    parse_json(body)
+    with_field(serde_path_to_error::deserialize(value))
+}
+
+/// Whether a string anywhere in `v` (a key or a value) holds a NUL, which PostgreSQL stores in
+/// neither text nor jsonb.
+fn has_nul(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(has_nul),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+fn whole_numbers_as_integers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15) {
+                *v = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
 }
 
 /// The request body, checked against the size limit (declared and read) and the content type.
@@ -99,10 +144,34 @@ fn read_body(
     })
 }
 
+/// A text query parameter `q`: at most `max` characters, and no NUL (which PostgreSQL refuses).
+pub fn check_q(q: &str, max: usize) -> Result<(), AppError> {
+    if q.chars().count() > max {
+        return Err(AppError::bad_request(
+            "q",
+            format!("q must be at most {max} characters"),
+        ));
+    }
+    if q.contains('\0') {
+        return Err(AppError::bad_request(
+            "q",
+            "text may not contain NUL characters",
+        ));
+    }
+    Ok(())
+}
+
 /// Deserializes JSON, turning serde's complaint into `bad_request` with the field's path.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    with_field(serde_path_to_error::deserialize(de))
+}
+
+/// serde's complaint as `bad_request` naming the field.
+fn with_field<T>(
+    result: Result<T, serde_path_to_error::Error<serde_json::Error>>,
+) -> Result<T, AppError> {
+    result.map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let message = inner.to_string();

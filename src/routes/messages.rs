@@ -13,6 +13,7 @@ use super::answers::{
 use super::endpoint::Endpoint;
 use super::extract::Json;
 use super::rooms::member_room;
+use super::schemas;
 use crate::actors::room::{NewPost, Outcome, WriteOp};
 use crate::actors::supervisor;
 use crate::actors::Actor as Caller;
@@ -97,9 +98,11 @@ pub async fn views(conn: &mut db::Conn, rows: &[Message]) -> AppResult<Vec<Messa
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct HistoryQuery {
-    /// Messages before this seq (the newest when neither bound is given).
+    /// Messages before this seq (the newest of them unless `after_seq` is given too).
+    #[param(minimum = 0)]
     before_seq: Option<i64>,
-    /// Messages after this seq; not together with `before_seq`.
+    /// Messages after this seq, oldest first (with `before_seq`: those between the two).
+    #[param(minimum = 0)]
     after_seq: Option<i64>,
     /// Page size (default 50).
     limit: Option<i64>,
@@ -194,24 +197,18 @@ async fn history(
         .limit
         .unwrap_or(50)
         .clamp(1, state.settings.limits.max_page_size);
-    let cursor = match (q.before_seq, q.after_seq) {
-        (Some(_), Some(_)) => {
-            return Err(AppError::bad_request(
-                "after_seq",
-                "give before_seq or after_seq, not both",
-            ))
-        }
-        (Some(b), None) if b < 0 => {
-            return Err(AppError::bad_request(
-                "before_seq",
-                "before_seq must be >= 0",
-            ))
-        }
-        (None, Some(a)) if a < 0 => {
-            return Err(AppError::bad_request("after_seq", "after_seq must be >= 0"))
-        }
-        (None, Some(a)) => Cursor::After(a),
-        (b, None) => Cursor::Before(b),
+    if q.before_seq.is_some_and(|b| b < 0) {
+        return Err(AppError::bad_request(
+            "before_seq",
+            "before_seq must be >= 0",
+        ));
+    }
+    if q.after_seq.is_some_and(|a| a < 0) {
+        return Err(AppError::bad_request("after_seq", "after_seq must be >= 0"));
+    }
+    let cursor = match q.after_seq {
+        Some(a) => Cursor::After(a, q.before_seq),
+        None => Cursor::Before(q.before_seq),
     };
     let mut conn = state.pool.get().await?;
     let (room, _) = member_room(&mut conn, &user, room_id).await?;
@@ -226,15 +223,22 @@ async fn history(
 
 #[derive(Deserialize, ToSchema)]
 struct PostBody {
+    /// `limits.max_message_chars` at most (413 past it); may be empty with an attachment or a
+    /// location.
     #[serde(default)]
+    #[schema(schema_with = schemas::message_content)]
     content: String,
-    /// `text` by default.
+    /// `text` by default; `system` is for admin and service tokens.
+    #[schema(schema_with = schemas::message_type)]
     message_type: Option<String>,
-    /// The message this one replies to (a thread).
+    /// The message this one replies to (a thread): a message of this room, else 404.
     reply_to: Option<Uuid>,
+    /// A file the caller uploaded, else 404.
     attachment_id: Option<Uuid>,
+    #[schema(schema_with = schemas::metadata)]
     metadata: Option<serde_json::Value>,
     /// The client's own id: a resend with the same one answers the first message.
+    #[schema(schema_with = schemas::client_id)]
     client_id: Option<String>,
 }
 
@@ -342,6 +346,9 @@ async fn get(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct EditBody {
+    /// `limits.max_message_chars` at most (413 past it); may be blank only for a message that
+    /// carries a file.
+    #[schema(schema_with = schemas::message_content)]
     content: String,
 }
 
@@ -599,6 +606,7 @@ async fn reactions(
 
 #[derive(Deserialize, ToSchema)]
 struct ReactBody {
+    #[schema(schema_with = schemas::emoji)]
     emoji: String,
 }
 
@@ -651,11 +659,22 @@ async fn react(
     })
 }
 
+/// The path of one reaction of the caller's.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct ReactionPath {
+    room_id: Uuid,
+    message_id: Uuid,
+    #[param(schema_with = schemas::emoji)]
+    emoji: String,
+}
+
 /// Remove the caller's reaction from a message.
 #[utoipa::path(
     delete,
     path = "/api/chat/rooms/{room_id}/messages/{message_id}/reactions/{emoji}",
     operation_id = "messages_unreact",
+    params(ReactionPath),
     tag = "messages",
     security(("bearer" = [])),
     responses(
@@ -670,9 +689,13 @@ async fn react(
 async fn unreact(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<(Uuid, Uuid, String)>,
+    path: web::Path<ReactionPath>,
 ) -> AppResult<HttpResponse> {
-    let (room_id, message_id, emoji) = path.into_inner();
+    let ReactionPath {
+        room_id,
+        message_id,
+        emoji,
+    } = path.into_inner();
     let emoji = domain::emoji("emoji", &emoji)?;
     write(
         &state,

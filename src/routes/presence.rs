@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::answers::{BadRequest, NotFound, Results, TooLarge, Unauthorized};
 use super::endpoint::Endpoint;
 use super::extract::Json;
+use super::schemas;
 use crate::actors::presence::{LiveStatus, SetStatus};
 use crate::auth::AuthUser;
 use crate::db;
@@ -89,6 +90,7 @@ async fn presence_of(
 struct IdsQuery {
     /// Comma-separated user ids, at most 200.
     #[serde(default)]
+    #[param(schema_with = schemas::user_ids)]
     user_ids: String,
 }
 
@@ -154,7 +156,8 @@ async fn me(state: web::Data<AppState>, user: AuthUser) -> AppResult<web::Json<P
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StatusBody {
-    /// `online`, `away` or `busy`.
+    /// `online` clears a manual status.
+    #[schema(schema_with = schemas::presence_status)]
     status: String,
     current_room: Option<Uuid>,
 }
@@ -195,9 +198,10 @@ async fn set_me(
 #[into_params(parameter_in = Query)]
 struct PageQuery {
     /// Skip this many (default 0).
-    offset: Option<usize>,
+    #[param(minimum = 0)]
+    offset: Option<i64>,
     /// Page size (default 50, at most 100).
-    limit: Option<usize>,
+    limit: Option<i64>,
 }
 
 /// A page of the users online in the tenant, by user id.
@@ -239,7 +243,13 @@ async fn online(
     all.sort_by_key(|p| p.user_id);
     let total = all.len();
     let offset = q.offset.unwrap_or(0);
-    let limit = q.limit.unwrap_or(50).clamp(1, 100);
+    if offset < 0 {
+        return Err(AppError::bad_request("offset", "offset must be >= 0"));
+    }
+    let (offset, limit) = (
+        offset as usize,
+        q.limit.unwrap_or(50).clamp(1, 100) as usize,
+    );
     let results: Vec<PresenceView> = all.into_iter().skip(offset).take(limit).collect();
     Ok(web::Json(OnlinePage {
         results,

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::answers::{BadRequest, Results, Unauthorized};
 use super::endpoint::Endpoint;
+use super::extract::check_q;
 use super::messages::views;
 use crate::auth::AuthUser;
 use crate::db;
@@ -27,14 +28,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The query text: trimmed, not empty, at most `max_search_query_chars`.
 fn query_text(state: &AppState, q: &str) -> AppResult<String> {
-    let max = state.settings.limits.max_search_query_chars;
     let q = q.trim();
-    if q.chars().count() > max {
-        return Err(AppError::bad_request(
-            "q",
-            format!("q must be at most {max} characters"),
-        ));
-    }
+    check_q(q, state.settings.limits.max_search_query_chars)?;
     if q.is_empty() {
         return Err(AppError::bad_request("q", "q must not be empty"));
     }
@@ -44,8 +39,12 @@ fn query_text(state: &AppState, q: &str) -> AppResult<String> {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct MessageSearch {
-    /// The words to find (required, not blank).
-    #[serde(default)]
+    /// The words to find: not blank, `limits.max_search_query_chars` at most.
+    #[param(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00]*[^\x00\x09-\x0D\x20\x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00]*$"
+    )]
     q: String,
     /// Only in this room.
     room_id: Option<Uuid>,
@@ -118,8 +117,12 @@ async fn messages(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct RoomSearch {
-    /// Part of a room's name (required, not blank).
-    #[serde(default)]
+    /// Part of a room's name: not blank, `limits.max_search_query_chars` at most.
+    #[param(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00]*[^\x00\x09-\x0D\x20\x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00]*$"
+    )]
     q: String,
     /// At most this many (default 20).
     limit: Option<i64>,

@@ -44,6 +44,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
+/// The form an upload sends: the handler streams its parts (`uploads::receive`) instead of
+/// building this type, which is here to describe them.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct UploadForm {
+    /// The file (`limits.max_upload_bytes` at most, 413 past it); other parts are ignored.
+    #[schema(value_type = String, format = Binary, min_length = 1)]
+    file: Vec<u8>,
+}
+
 /// Upload a file (multipart, one `file` field); images get a thumbnail.
 #[utoipa::path(
     post,
@@ -51,7 +61,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     operation_id = "uploads_create",
     tag = "uploads",
     security(("bearer" = [])),
-    request_body(content_type = "multipart/form-data", description = "One part named `file`"),
+    request_body(content_type = "multipart/form-data", content = UploadForm),
     responses(
         (status = 201, description = "Stored", body = AttachmentView),
         (status = 400, response = BadRequest),
@@ -128,9 +138,12 @@ async fn readable(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<Atta
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The attachment's id")),
     responses(
-        (status = 200, description = "The file; Range requests answer 206", content_type = "application/octet-stream"),
+        (status = 200, description = "The file, as its type (or `application/octet-stream` for types that could run in a page); Range requests answer 206", content_type = "*/*"),
+        (status = 206, description = "The range asked for", content_type = "*/*"),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound)
+        (status = 404, response = NotFound),
+        (status = 416, description = "The range lies outside the file")
     )
 )]
 async fn download_file(
@@ -151,7 +164,9 @@ async fn download_file(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The attachment's id")),
     responses(
-        (status = 200, description = "The thumbnail (JPEG or WebP)", content_type = "image/jpeg"),
+        (status = 200, description = "The thumbnail", content(("image/jpeg"), ("image/webp"))),
+        (status = 204, description = "The file is not an image and has no thumbnail"),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound)
     )
@@ -185,7 +200,9 @@ async fn download(
         )
         .await;
     }
-    let key = a.thumbnail_key.as_deref().ok_or(AppError::NotFound)?;
+    let Some(key) = a.thumbnail_key.as_deref() else {
+        return Ok(HttpResponse::NoContent().finish());
+    };
     let stem = a
         .file_name
         .rsplit_once('.')

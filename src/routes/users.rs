@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::answers::{BadRequest, NotFound, Results, TooLarge, Unauthorized};
 use super::endpoint::Endpoint;
-use super::extract::Json;
+use super::extract::{check_q, Json};
+use super::schemas;
 use crate::auth::AuthUser;
 use crate::db;
 use crate::domain;
@@ -54,9 +55,11 @@ async fn me(state: web::Data<AppState>, user: AuthUser) -> AppResult<web::Json<M
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PatchMe {
+    #[schema(schema_with = schemas::display_name)]
     display_name: Option<String>,
     /// `null` clears the avatar; absent leaves it.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = schemas::avatar_url)]
     avatar_url: Option<Option<String>>,
 }
 
@@ -115,6 +118,7 @@ async fn update_me(
 struct SearchQuery {
     /// Part of a username or display name; empty lists everyone.
     #[serde(default)]
+    #[param(schema_with = schemas::name_filter)]
     q: String,
     /// At most this many (default 20).
     limit: Option<i64>,
@@ -139,13 +143,7 @@ async fn search(
     user: AuthUser,
     query: web::Query<SearchQuery>,
 ) -> AppResult<web::Json<Results<UserView>>> {
-    let max = state.settings.limits.max_search_query_chars;
-    if query.q.chars().count() > max {
-        return Err(AppError::bad_request(
-            "q",
-            format!("q must be at most {max} characters"),
-        ));
-    }
+    check_q(&query.q, state.settings.limits.max_search_query_chars)?;
     let limit = query
         .limit
         .unwrap_or(20)

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::answers::{BadRequest, NotFound, Unauthorized};
+use super::answers::{BadRequest, NotFound, RateLimited, Unauthorized};
 use super::endpoint::Endpoint;
 use crate::actors::presence::Connect;
 use crate::actors::session::Prepared;
@@ -84,19 +84,37 @@ struct ConnectQuery {
     token: Option<String>,
 }
 
+/// The headers of a WebSocket handshake (RFC 6455); without them the answer is 400.
+/// `transport::accept` reads them from the request.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+struct Handshake {
+    #[param(rename = "Upgrade", pattern = "^websocket$")]
+    upgrade: String,
+    #[param(rename = "Connection", pattern = "^Upgrade$")]
+    connection: String,
+    #[param(rename = "Sec-WebSocket-Version", pattern = "^13$")]
+    version: String,
+    /// 16 random bytes, base64.
+    #[param(rename = "Sec-WebSocket-Key", pattern = "^[A-Za-z0-9+/]{21}[AQgw]==$")]
+    key: String,
+}
+
 /// Open the WebSocket (also without the trailing slash).
 #[utoipa::path(
     get,
     path = "/ws/chat/",
     operation_id = "ws_connect",
-    params(ConnectQuery),
+    params(ConnectQuery, Handshake),
     tag = "realtime",
     security((), ("bearer" = [])),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol (frames: docs/PROTOCOL.md)"),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "A service token, or an origin the server does not accept", body = ErrorEnvelope)
+        (status = 403, description = "A service token, or an origin the server does not accept", body = ErrorEnvelope),
+        (status = 429, response = RateLimited)
     )
 )]
 async fn connect(
@@ -113,7 +131,7 @@ async fn connect(
     get,
     path = "/ws/chat/{tenant_id}/",
     operation_id = "ws_connect_tenant",
-    params(ConnectQuery),
+    params(ConnectQuery, Handshake),
     tag = "realtime",
     security((), ("bearer" = [])),
     responses(
@@ -121,7 +139,8 @@ async fn connect(
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, description = "A service token, or an origin the server does not accept", body = ErrorEnvelope),
-        (status = 404, response = NotFound)
+        (status = 404, response = NotFound),
+        (status = 429, response = RateLimited)
     )
 )]
 async fn connect_tenant(

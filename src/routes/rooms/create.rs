@@ -3,7 +3,7 @@
 
 use actix_web::web;
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{announce, room_view, visible_room};
@@ -18,22 +18,32 @@ use crate::routes::answers::{
     created, ok, BadRequest, NotFound, TooLarge, Unauthorized, WithStatus,
 };
 use crate::routes::extract::Json;
+use crate::routes::schemas;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
 pub(super) struct RefBody {
+    #[schema(schema_with = schemas::ref_kind)]
     kind: String,
+    #[schema(schema_with = schemas::ref_id)]
     id: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub(super) struct CreateBody {
+    #[schema(schema_with = schemas::room_name, required = true)]
     name: Option<String>,
+    #[schema(schema_with = schemas::new_room_type)]
     room_type: String,
+    #[schema(schema_with = schemas::room_description)]
     description: Option<String>,
+    /// Users of the caller's tenant (404 naming the field for any other id).
     #[serde(default)]
     participant_ids: Vec<Uuid>,
+    /// Ignored by `PUT /by-ref/..`, which takes the reference from its path.
     external_ref: Option<RefBody>,
+    /// `limits.max_room_members` at most; more first members than this is 409.
+    #[schema(schema_with = schemas::max_participants)]
     max_participants: Option<i32>,
 }
 
@@ -112,7 +122,7 @@ async fn create_room(
     let mut conn = state.pool.get().await?;
     let found = db::users::existing_in_tenant(&mut conn, user.tenant_id, &participants).await?;
     if found.len() != participants.len() {
-        return Err(AppError::bad_request(
+        return Err(AppError::unknown(
             "participant_ids",
             "every participant must be a user of your tenant",
         ));
@@ -152,6 +162,7 @@ async fn create_room(
         (status = 201, description = "The new room", body = RoomView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 404, description = "A participant is not a user of the caller's tenant", body = ErrorEnvelope),
         (status = 409, description = "More participants than the room allows, or the external_ref is taken", body = ErrorEnvelope),
         (status = 413, response = TooLarge)
     )
@@ -191,6 +202,7 @@ pub(super) struct DirectBody {
         (status = 401, response = Unauthorized),
         (status = 403, description = "Service tokens do not chat", body = ErrorEnvelope),
         (status = 404, response = NotFound),
+        (status = 409, description = "The user is the caller", body = ErrorEnvelope),
         (status = 413, response = TooLarge)
     )
 )]
@@ -200,9 +212,8 @@ pub(super) async fn direct(
     Json(body): Json<DirectBody>,
 ) -> AppResult<WithStatus<RoomView>> {
     if body.user_id == user.id {
-        return Err(AppError::bad_request(
-            "user_id",
-            "a direct room needs another user",
+        return Err(AppError::Conflict(
+            "a direct room needs another user".into(),
         ));
     }
     if user.role == Role::Service {
@@ -251,11 +262,22 @@ pub(super) async fn direct(
     }
 }
 
+/// A platform reference in a path: `/by-ref/{kind}/{ref_id}`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct RefPath {
+    #[param(schema_with = schemas::ref_kind)]
+    kind: String,
+    #[param(schema_with = schemas::ref_id)]
+    ref_id: String,
+}
+
 /// The room of a platform reference.
 #[utoipa::path(
     get,
     path = "/api/chat/rooms/by-ref/{kind}/{ref_id}",
     operation_id = "rooms_get_by_ref",
+    params(RefPath),
     tag = "rooms",
     security(("bearer" = [])),
     responses(
@@ -268,9 +290,9 @@ pub(super) async fn direct(
 pub(super) async fn get_by_ref(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<(String, String)>,
+    path: web::Path<RefPath>,
 ) -> AppResult<web::Json<RoomView>> {
-    let (kind, id) = external_ref(&path.0, &path.1)?;
+    let (kind, id) = external_ref(&path.kind, &path.ref_id)?;
     let mut conn = state.pool.get().await?;
     let room = db::rooms::find_by_ref(&mut conn, user.tenant_id, &kind, &id)
         .await?
@@ -284,6 +306,7 @@ pub(super) async fn get_by_ref(
     put,
     path = "/api/chat/rooms/by-ref/{kind}/{ref_id}",
     operation_id = "rooms_put_by_ref",
+    params(RefPath),
     tag = "rooms",
     security(("bearer" = [])),
     responses(
@@ -299,13 +322,13 @@ pub(super) async fn get_by_ref(
 pub(super) async fn put_by_ref(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<(String, String)>,
+    path: web::Path<RefPath>,
     Json(body): Json<CreateBody>,
 ) -> AppResult<WithStatus<RoomView>> {
     if !user.is_admin_or_service() {
         return Err(AppError::Forbidden("needs a service or admin token".into()));
     }
-    let reference = external_ref(&path.0, &path.1)?;
+    let reference = external_ref(&path.kind, &path.ref_id)?;
     {
         let mut conn = state.pool.get().await?;
         if let Some(room) =

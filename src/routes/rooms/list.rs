@@ -23,7 +23,7 @@ pub(super) struct ListQuery {
     /// Only archived (true) or only unarchived (false) rooms.
     archived: Option<bool>,
     /// Only rooms of this type.
-    #[param(schema_with = crate::routes::schemas::room_type)]
+    #[param(schema_with = crate::routes::schemas::room_type_filter)]
     room_type: Option<String>,
     /// `next_cursor` of the previous page.
     #[param(

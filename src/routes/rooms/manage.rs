@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::protocol::views::RoomView;
 use crate::routes::answers::{BadRequest, NotFound, TooLarge, Unauthorized};
 use crate::routes::extract::Json;
+use crate::routes::schemas;
 use crate::routes::users::double_option;
 use crate::state::AppState;
 
@@ -45,9 +46,13 @@ pub(super) async fn get(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PatchBody {
+    #[schema(schema_with = schemas::room_name_or_null)]
     name: Option<String>,
+    #[schema(schema_with = schemas::room_description)]
     description: Option<String>,
+    /// Null lifts the limit; a direct room's cannot change (409).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = schemas::max_participants)]
     max_participants: Option<Option<i32>>,
 }
 

@@ -17,6 +17,7 @@ use crate::routes::answers::{
     created, BadRequest, NotFound, Results, TooLarge, Unauthorized, WithStatus,
 };
 use crate::routes::extract::Json;
+use crate::routes::schemas;
 use crate::state::AppState;
 
 /// Join a public room.
@@ -140,6 +141,8 @@ pub(super) async fn members(
 #[derive(Deserialize, ToSchema)]
 pub(super) struct AddMemberBody {
     user_id: Uuid,
+    /// `member` when absent.
+    #[schema(schema_with = schemas::room_role_or_null)]
     role: Option<String>,
 }
 
@@ -190,6 +193,7 @@ pub(super) async fn add_member(
 
 #[derive(Deserialize, ToSchema)]
 pub(super) struct RoleBody {
+    #[schema(schema_with = schemas::room_role)]
     role: String,
 }
 

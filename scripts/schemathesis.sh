@@ -77,6 +77,8 @@ EOF
 
 say "confab on $BASE, database $DB_NAME"
 set +e
+# One worker: with threads, Hypothesis on Python 3.11 sometimes fails inside `ast.parse`
+# ("AST constructor recursion depth mismatch"), an error of the tool, not of the API.
 # The WebSocket handshakes (`GET /ws/chat/…`) are documented but not fuzzed: a valid one switches
 # protocols (101), which an HTTP fuzzer can neither count as an answer nor reuse the connection
 # after; tests/api/realtime.rs and tests/api/http_entry.rs cover them.
@@ -86,7 +88,7 @@ PYTHONPATH="$ROOT/scripts" SCHEMATHESIS_HOOKS=schemathesis_hooks \
     --exclude-path-regex '^/ws/' \
     --max-examples "${ST_MAX_EXAMPLES:-15}" \
     --header "Authorization: Bearer $TOKEN" \
-    --workers 2 \
+    --workers 1 \
     --no-color \
     2>&1 | tee "$OUT/run.log"
 STATUS=${PIPESTATUS[0]}

@@ -261,19 +261,30 @@ fn exact_strings(v: &mut Value) {
     }
 }
 
-/// `metadata`: a JSON object (or null) whose keys and strings hold no NUL; and so are the
-/// properties a JSON body may carry beside its own (the server ignores them, once checked).
+/// `metadata`: a JSON object (or null) whose keys and strings hold no NUL and whose numbers
+/// lie within ±1e300 (what jsonb gives back as JSON); and the properties a JSON body may carry
+/// beside its own, which the server ignores once it has checked that they hold no NUL.
 fn json_without_nul(doc: &mut Value) {
     let no_nul = json!({"pattern": r"^[^\x00]*$"});
-    let value = json!({"anyOf": [
-        {"type": ["null", "boolean", "number"]},
-        {"type": "string", "pattern": r"^[^\x00]*$"},
-        {"type": "array", "items": {"$ref": "#/components/schemas/JsonValue"}},
-        {"type": "object", "propertyNames": no_nul, "additionalProperties": {"$ref": "#/components/schemas/JsonValue"}}
-    ]});
+    let value = |name: &str, number: Value| {
+        let this = json!({"$ref": format!("#/components/schemas/{name}")});
+        json!({"anyOf": [
+            {"type": ["null", "boolean"]},
+            number,
+            {"type": "string", "pattern": r"^[^\x00]*$"},
+            {"type": "array", "items": this},
+            {"type": "object", "propertyNames": no_nul, "additionalProperties": this}
+        ]})
+    };
+    let any = value("JsonValue", json!({"type": "number"}));
+    let metadata = value(
+        "MetadataValue",
+        json!({"type": "number", "minimum": -1e300, "maximum": 1e300}),
+    );
     let bodies = json_bodies(doc);
     if let Some(Value::Object(components)) = doc.pointer_mut("/components/schemas") {
-        components.insert("JsonValue".into(), value);
+        components.insert("JsonValue".into(), any);
+        components.insert("MetadataValue".into(), metadata);
         for name in bodies {
             let Some(Value::Object(body)) = components.get_mut(&name) else {
                 continue;
@@ -295,7 +306,11 @@ fn json_without_nul(doc: &mut Value) {
                 "description": description,
                 "anyOf": [
                     {"type": "null"},
-                    {"type": "object", "propertyNames": no_nul, "additionalProperties": {"$ref": "#/components/schemas/JsonValue"}}
+                    {
+                        "type": "object",
+                        "propertyNames": no_nul,
+                        "additionalProperties": {"$ref": "#/components/schemas/MetadataValue"}
+                    }
                 ]
             });
         }

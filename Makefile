@@ -8,7 +8,7 @@ PG := scripts/pg.sh
 # Development secret for `make run`, made once and kept in target/ (production sets its own).
 DEV_SECRET_FILE := target/dev-jwt-secret
 
-.PHONY: run test check fmt clippy db-url db-stop schema redis-server run-cluster e2e bench bench-quick
+.PHONY: run test schemathesis check fmt clippy db-url db-stop schema redis-server run-cluster e2e bench bench-quick
 
 # The database URL: the caller's DATABASE_URL, else the private cluster's.
 define with_db
@@ -26,6 +26,11 @@ test: redis-server
 	@$(with_db) $(CARGO) test --all-targets -- --test-threads=$${TEST_THREADS:-4}
 	@$(with_db) SDK_NO_BUILD=1 tests/sdk/run.sh
 	@$(with_db) E2E_NO_BUILD=1 tests/e2e/run.sh
+	@$(with_db) scripts/schemathesis.sh
+
+# Schemathesis alone against the OpenAPI document (the debug binary must be built).
+schemathesis:
+	@$(with_db) scripts/schemathesis.sh
 
 # End-to-end tests of the web client in Debian's headless Chromium (installed when missing):
 # starts `confab serve` on a free port with a fresh database, screenshots under target/e2e/.

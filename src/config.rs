@@ -214,7 +214,42 @@ impl Settings {
 
     /// Rejects values that would make the server misbehave, naming the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let a = &self.auth;
+        self.auth.validate()?;
+        self.limits.validate()?;
+        self.realtime.validate()?;
+        self.uploads.validate()?;
+        if self.rate_limits.ws_frames_per_sec == 0 || self.rate_limits.messages_per_minute == 0 {
+            return Err(bad("rate_limits", "limits must be at least 1"));
+        }
+        if self.database.pool_size == 0 {
+            return Err(bad("database.pool_size", "must be at least 1"));
+        }
+        if !(50..=60_000).contains(&self.database.connect_timeout_ms) {
+            return Err(bad(
+                "database.connect_timeout_ms",
+                "must be between 50 and 60000",
+            ));
+        }
+        if self.database.url.is_empty() {
+            return Err(bad("database.url", "is empty: set DATABASE_URL"));
+        }
+        if self.broker.presence_ttl_secs < 3 {
+            return Err(bad("broker.presence_ttl_secs", "must be at least 3"));
+        }
+        if !self.broker.redis_url.is_empty() && !self.broker.redis_url.starts_with("redis") {
+            return Err(bad(
+                "broker.redis_url",
+                "must be a redis:// or rediss:// URL",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl AuthSettings {
+    /// Token, key and password-hashing settings.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let a = self;
         if !matches!(a.jwt_algorithm.as_str(), "HS256" | "HS384" | "HS512") {
             return Err(bad("auth.jwt_algorithm", "must be HS256, HS384 or HS512"));
         }
@@ -265,7 +300,14 @@ impl Settings {
         if a.argon2_max_concurrent == 0 {
             return Err(bad("auth.argon2_max_concurrent", "must be at least 1"));
         }
-        let l = &self.limits;
+        Ok(())
+    }
+}
+
+impl LimitSettings {
+    /// Sizes and counts.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let l = self;
         for (key, v) in [
             ("limits.max_message_chars", l.max_message_chars),
             ("limits.max_frame_bytes", l.max_frame_bytes),
@@ -293,7 +335,14 @@ impl Settings {
                 "max_resume_events, max_page_size must be >= 1 and max_room_members >= 2",
             ));
         }
-        let r = &self.realtime;
+        Ok(())
+    }
+}
+
+impl RealtimeSettings {
+    /// Heartbeats, typing and the commit path.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let r = self;
         if r.heartbeat_secs == 0 || r.client_timeout_secs <= r.heartbeat_secs {
             return Err(bad(
                 "realtime.client_timeout_secs",
@@ -315,37 +364,20 @@ impl Settings {
                 "must be at least realtime.group_commit_max",
             ));
         }
-        if self.rate_limits.ws_frames_per_sec == 0 || self.rate_limits.messages_per_minute == 0 {
-            return Err(bad("rate_limits", "limits must be at least 1"));
-        }
-        if self.uploads.unattached_ttl_secs == 0 || self.uploads.sweep_interval_secs == 0 {
+        Ok(())
+    }
+}
+
+impl UploadSettings {
+    /// Files: where they go, their sizes and types.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let u = self;
+        if u.unattached_ttl_secs == 0 || u.sweep_interval_secs == 0 {
             return Err(bad(
                 "uploads.unattached_ttl_secs",
                 "and uploads.sweep_interval_secs must be at least 1",
             ));
         }
-        if self.database.pool_size == 0 {
-            return Err(bad("database.pool_size", "must be at least 1"));
-        }
-        if !(50..=60_000).contains(&self.database.connect_timeout_ms) {
-            return Err(bad(
-                "database.connect_timeout_ms",
-                "must be between 50 and 60000",
-            ));
-        }
-        if self.database.url.is_empty() {
-            return Err(bad("database.url", "is empty: set DATABASE_URL"));
-        }
-        if self.broker.presence_ttl_secs < 3 {
-            return Err(bad("broker.presence_ttl_secs", "must be at least 3"));
-        }
-        if !self.broker.redis_url.is_empty() && !self.broker.redis_url.starts_with("redis") {
-            return Err(bad(
-                "broker.redis_url",
-                "must be a redis:// or rediss:// URL",
-            ));
-        }
-        let u = &self.uploads;
         if u.thumbnail_px < 16 {
             return Err(bad("uploads.thumbnail_px", "must be at least 16"));
         }

@@ -1,6 +1,6 @@
 //! `AppError`: the one error type, and the one place that picks status codes and error codes.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
@@ -19,6 +19,10 @@ pub enum AppError {
     Forbidden(String),
     #[error("not found")]
     NotFound,
+    /// A field of the request names something that does not exist (or that the caller may not
+    /// see): `404 not_found` naming the field.
+    #[error("{message}")]
+    Unknown { field: String, message: String },
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -31,6 +35,9 @@ pub enum AppError {
     /// Not stored, try again soon: the database cannot be reached, or the node is shutting down.
     #[error("temporarily unavailable, try again")]
     Unavailable { retry_after_ms: u64 },
+    /// A method the path does not serve; `allow` lists the ones it does.
+    #[error("this method is not allowed here (allowed: {allow})")]
+    MethodNotAllowed { allow: String },
     /// Anything unexpected: logged in full, answered without detail.
     #[error("internal error: {0}")]
     Internal(String),
@@ -38,7 +45,15 @@ pub enum AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
-/// The wire shape of an error, shared by REST answers and WebSocket `error` frames.
+/// Every failed REST answer: `{"error": {...}}`.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+/// The wire shape of an error, shared by REST answers and WebSocket `error` frames: `code`
+/// tells the kind, `field` names the offending input where there is one, `retry_after_ms`
+/// comes with `rate_limited`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub code: String,
@@ -54,6 +69,13 @@ impl AppError {
         AppError::BadRequest {
             message: message.into(),
             field: Some(field.to_owned()),
+        }
+    }
+
+    pub fn unknown(field: &str, message: impl Into<String>) -> Self {
+        AppError::Unknown {
+            field: field.to_owned(),
+            message: message.into(),
         }
     }
 
@@ -74,12 +96,13 @@ impl AppError {
             AppError::Unauthorized(_) => "unauthorized",
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::Forbidden(_) => "forbidden",
-            AppError::NotFound => "not_found",
+            AppError::NotFound | AppError::Unknown { .. } => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::TooLarge(_) => "too_large",
             AppError::Unsupported(_) => "unsupported_media_type",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::Unavailable { .. } => "unavailable",
+            AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::Internal(_) => "internal",
         }
     }
@@ -95,6 +118,7 @@ impl AppError {
             message,
             field: match self {
                 AppError::BadRequest { field, .. } => field.clone(),
+                AppError::Unknown { field, .. } => Some(field.clone()),
                 _ => None,
             },
             retry_after_ms: match self {
@@ -128,12 +152,13 @@ impl ResponseError for AppError {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::Unknown { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -154,7 +179,10 @@ impl ResponseError for AppError {
         ) {
             resp.insert_header(("WWW-Authenticate", "Bearer"));
         }
-        resp.json(serde_json::json!({ "error": self.body() }))
+        if let AppError::MethodNotAllowed { allow } = self {
+            resp.insert_header((header::ALLOW, allow.as_str()));
+        }
+        resp.json(ErrorEnvelope { error: self.body() })
     }
 }
 

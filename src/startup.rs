@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::time::Instant;
 
 use actix_web::dev::{Server, ServerHandle, Service};
-use actix_web::{middleware, web, App, HttpServer};
+use actix_web::{guard, middleware, web, App, HttpServer};
 use futures_util::FutureExt;
 
 use std::sync::Arc;
@@ -88,9 +88,15 @@ impl Application {
             let metrics = state.metrics.clone();
             let static_dir = state.settings.server.static_dir.clone();
             let csp = state.settings.server.content_security_policy.clone();
-            let origins = state.settings.server.allowed_origins.clone();
+            let cors = routes::cors::middleware(&state.settings.server.allowed_origins);
             App::new()
                 .app_data(state)
+                // Every path answers with or without a trailing slash.
+                .wrap(middleware::NormalizePath::trim())
+                .wrap(cors)
+                .wrap(middleware::from_fn(
+                    routes::cors::refused_preflight_in_error_shape,
+                ))
                 // Answers that set their own (file downloads) keep theirs.
                 .wrap(
                     middleware::DefaultHeaders::new()
@@ -124,11 +130,11 @@ impl Application {
                         res
                     })
                 })
-                .wrap_fn(move |req, srv| routes::cors::handle(&origins, req, srv))
                 .configure(routes::configure)
                 .service(
                     actix_files::Files::new("/", static_dir)
                         .index_file("index.html")
+                        .guard(guard::Any(guard::Get()).or(guard::Head()))
                         .default_handler(web::to(routes::not_found)),
                 )
                 .default_service(web::to(routes::not_found))

@@ -174,7 +174,7 @@ impl SendMessage {
                 .await?
                 .is_none()
             {
-                return Ok(Err(AppError::bad_request(
+                return Ok(Err(AppError::unknown(
                     "reply_to",
                     "reply_to is not a message of this room",
                 )));

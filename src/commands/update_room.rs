@@ -75,10 +75,7 @@ impl UpdateRoom {
         if RoomType::from_store(&room.room_type) == RoomType::Direct
             && self.max_participants.is_some()
         {
-            return Err(AppError::bad_request(
-                "max_participants",
-                "a direct room has two members",
-            ));
+            return Err(AppError::Conflict("a direct room has two members".into()));
         }
         Ok(())
     }

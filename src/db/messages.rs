@@ -215,8 +215,8 @@ pub async fn own_attachment(
 pub enum Cursor {
     /// The newest messages (with seq below this, when given).
     Before(Option<i64>),
-    /// The oldest messages with seq above this.
-    After(i64),
+    /// The oldest messages with seq above the first (and below the second, when given).
+    After(i64, Option<i64>),
 }
 
 /// A page of a room's messages, oldest first, and whether more lie beyond it.
@@ -246,8 +246,12 @@ pub async fn page(
             rows.reverse();
             return Ok((rows, more));
         }
-        Cursor::After(after) => {
-            base.filter(messages::seq.gt(after))
+        Cursor::After(after, before) => {
+            let q = match before {
+                Some(b) => base.filter(messages::seq.lt(b)),
+                None => base,
+            };
+            q.filter(messages::seq.gt(after))
                 .order(messages::seq.asc())
                 .limit(limit + 1)
                 .load(conn)

@@ -185,6 +185,13 @@ pub fn metadata(
             ))
         }
     };
+    if value.as_ref().is_some_and(|v| !numbers_within(v, 1e300)) {
+        // Larger ones do not come back out of PostgreSQL's jsonb as JSON numbers.
+        return Err(AppError::bad_request(
+            field,
+            "numbers in metadata must be within -1e300..1e300",
+        ));
+    }
     if let Some(v) = &value {
         if v.to_string().len() > 4096 {
             return Err(AppError::TooLarge(
@@ -218,6 +225,16 @@ pub fn metadata(
         }
     }
     Ok(value)
+}
+
+/// Whether every number in `v` lies within `-max..=max`.
+fn numbers_within(v: &serde_json::Value, max: f64) -> bool {
+    match v {
+        serde_json::Value::Number(n) => n.as_f64().is_some_and(|f| f.abs() <= max),
+        serde_json::Value::Array(items) => items.iter().all(|x| numbers_within(x, max)),
+        serde_json::Value::Object(map) => map.values().all(|x| numbers_within(x, max)),
+        _ => true,
+    }
 }
 
 /// The usernames `@mentioned` in a text, lower-cased, each once.
@@ -317,6 +334,8 @@ mod tests {
         assert!(metadata("metadata", Some(&bad), "location").is_err());
         assert!(metadata("metadata", None, "location").is_err());
         assert!(metadata("metadata", Some(&serde_json::json!([1])), "text").is_err());
+        let huge = serde_json::json!({"a": [-1.7976931348623157e308]});
+        assert!(metadata("metadata", Some(&huge), "text").is_err());
     }
 
     #[test]

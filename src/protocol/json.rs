@@ -7,7 +7,14 @@ use crate::error::AppError;
 /// Deserializes JSON, turning serde's complaint into `bad_request` with the field's path.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    with_field(serde_path_to_error::deserialize(de))
+}
+
+/// serde's complaint as `bad_request` naming the field.
+pub fn with_field<T>(
+    result: Result<T, serde_path_to_error::Error<serde_json::Error>>,
+) -> Result<T, AppError> {
+    result.map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let message = inner.to_string();

@@ -1,46 +1,57 @@
 //! The admin API (`/api/admin`): admin or service tokens, always within their own tenant.
 
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::extract::Json;
-use super::openapi::{BadRequest, ErrorEnvelope, NotFound, Results, TooLarge, Unauthorized};
+use super::answers::{created, BadRequest, NotFound, Results, TooLarge, Unauthorized, WithStatus};
+use super::endpoint::Endpoint;
+use super::extract::{check_q, Json};
+use super::schemas;
 use crate::actors::presence::{KickUser, ListSessions, SessionInfo};
 use crate::actors::supervisor::{self, RunningRooms};
 use crate::auth::{credentials, JwtKeys, Role, ServiceUser};
 use crate::commands::{Caller, Command, DeleteMessage, Draft, SendMessage};
 use crate::db;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorEnvelope};
 use crate::protocol::views::{MessageView, RoomView};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/admin/stats", web::get().to(stats))
-        .route("/api/admin/rooms", web::get().to(rooms))
-        .route(
-            "/api/admin/rooms/{room_id}/system_message",
-            web::post().to(system_message),
+    cfg.service(Endpoint::new("/api/admin/stats").get(stats).build())
+        .service(Endpoint::new("/api/admin/rooms").get(rooms).build())
+        .service(
+            Endpoint::new("/api/admin/rooms/{room_id}/system_message")
+                .post(system_message)
+                .build(),
         )
-        .route(
-            "/api/admin/messages/{message_id}",
-            web::delete().to(delete_message),
+        .service(
+            Endpoint::new("/api/admin/messages/{message_id}")
+                .delete(delete_message)
+                .build(),
         )
-        .route("/api/admin/users/{user_id}/ban", web::post().to(ban))
-        .route("/api/admin/users/{user_id}/unban", web::post().to(unban))
-        .route(
-            "/api/admin/users/{user_id}/password",
-            web::post().to(set_password),
+        .service(
+            Endpoint::new("/api/admin/users/{user_id}/ban")
+                .post(ban)
+                .build(),
         )
-        .route("/api/admin/tokens", web::post().to(mint_token))
-        .route("/api/admin/sessions", web::get().to(sessions));
+        .service(
+            Endpoint::new("/api/admin/users/{user_id}/unban")
+                .post(unban)
+                .build(),
+        )
+        .service(
+            Endpoint::new("/api/admin/users/{user_id}/password")
+                .post(set_password)
+                .build(),
+        )
+        .service(Endpoint::new("/api/admin/tokens").post(mint_token).build())
+        .service(Endpoint::new("/api/admin/sessions").get(sessions).build());
 }
 
-// ---- answer shapes, for the OpenAPI document ---------------------------------------------------
-
 /// Counts of the caller's tenant.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct TenantStats {
     /// Open WebSocket connections.
     pub connections: usize,
@@ -51,8 +62,8 @@ pub struct TenantStats {
     pub messages_per_minute: i64,
 }
 
-/// Counters of the node that answered.
-#[derive(ToSchema)]
+/// Counters of one node, as it publishes them (`startup::node_stats`).
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
 pub struct NodeStats {
     pub node_id: Uuid,
     pub connections: i64,
@@ -61,11 +72,12 @@ pub struct NodeStats {
     pub room_events_committed: u64,
     pub slow_consumers_closed: u64,
     /// When another node last reported (unix seconds); absent for the node that answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reported_at: Option<i64>,
 }
 
 /// Totals over the nodes that reported in the last 30 s (this one alone without Redis).
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct ClusterStats {
     pub nodes: usize,
     pub connections: i64,
@@ -73,7 +85,8 @@ pub struct ClusterStats {
     pub messages_committed: i64,
 }
 
-#[derive(ToSchema)]
+/// The tenant's counts, this node's and the cluster's.
+#[derive(Serialize, ToSchema)]
 pub struct AdminStats {
     pub tenant: TenantStats,
     pub node: NodeStats,
@@ -83,14 +96,14 @@ pub struct AdminStats {
 }
 
 /// A page of the tenant's rooms.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct AdminRoomPage {
     pub results: Vec<RoomView>,
     pub offset: i64,
 }
 
 /// A user's ban state after a ban or unban.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct BanState {
     pub user_id: Uuid,
     pub banned: bool,
@@ -99,7 +112,7 @@ pub struct BanState {
 }
 
 /// A minted access token.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct MintedToken {
     pub access_token: String,
     /// `Bearer`.
@@ -124,7 +137,7 @@ pub struct MintedToken {
 async fn stats(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<AdminStats>> {
     let sessions = state
         .presence
         .send(ListSessions {
@@ -141,36 +154,48 @@ async fn stats(
     let mut conn = state.pool.get().await?;
     let (rooms, active_rooms, last_minute, messages) =
         db::admin::counts(&mut conn, user.tenant_id).await?;
-    let mut node = crate::metrics::node_stats(state.broker.node_id(), &state.metrics);
-    node["room_actors"] = serde_json::json!(running.len());
-    let mut nodes = state.broker.cluster_stats().await;
-    nodes.retain(|n| n["node_id"] != node["node_id"]);
-    nodes.insert(0, node.clone());
-    let sum = |key: &str| nodes.iter().filter_map(|n| n[key].as_i64()).sum::<i64>();
-    let cluster = serde_json::json!({
-        "nodes": nodes.len(),
-        "connections": sum("connections"),
-        "room_actors": sum("room_actors"),
-        "messages_committed": sum("messages_committed"),
-    });
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "tenant": {
-            "connections": sessions.len(),
-            "rooms": rooms,
-            "active_rooms": active_rooms,
-            "messages": messages,
-            "messages_per_minute": last_minute,
-        },
-        "node": node,
-        "cluster": cluster,
-        "cluster_nodes": nodes,
-    })))
+    let node = crate::metrics::node_stats(state.broker.node_id(), &state.metrics);
+    let mut node: NodeStats = serde_json::from_value(node).map_err(AppError::internal)?;
+    node.room_actors = running.len();
+    let mut nodes: Vec<NodeStats> = state
+        .broker
+        .cluster_stats()
+        .await
+        .into_iter()
+        // A node that publishes another shape (another version) is left out of the totals.
+        .filter_map(|n| serde_json::from_value::<NodeStats>(n).ok())
+        .filter(|n| n.node_id != node.node_id)
+        .collect();
+    let cluster = ClusterStats {
+        nodes: nodes.len() + 1,
+        connections: node.connections + nodes.iter().map(|n| n.connections).sum::<i64>(),
+        room_actors: (node.room_actors + nodes.iter().map(|n| n.room_actors).sum::<usize>()) as i64,
+        messages_committed: (node.messages_committed
+            + nodes.iter().map(|n| n.messages_committed).sum::<u64>())
+            as i64,
+    };
+    let tenant = TenantStats {
+        connections: sessions.len(),
+        rooms,
+        active_rooms,
+        messages,
+        messages_per_minute: last_minute,
+    };
+    let this = node.clone();
+    nodes.insert(0, node);
+    Ok(web::Json(AdminStats {
+        tenant,
+        node: this,
+        cluster,
+        cluster_nodes: nodes,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct RoomsQuery {
     /// Part of a room's name.
+    #[param(schema_with = schemas::name_filter)]
     q: Option<String>,
     /// Skip this many (default 0).
     offset: Option<i64>,
@@ -197,17 +222,14 @@ async fn rooms(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
     p: web::Query<RoomsQuery>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<AdminRoomPage>> {
     let limit = p
         .limit
         .unwrap_or(50)
         .clamp(1, state.settings.limits.max_page_size);
     let offset = p.offset.unwrap_or(0).max(0);
-    if p.q
-        .as_deref()
-        .is_some_and(|q| q.chars().count() > state.settings.limits.max_search_query_chars)
-    {
-        return Err(AppError::bad_request("q", "q is too long"));
+    if let Some(q) = &p.q {
+        check_q(q, state.settings.limits.max_search_query_chars)?;
     }
     let mut conn = state.pool.get().await?;
     let rows = db::admin::rooms(&mut conn, user.tenant_id, p.q.as_deref(), offset, limit).await?;
@@ -217,13 +239,17 @@ async fn rooms(
         .iter()
         .map(|r| RoomView::build(r, counts.get(&r.id).copied().unwrap_or(0)))
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results, "offset": offset })))
+    Ok(web::Json(AdminRoomPage { results, offset }))
 }
 
 #[derive(Deserialize, ToSchema)]
 struct SystemBody {
+    /// `limits.max_message_chars` at most (413 past it).
+    #[schema(schema_with = schemas::message_content)]
     content: String,
+    #[schema(schema_with = schemas::metadata)]
     metadata: Option<serde_json::Value>,
+    #[schema(schema_with = schemas::client_id)]
     client_id: Option<String>,
 }
 
@@ -249,7 +275,7 @@ async fn system_message(
     ServiceUser(user): ServiceUser,
     path: web::Path<Uuid>,
     Json(body): Json<SystemBody>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<WithStatus<MessageView>> {
     let room_id = path.into_inner();
     let draft = Draft {
         content: &body.content,
@@ -266,7 +292,10 @@ async fn system_message(
         Command::Send(post),
     )
     .await?;
-    Ok(HttpResponse::Created().json(out.message))
+    let message = out
+        .message
+        .ok_or_else(|| AppError::internal("the room actor answered no message"))?;
+    Ok(created(message))
 }
 
 /// Delete any message of the tenant.
@@ -313,7 +342,7 @@ async fn set_ban(
     user: &crate::auth::AuthUser,
     target: Uuid,
     banned: bool,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<BanState>> {
     if target == user.id {
         return Err(AppError::bad_request("user_id", "nobody bans themselves"));
     }
@@ -335,9 +364,11 @@ async fn set_ban(
     } else {
         0
     };
-    Ok(HttpResponse::Ok().json(
-        serde_json::json!({ "user_id": target, "banned": banned, "connections_closed": closed }),
-    ))
+    Ok(web::Json(BanState {
+        user_id: target,
+        banned,
+        connections_closed: closed,
+    }))
 }
 
 /// Ban a user: their tokens stop working and their sockets close.
@@ -359,7 +390,7 @@ async fn ban(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
     path: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<BanState>> {
     set_ban(&state, &user, path.into_inner(), true).await
 }
 
@@ -382,16 +413,19 @@ async fn unban(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
     path: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<BanState>> {
     set_ban(&state, &user, path.into_inner(), false).await
 }
 
 #[derive(Deserialize, ToSchema)]
 struct TokenBody {
     user_id: Uuid,
-    /// 60 to 86400 (default 3600).
+    /// Seconds (default 3600).
+    #[schema(minimum = 60, maximum = 86400)]
     ttl_secs: Option<i64>,
-    /// Display name for a user the server has not seen yet (provisioned on first use).
+    /// Display name for a user the server has not seen yet (provisioned on first use; without
+    /// it an unknown user is 404).
+    #[schema(schema_with = schemas::display_name)]
     name: Option<String>,
 }
 
@@ -415,7 +449,7 @@ async fn mint_token(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
     Json(body): Json<TokenBody>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<WithStatus<MintedToken>> {
     if user.role != Role::Service {
         return Err(AppError::Forbidden(
             "only service tokens mint user tokens".into(),
@@ -449,9 +483,11 @@ async fn mint_token(
     }
     let claims = JwtKeys::claims_for(body.user_id, user.tenant_id, &name, role, ttl, None);
     let token = state.jwt.mint(claims)?;
-    Ok(HttpResponse::Created().json(
-        serde_json::json!({ "access_token": token, "token_type": "Bearer", "expires_in": ttl }),
-    ))
+    Ok(created(MintedToken {
+        access_token: token,
+        token_type: "Bearer".into(),
+        expires_in: ttl,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -480,7 +516,7 @@ async fn sessions(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
     p: web::Query<SessionsQuery>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<Results<SessionInfo>>> {
     let list = state
         .presence
         .send(ListSessions {
@@ -489,7 +525,7 @@ async fn sessions(
         })
         .await
         .map_err(AppError::internal)?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "results": list })))
+    Ok(web::Json(Results::new(list)))
 }
 
 #[derive(Deserialize, ToSchema)]

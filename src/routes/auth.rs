@@ -5,23 +5,29 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::answers::{created, BadRequest, RateLimited, TooLarge, Unauthorized, WithStatus};
+use super::endpoint::Endpoint;
 use super::extract::Json;
-use super::openapi::{BadRequest, ErrorEnvelope, RateLimited, TooLarge, Unauthorized};
+use super::schemas;
 use crate::actors::presence::KickUser;
 use crate::auth::{credentials, random_token, token_hash, AuthUser, JwtKeys, Role};
 use crate::db;
 use crate::db::models::{NewUser, User};
 use crate::domain;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorEnvelope};
 use crate::protocol::views::{MeView, TokenPair};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/auth/register", web::post().to(register))
-        .route("/api/auth/login", web::post().to(login))
-        .route("/api/auth/refresh", web::post().to(refresh))
-        .route("/api/auth/logout", web::post().to(logout))
-        .route("/api/auth/password", web::post().to(change_password));
+    cfg.service(Endpoint::new("/api/auth/register").post(register).build())
+        .service(Endpoint::new("/api/auth/login").post(login).build())
+        .service(Endpoint::new("/api/auth/refresh").post(refresh).build())
+        .service(Endpoint::new("/api/auth/logout").post(logout).build())
+        .service(
+            Endpoint::new("/api/auth/password")
+                .post(change_password)
+                .build(),
+        );
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -33,12 +39,16 @@ struct PasswordBody {
 
 #[derive(Deserialize, ToSchema)]
 struct RegisterBody {
+    #[schema(schema_with = schemas::username)]
     username: String,
+    #[schema(schema_with = schemas::password)]
     password: String,
     /// Defaults to the username.
+    #[schema(schema_with = schemas::display_name)]
     display_name: Option<String>,
+    #[schema(schema_with = schemas::email)]
     email: Option<String>,
-    /// Tenant id or name; the default tenant when absent.
+    /// Tenant id or name; the default tenant when absent; 404 naming the field when unknown.
     tenant: Option<String>,
 }
 
@@ -46,7 +56,7 @@ struct RegisterBody {
 struct LoginBody {
     username: String,
     password: String,
-    /// Tenant id or name; the default tenant when absent.
+    /// Tenant id or name; the default tenant when absent; 404 naming the field when unknown.
     tenant: Option<String>,
 }
 
@@ -62,7 +72,7 @@ async fn resolve_tenant(conn: &mut db::Conn, key: Option<&str>) -> AppResult<Uui
         Some(k) => db::tenants::find(conn, k.trim())
             .await?
             .map(|t| t.id)
-            .ok_or_else(|| AppError::bad_request("tenant", "unknown tenant")),
+            .ok_or_else(|| AppError::unknown("tenant", "unknown tenant")),
     }
 }
 
@@ -107,6 +117,7 @@ pub async fn issue_pair(
         (status = 201, description = "Registered; the new login's tokens", body = TokenPair),
         (status = 400, response = BadRequest),
         (status = 403, description = "Registration is disabled", body = ErrorEnvelope),
+        (status = 404, description = "The tenant named does not exist", body = ErrorEnvelope),
         (status = 409, description = "Username or email is taken", body = ErrorEnvelope),
         (status = 413, response = TooLarge)
     )
@@ -114,7 +125,7 @@ pub async fn issue_pair(
 async fn register(
     state: web::Data<AppState>,
     Json(body): Json<RegisterBody>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<WithStatus<TokenPair>> {
     if !state.settings.auth.allow_registration {
         return Err(AppError::Forbidden(
             "registration is disabled on this server".into(),
@@ -152,7 +163,7 @@ async fn register(
     .await
     .map_err(|e| AppError::unique_or_internal(e, "username or email is already taken"))?;
     let pair = issue_pair(&state, &mut conn, &user, None).await?;
-    Ok(HttpResponse::Created().json(pair))
+    Ok(created(pair))
 }
 
 /// Log in with username (or email) and password.
@@ -165,6 +176,7 @@ async fn register(
         (status = 200, description = "The new login's tokens", body = TokenPair),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 404, description = "The tenant named does not exist", body = ErrorEnvelope),
         (status = 413, response = TooLarge),
         (status = 429, response = RateLimited)
     )
@@ -173,7 +185,7 @@ async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     Json(body): Json<LoginBody>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<TokenPair>> {
     // The peer address, not X-Forwarded-For, which a client can forge.
     let ip = req
         .peer_addr()
@@ -213,7 +225,7 @@ async fn login(
     }
     let mut conn = state.pool.get().await?;
     let pair = issue_pair(&state, &mut conn, &user, None).await?;
-    Ok(HttpResponse::Ok().json(pair))
+    Ok(web::Json(pair))
 }
 
 /// Trade a refresh token for new tokens (the old one is spent).
@@ -232,7 +244,7 @@ async fn login(
 async fn refresh(
     state: web::Data<AppState>,
     Json(body): Json<RefreshBody>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<TokenPair>> {
     let refused = || AppError::Unauthorized("invalid or expired refresh token".into());
     let hash = token_hash(body.refresh_token.trim());
     let mut conn = state.pool.get().await?;
@@ -260,7 +272,7 @@ async fn refresh(
         return Err(refused());
     }
     let pair = issue_pair(&state, &mut conn, &user, Some(old.family_id)).await?;
-    Ok(HttpResponse::Ok().json(pair))
+    Ok(web::Json(pair))
 }
 
 /// End the login a refresh token belongs to, closing its live sockets.

@@ -1,72 +1,76 @@
-//! CORS for the origins in `server.allowed_origins`: a host platform's page (the SDK, the
-//! `<confab-room>` element) may load `/sdk/confab.js`, call the API and fetch files with a bearer
-//! token. Nothing rides on cookies, so credentials are never allowed.
+//! Browser origins: `server.allowed_origins` decides both who may open a WebSocket and who may
+//! call the REST API from a page (CORS, with credentials and preflight, by `actix-cors`).
 
+use actix_cors::Cors;
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::Method;
-use actix_web::HttpResponse;
-use futures_util::future::{self, FutureExt, LocalBoxFuture};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::ResponseError;
 
-const METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
-const HEADERS: &str = "authorization, content-type, range";
+use crate::error::AppError;
 
-/// The request's `Origin` when it is another origin that `allowed` names (`*` = any).
-fn foreign_allowed(req: &ServiceRequest, allowed: &[String]) -> Option<HeaderValue> {
-    let origin = req.headers().get(header::ORIGIN)?;
-    let text = origin.to_str().ok()?;
-    let info = req.connection_info();
-    if text == format!("{}://{}", info.scheme(), info.host()) {
-        return None;
-    }
+/// An origin named in `allowed` (`*` = any); a trailing slash in the setting does not matter.
+pub fn listed(origin: &str, allowed: &[String]) -> bool {
     allowed
         .iter()
-        .any(|a| a == "*" || a.trim_end_matches('/') == text)
-        .then(|| origin.clone())
+        .any(|a| a == "*" || a.trim_end_matches('/') == origin)
 }
 
-fn allow(headers: &mut header::HeaderMap, origin: HeaderValue) {
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    headers.append(header::VARY, HeaderValue::from_static("Origin"));
-    headers.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("content-length, content-range, content-disposition"),
-    );
+/// CORS for the configured origins: preflights are answered for them; a request from another
+/// origin is served without CORS headers (the browser keeps the answer from that page), and a
+/// preflight from one is refused (see `startup`, which answers it in the error shape).
+pub fn middleware(allowed: &[String]) -> Cors {
+    let allowed = allowed.to_vec();
+    Cors::default()
+        .allowed_origin_fn(move |origin, _| {
+            origin
+                .to_str()
+                .is_ok_and(|o| listed(o.trim_end_matches('/'), &allowed))
+        })
+        .allowed_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::RANGE,
+        ])
+        .expose_headers([
+            header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
+            header::ALLOW,
+            header::CONTENT_DISPOSITION,
+            header::CONTENT_RANGE,
+        ])
+        .supports_credentials()
+        .block_on_origin_mismatch(false)
+        .max_age(3600)
 }
 
-type Answer = LocalBoxFuture<'static, Result<ServiceResponse<BoxBody>, actix_web::Error>>;
-
-/// Answers a preflight from an allowed origin itself, and marks every other answer to one as
-/// readable by it; requests from elsewhere pass untouched (the browser then refuses them).
-pub fn handle<S, B>(allowed: &[String], req: ServiceRequest, srv: &S) -> Answer
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    S::Future: 'static,
-    B: MessageBody + 'static,
-{
-    let origin = foreign_allowed(&req, allowed);
+/// A refused preflight in the error shape (`403`), where `actix-cors` would answer plain text.
+pub async fn refused_preflight_in_error_shape(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let preflight = req.method() == Method::OPTIONS
+        && req.headers().contains_key(header::ORIGIN)
         && req
             .headers()
             .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    if let (true, Some(origin)) = (preflight, origin.clone()) {
-        let mut resp = HttpResponse::NoContent()
-            .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, METHODS))
-            .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, HEADERS))
-            .insert_header((header::ACCESS_CONTROL_MAX_AGE, "600"))
-            .finish();
-        allow(resp.headers_mut(), origin);
-        return future::ready(Ok(req.into_response(resp))).boxed_local();
+    let res = next.call(req).await?;
+    if !(preflight && res.status() == StatusCode::BAD_REQUEST) {
+        return Ok(res.map_into_boxed_body());
     }
-    srv.call(req)
-        .map(move |res| {
-            res.map(|mut res| {
-                if let Some(origin) = origin {
-                    allow(res.headers_mut(), origin);
-                }
-                res.map_into_boxed_body()
-            })
-        })
-        .boxed_local()
+    let (req, _) = res.into_parts();
+    let refused = AppError::Forbidden(
+        "this origin, method or header is not allowed to call the API (CORS)".into(),
+    );
+    Ok(ServiceResponse::new(req, refused.error_response()))
 }

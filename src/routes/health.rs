@@ -2,32 +2,37 @@
 
 use actix_web::{web, HttpResponse};
 use diesel_async::RunQueryDsl;
+use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::endpoint::Endpoint;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(metrics));
+    cfg.service(Endpoint::new("/healthz").get(healthz).build())
+        .service(Endpoint::new("/readyz").get(readyz).build())
+        .service(Endpoint::new("/metrics").get(metrics).build());
 }
 
 /// What `/healthz` answers.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct Liveness {
     /// Always `ok`.
-    pub status: String,
+    pub status: &'static str,
 }
 
 /// What `/readyz` answers, with 200 or 503.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct Readiness {
     /// `ready` or `unavailable`.
-    pub status: String,
+    #[schema(pattern = "^(ready|unavailable)$")]
+    pub status: &'static str,
     /// `ok` or `down`.
-    pub postgres: String,
+    #[schema(pattern = "^(ok|down)$")]
+    pub postgres: &'static str,
     /// `ok`, `down`, or `not configured` (one node).
-    pub redis: String,
+    #[schema(pattern = "^(ok|down|not configured)$")]
+    pub redis: &'static str,
 }
 
 /// Liveness: the process answers.
@@ -38,8 +43,8 @@ pub struct Readiness {
     tag = "health",
     responses((status = 200, description = "Alive", body = Liveness))
 )]
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+async fn healthz() -> web::Json<Liveness> {
+    web::Json(Liveness { status: "ok" })
 }
 
 /// Readiness: Postgres answers.
@@ -63,11 +68,15 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     };
     // Redis, when configured, is reported; a node without it still serves its own clients.
     let redis = state.broker.healthy().await;
-    let body = serde_json::json!({
-        "status": if postgres { "ready" } else { "unavailable" },
-        "postgres": if postgres { "ok" } else { "down" },
-        "redis": match redis { None => "not configured", Some(true) => "ok", Some(false) => "down" },
-    });
+    let body = Readiness {
+        status: if postgres { "ready" } else { "unavailable" },
+        postgres: if postgres { "ok" } else { "down" },
+        redis: match redis {
+            None => "not configured",
+            Some(true) => "ok",
+            Some(false) => "down",
+        },
+    };
     if postgres {
         HttpResponse::Ok().json(body)
     } else {

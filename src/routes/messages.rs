@@ -3,13 +3,17 @@
 
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::answers::{
+    created, ok, BadRequest, NotFound, RateLimited, TooLarge, Unauthorized, WithStatus,
+};
+use super::endpoint::Endpoint;
 use super::extract::Json;
-use super::openapi::{BadRequest, ErrorEnvelope, NotFound, RateLimited, TooLarge, Unauthorized};
 use super::rooms::member_room;
+use super::schemas;
 use crate::actors::supervisor;
 use crate::auth::AuthUser;
 use crate::commands::{
@@ -18,52 +22,54 @@ use crate::commands::{
 use crate::db;
 use crate::db::messages::Cursor;
 use crate::db::models::Message;
-use crate::domain;
 use crate::domain::role::Role;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorEnvelope};
 use crate::policy::{self, Access, Standing};
 use crate::protocol::views::{summarize_reactions, MessageView, ReactionSummary};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/chat/rooms/{room_id}/messages", web::get().to(history))
-        .route("/api/chat/rooms/{room_id}/messages", web::post().to(post))
-        .route(
-            "/api/chat/rooms/{room_id}/messages/{message_id}",
-            web::get().to(get),
-        )
-        .route(
-            "/api/chat/rooms/{room_id}/messages/{message_id}",
-            web::patch().to(edit),
-        )
-        .route(
-            "/api/chat/rooms/{room_id}/messages/{message_id}",
-            web::delete().to(delete),
-        )
-        .route(
-            "/api/chat/rooms/{room_id}/messages/{message_id}/thread",
-            web::get().to(thread),
-        )
-        .route(
-            "/api/chat/rooms/{room_id}/messages/{message_id}/history",
-            web::get().to(edit_history),
-        )
-        .route(
-            "/api/chat/rooms/{room_id}/messages/{message_id}/read_by",
-            web::get().to(read_by),
-        )
-        .route(
-            "/api/chat/rooms/{room_id}/messages/{message_id}/reactions",
-            web::get().to(reactions),
-        )
-        .route(
-            "/api/chat/rooms/{room_id}/messages/{message_id}/reactions",
-            web::post().to(react),
-        )
-        .route(
-            "/api/chat/rooms/{room_id}/messages/{message_id}/reactions/{emoji}",
-            web::delete().to(unreact),
-        );
+    let message = "/api/chat/rooms/{room_id}/messages/{message_id}";
+    cfg.service(
+        Endpoint::new("/api/chat/rooms/{room_id}/messages")
+            .get(history)
+            .post(post)
+            .build(),
+    )
+    .service(
+        Endpoint::new(message)
+            .get(get)
+            .patch(edit)
+            .put(put)
+            .delete(delete)
+            .build(),
+    )
+    .service(
+        Endpoint::new(&format!("{message}/thread"))
+            .get(thread)
+            .build(),
+    )
+    .service(
+        Endpoint::new(&format!("{message}/history"))
+            .get(edit_history)
+            .build(),
+    )
+    .service(
+        Endpoint::new(&format!("{message}/read_by"))
+            .get(read_by)
+            .build(),
+    )
+    .service(
+        Endpoint::new(&format!("{message}/reactions"))
+            .get(reactions)
+            .post(react)
+            .build(),
+    )
+    .service(
+        Endpoint::new(&format!("{message}/reactions/{{emoji}}"))
+            .delete(unreact)
+            .build(),
+    );
 }
 
 /// Views of stored messages, with sender names, reactions and attachments loaded in bulk.
@@ -108,18 +114,18 @@ fn signed_one(state: &AppState, user: &AuthUser, view: Option<MessageView>) -> O
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct HistoryQuery {
-    /// Messages before this seq (the newest when neither bound is given).
+    /// Messages before this seq (the newest of them unless `after_seq` is given too).
+    #[param(minimum = 0)]
     before_seq: Option<i64>,
-    /// Messages after this seq; not together with `before_seq`.
+    /// Messages after this seq, oldest first (with `before_seq`: those between the two).
+    #[param(minimum = 0)]
     after_seq: Option<i64>,
     /// Page size (default 50).
     limit: Option<i64>,
 }
 
-// ---- answer shapes, for the OpenAPI document ---------------------------------------------------
-
 /// A page of a room's messages in seq order.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct MessagePage {
     pub results: Vec<MessageView>,
     pub has_more: bool,
@@ -128,29 +134,30 @@ pub struct MessagePage {
 }
 
 /// A message and its replies.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct Thread {
     pub parent: Option<MessageView>,
     pub results: Vec<MessageView>,
 }
 
 /// One earlier version of an edited message.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct Edit {
     pub previous_content: String,
     pub edited_by: Uuid,
+    #[serde(with = "crate::domain::time::millis")]
     pub edited_at: DateTime<Utc>,
 }
 
 /// A message's earlier versions, oldest first.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct EditHistory {
     pub message_id: Uuid,
     pub results: Vec<Edit>,
 }
 
 /// A member who has read up to a message or past it.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct Reader {
     pub user_id: Uuid,
     pub display_name: String,
@@ -158,7 +165,7 @@ pub struct Reader {
 }
 
 /// Who has read a message (its sender left out).
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct ReadBy {
     pub message_id: Uuid,
     pub seq: i64,
@@ -166,14 +173,14 @@ pub struct ReadBy {
 }
 
 /// A message's reactions by emoji.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct Reactions {
     pub message_id: Uuid,
     pub results: Vec<ReactionSummary>,
 }
 
 /// A reaction the caller added; `seq` is null when it was already there.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct Reacted {
     pub message_id: Uuid,
     pub emoji: String,
@@ -200,51 +207,54 @@ async fn history(
     user: AuthUser,
     path: web::Path<Uuid>,
     q: web::Query<HistoryQuery>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<MessagePage>> {
     let room_id = path.into_inner();
     let limit = q
         .limit
         .unwrap_or(50)
         .clamp(1, state.settings.limits.max_page_size);
-    let cursor = match (q.before_seq, q.after_seq) {
-        (Some(_), Some(_)) => {
-            return Err(AppError::bad_request(
-                "after_seq",
-                "give before_seq or after_seq, not both",
-            ))
-        }
-        (Some(b), None) if b < 0 => {
-            return Err(AppError::bad_request(
-                "before_seq",
-                "before_seq must be >= 0",
-            ))
-        }
-        (None, Some(a)) if a < 0 => {
-            return Err(AppError::bad_request("after_seq", "after_seq must be >= 0"))
-        }
-        (None, Some(a)) => Cursor::After(a),
-        (b, None) => Cursor::Before(b),
+    if q.before_seq.is_some_and(|b| b < 0) {
+        return Err(AppError::bad_request(
+            "before_seq",
+            "before_seq must be >= 0",
+        ));
+    }
+    if q.after_seq.is_some_and(|a| a < 0) {
+        return Err(AppError::bad_request("after_seq", "after_seq must be >= 0"));
+    }
+    let cursor = match q.after_seq {
+        Some(a) => Cursor::After(a, q.before_seq),
+        None => Cursor::Before(q.before_seq),
     };
     let mut conn = state.pool.get().await?;
     let (room, _) = member_room(&mut conn, &user, room_id).await?;
     let (rows, has_more) = db::messages::page(&mut conn, room_id, cursor, limit).await?;
     let results = signed(&state, &user, views(&mut conn, &rows).await?);
-    Ok(HttpResponse::Ok().json(
-        serde_json::json!({ "results": results, "has_more": has_more, "last_seq": room.last_seq }),
-    ))
+    Ok(web::Json(MessagePage {
+        results,
+        has_more,
+        last_seq: room.last_seq,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
 struct PostBody {
+    /// `limits.max_message_chars` at most (413 past it); may be empty with an attachment or a
+    /// location.
     #[serde(default)]
+    #[schema(schema_with = schemas::message_content)]
     content: String,
-    /// `text` by default.
+    /// `text` by default; `system` is for admin and service tokens.
+    #[schema(schema_with = schemas::message_type)]
     message_type: Option<String>,
-    /// The message this one replies to (a thread).
+    /// The message this one replies to (a thread): a message of this room, else 404.
     reply_to: Option<Uuid>,
+    /// A file the caller uploaded, else 404.
     attachment_id: Option<Uuid>,
+    #[schema(schema_with = schemas::metadata)]
     metadata: Option<serde_json::Value>,
     /// The client's own id: a resend with the same one answers the first message.
+    #[schema(schema_with = schemas::client_id)]
     client_id: Option<String>,
 }
 
@@ -282,7 +292,7 @@ async fn post(
     user: AuthUser,
     path: web::Path<Uuid>,
     Json(body): Json<PostBody>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<WithStatus<MessageView>> {
     let room_id = path.into_inner();
     let draft = Draft {
         content: &body.content,
@@ -294,12 +304,17 @@ async fn post(
     };
     let post = SendMessage::accept(&state.settings, &state.rates, user.id, &draft)?;
     let out = write(&state, &user, room_id, Command::Send(post)).await?;
-    let status = if out.duplicate {
-        actix_web::http::StatusCode::OK
+    let message = answered_message(signed_one(&state, &user, out.message))?;
+    Ok(if out.duplicate {
+        ok(message)
     } else {
-        actix_web::http::StatusCode::CREATED
-    };
-    Ok(HttpResponse::build(status).json(signed_one(&state, &user, out.message)))
+        created(message)
+    })
+}
+
+/// The message a write answers with (every send and edit has one).
+fn answered_message(message: Option<MessageView>) -> AppResult<MessageView> {
+    message.ok_or_else(|| AppError::internal("the room actor answered no message"))
 }
 
 /// A message of a room the caller is a member of.
@@ -333,19 +348,22 @@ async fn get(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<MessageView>> {
     let (room_id, message_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
     let m = load(&mut conn, &user, room_id, message_id).await?;
     let view = signed(&state, &user, views(&mut conn, &[m]).await?)
         .pop()
         .ok_or(AppError::NotFound)?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(web::Json(view))
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct EditBody {
+    /// `limits.max_message_chars` at most (413 past it); may be blank only for a message that
+    /// carries a file.
+    #[schema(schema_with = schemas::message_content)]
     content: String,
 }
 
@@ -371,11 +389,41 @@ async fn edit(
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
     Json(body): Json<EditBody>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<MessageView>> {
     let (room_id, message_id) = path.into_inner();
     let edit = EditMessage::parse(&state.settings, message_id.into(), &body.content)?;
     let out = write(&state, &user, room_id, Command::Edit(edit)).await?;
-    Ok(HttpResponse::Ok().json(signed_one(&state, &user, out.message)))
+    Ok(web::Json(answered_message(signed_one(
+        &state,
+        &user,
+        out.message,
+    ))?))
+}
+
+/// Change a message's content (the same as PATCH), for clients that edit with PUT.
+#[utoipa::path(
+    put,
+    path = "/api/chat/rooms/{room_id}/messages/{message_id}",
+    operation_id = "messages_put",
+    tag = "messages",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The edited message", body = MessageView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Not the sender, or the edit window has passed", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The message was deleted", body = ErrorEnvelope),
+        (status = 413, response = TooLarge)
+    )
+)]
+async fn put(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+    body: Json<EditBody>,
+) -> AppResult<web::Json<MessageView>> {
+    edit(state, user, path, body).await
 }
 
 /// Delete a message (its sender or a moderator).
@@ -433,7 +481,7 @@ async fn thread(
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
     q: web::Query<LimitQuery>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<Thread>> {
     let (room_id, message_id) = path.into_inner();
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
     let mut conn = state.pool.get().await?;
@@ -442,7 +490,10 @@ async fn thread(
     let mut all = signed(&state, &user, views(&mut conn, &[parent]).await?);
     let replies = signed(&state, &user, views(&mut conn, &rows).await?);
     let parent = all.pop();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "parent": parent, "results": replies })))
+    Ok(web::Json(Thread {
+        parent,
+        results: replies,
+    }))
 }
 
 /// A message's earlier versions (its sender and moderators).
@@ -464,7 +515,7 @@ async fn edit_history(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<EditHistory>> {
     let (room_id, message_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
     let (room, role) = member_room(&mut conn, &user, room_id).await?;
@@ -478,14 +529,18 @@ async fn edit_history(
     let own = m.sender_id == user.id;
     policy::may(who, commands::facts(&room), Access::EditHistory { own })?;
     let edits = db::messages::edits(&mut conn, message_id).await?;
-    let results: Vec<serde_json::Value> = edits
+    let results = edits
         .into_iter()
-        .map(|(content, by, at)| serde_json::json!({ "previous_content": content, "edited_by": by, "edited_at": domain::time::format(&at) }))
+        .map(|(previous_content, edited_by, edited_at)| Edit {
+            previous_content,
+            edited_by,
+            edited_at,
+        })
         .collect();
-    Ok(
-        HttpResponse::Ok()
-            .json(serde_json::json!({ "message_id": message_id, "results": results })),
-    )
+    Ok(web::Json(EditHistory {
+        message_id,
+        results,
+    }))
 }
 
 /// Who has read a message.
@@ -506,18 +561,25 @@ async fn read_by(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<ReadBy>> {
     let (room_id, message_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
     let m = load(&mut conn, &user, room_id, message_id).await?;
     let rows = db::messages::read_by(&mut conn, room_id, m.seq).await?;
-    let results: Vec<serde_json::Value> = rows
+    let results = rows
         .into_iter()
         .filter(|(id, _, _)| *id != m.sender_id)
-        .map(|(id, name, seq)| serde_json::json!({ "user_id": id, "display_name": name, "last_read_seq": seq }))
+        .map(|(user_id, display_name, last_read_seq)| Reader {
+            user_id,
+            display_name,
+            last_read_seq,
+        })
         .collect();
-    Ok(HttpResponse::Ok()
-        .json(serde_json::json!({ "message_id": message_id, "seq": m.seq, "results": results })))
+    Ok(web::Json(ReadBy {
+        message_id,
+        seq: m.seq,
+        results,
+    }))
 }
 
 /// A message's reactions.
@@ -538,18 +600,20 @@ async fn reactions(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<Reactions>> {
     let (room_id, message_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
     load(&mut conn, &user, room_id, message_id).await?;
     let rows = db::messages::reactions_of(&mut conn, &[message_id]).await?;
-    Ok(HttpResponse::Ok().json(
-        serde_json::json!({ "message_id": message_id, "results": summarize_reactions(&rows) }),
-    ))
+    Ok(web::Json(Reactions {
+        message_id,
+        results: summarize_reactions(&rows),
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
 struct ReactBody {
+    #[schema(schema_with = schemas::emoji)]
     emoji: String,
 }
 
@@ -576,18 +640,31 @@ async fn react(
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
     Json(body): Json<ReactBody>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<WithStatus<Reacted>> {
     let (room_id, message_id) = path.into_inner();
     let react = React::parse(message_id.into(), &body.emoji, true)?;
     let emoji = react.emoji.clone();
     let out = write(&state, &user, room_id, Command::React(react)).await?;
-    let status = if out.seq.is_some() {
-        actix_web::http::StatusCode::CREATED
-    } else {
-        actix_web::http::StatusCode::OK
+    let reacted = Reacted {
+        message_id,
+        emoji,
+        seq: out.seq,
     };
-    Ok(HttpResponse::build(status)
-        .json(serde_json::json!({ "message_id": message_id, "emoji": emoji, "seq": out.seq })))
+    Ok(if out.seq.is_some() {
+        created(reacted)
+    } else {
+        ok(reacted)
+    })
+}
+
+/// The path of one reaction of the caller's.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct ReactionPath {
+    room_id: Uuid,
+    message_id: Uuid,
+    #[param(schema_with = schemas::emoji)]
+    emoji: String,
 }
 
 /// Remove the caller's reaction from a message.
@@ -595,6 +672,7 @@ async fn react(
     delete,
     path = "/api/chat/rooms/{room_id}/messages/{message_id}/reactions/{emoji}",
     operation_id = "messages_unreact",
+    params(ReactionPath),
     tag = "messages",
     security(("bearer" = [])),
     responses(
@@ -609,9 +687,13 @@ async fn react(
 async fn unreact(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<(Uuid, Uuid, String)>,
+    path: web::Path<ReactionPath>,
 ) -> AppResult<HttpResponse> {
-    let (room_id, message_id, emoji) = path.into_inner();
+    let ReactionPath {
+        room_id,
+        message_id,
+        emoji,
+    } = path.into_inner();
     let react = React::parse(message_id.into(), &emoji, false)?;
     write(&state, &user, room_id, Command::React(react)).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -1,15 +1,18 @@
 //! HTTP routes: thin handlers that validate, authorize, call the store or the actors.
 
 pub mod admin;
+pub mod answers;
 pub mod auth;
 pub mod cors;
 pub mod embed;
+pub mod endpoint;
 pub mod extract;
 pub mod health;
 pub mod messages;
 pub mod openapi;
 pub mod presence;
 pub mod rooms;
+pub mod schemas;
 pub mod search;
 pub mod uploads;
 pub mod users;
@@ -44,7 +47,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(uploads::configure)
     .configure(embed::configure)
     .configure(ws::configure)
-    .configure(openapi::configure);
+    .configure(openapi::configure)
+    // Paths under /api and /ws that nothing above serves: the JSON 404, never a static file.
+    .service(web::scope("/api").default_service(web::to(not_found)))
+    .service(web::scope("/ws").default_service(web::to(not_found)));
 }
 
 /// What a path nothing serves answers.

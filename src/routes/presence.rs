@@ -2,13 +2,15 @@
 
 use std::collections::HashMap;
 
-use actix_web::{web, HttpResponse};
-use serde::Deserialize;
+use actix_web::web;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::answers::{BadRequest, NotFound, Results, TooLarge, Unauthorized};
+use super::endpoint::Endpoint;
 use super::extract::Json;
-use super::openapi::{BadRequest, Results, TooLarge, Unauthorized};
+use super::schemas;
 use crate::actors::presence::{LiveStatus, SetStatus};
 use crate::auth::AuthUser;
 use crate::db;
@@ -17,10 +19,18 @@ use crate::protocol::views::PresenceView;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/chat/presence", web::get().to(query))
-        .route("/api/chat/presence/me", web::get().to(me))
-        .route("/api/chat/presence/me", web::put().to(set_me))
-        .route("/api/chat/presence/online", web::get().to(online));
+    cfg.service(Endpoint::new("/api/chat/presence").get(query).build())
+        .service(
+            Endpoint::new("/api/chat/presence/me")
+                .get(me)
+                .put(set_me)
+                .build(),
+        )
+        .service(
+            Endpoint::new("/api/chat/presence/online")
+                .get(online)
+                .build(),
+        );
 }
 
 /// Presence of users of my tenant: live on this node, else online on another node (with the
@@ -80,6 +90,7 @@ async fn presence_of(
 struct IdsQuery {
     /// Comma-separated user ids, at most 200.
     #[serde(default)]
+    #[param(schema_with = schemas::user_ids)]
     user_ids: String,
 }
 
@@ -101,7 +112,7 @@ async fn query(
     state: web::Data<AppState>,
     user: AuthUser,
     q: web::Query<IdsQuery>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<Results<PresenceView>>> {
     let mut ids = Vec::new();
     for part in q
         .user_ids
@@ -117,7 +128,7 @@ async fn query(
         return Err(AppError::bad_request("user_ids", "at most 200 user_ids"));
     }
     let results = presence_of(&state, user.tenant_id, ids).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results })))
+    Ok(web::Json(Results::new(results)))
 }
 
 /// The caller's presence.
@@ -129,18 +140,24 @@ async fn query(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's presence", body = PresenceView),
-        (status = 401, response = Unauthorized)
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound)
     )
 )]
-async fn me(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+async fn me(state: web::Data<AppState>, user: AuthUser) -> AppResult<web::Json<PresenceView>> {
     let mine = presence_of(&state, user.tenant_id, vec![user.id]).await?;
-    Ok(HttpResponse::Ok().json(mine.into_iter().next()))
+    // Only an account that no longer exists has none.
+    mine.into_iter()
+        .next()
+        .map(web::Json)
+        .ok_or(AppError::NotFound)
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StatusBody {
-    /// `online`, `away` or `busy`.
+    /// `online` clears a manual status.
+    #[schema(schema_with = schemas::presence_status)]
     status: String,
     current_room: Option<Uuid>,
 }
@@ -163,7 +180,7 @@ async fn set_me(
     state: web::Data<AppState>,
     user: AuthUser,
     Json(body): Json<StatusBody>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<PresenceView>> {
     let view = state
         .presence
         .send(SetStatus {
@@ -174,20 +191,21 @@ async fn set_me(
         })
         .await
         .map_err(AppError::internal)??;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(web::Json(view))
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct PageQuery {
     /// Skip this many (default 0).
-    offset: Option<usize>,
+    #[param(minimum = 0)]
+    offset: Option<i64>,
     /// Page size (default 50, at most 100).
-    limit: Option<usize>,
+    limit: Option<i64>,
 }
 
 /// A page of the users online in the tenant, by user id.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct OnlinePage {
     pub results: Vec<PresenceView>,
     pub total: usize,
@@ -212,7 +230,7 @@ async fn online(
     state: web::Data<AppState>,
     user: AuthUser,
     q: web::Query<PageQuery>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<OnlinePage>> {
     let live = state
         .presence
         .send(LiveStatus {
@@ -225,8 +243,17 @@ async fn online(
     all.sort_by_key(|p| p.user_id);
     let total = all.len();
     let offset = q.offset.unwrap_or(0);
-    let limit = q.limit.unwrap_or(50).clamp(1, 100);
+    if offset < 0 {
+        return Err(AppError::bad_request("offset", "offset must be >= 0"));
+    }
+    let (offset, limit) = (
+        offset as usize,
+        q.limit.unwrap_or(50).clamp(1, 100) as usize,
+    );
     let results: Vec<PresenceView> = all.into_iter().skip(offset).take(limit).collect();
-    Ok(HttpResponse::Ok()
-        .json(serde_json::json!({ "results": results, "total": total, "offset": offset })))
+    Ok(web::Json(OnlinePage {
+        results,
+        total,
+        offset,
+    }))
 }

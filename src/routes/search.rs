@@ -1,13 +1,15 @@
 //! Search: messages of my rooms (full text), rooms I am in or may join.
 
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::answers::{BadRequest, Results, Unauthorized};
+use super::endpoint::Endpoint;
+use super::extract::check_q;
 use super::messages::views;
-use super::openapi::{BadRequest, Results, Unauthorized};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::db::search::MessageQuery;
@@ -16,20 +18,18 @@ use crate::protocol::views::{MessageView, RoomView};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/chat/search/messages", web::get().to(messages))
-        .route("/api/chat/search/rooms", web::get().to(rooms));
+    cfg.service(
+        Endpoint::new("/api/chat/search/messages")
+            .get(messages)
+            .build(),
+    )
+    .service(Endpoint::new("/api/chat/search/rooms").get(rooms).build());
 }
 
 /// The query text: trimmed, not empty, at most `max_search_query_chars`.
 fn query_text(state: &AppState, q: &str) -> AppResult<String> {
-    let max = state.settings.limits.max_search_query_chars;
     let q = q.trim();
-    if q.chars().count() > max {
-        return Err(AppError::bad_request(
-            "q",
-            format!("q must be at most {max} characters"),
-        ));
-    }
+    check_q(q, state.settings.limits.max_search_query_chars)?;
     if q.is_empty() {
         return Err(AppError::bad_request("q", "q must not be empty"));
     }
@@ -39,8 +39,12 @@ fn query_text(state: &AppState, q: &str) -> AppResult<String> {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct MessageSearch {
-    /// The words to find (required, not blank).
-    #[serde(default)]
+    /// The words to find: not blank, `limits.max_search_query_chars` at most.
+    #[param(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00]*[^\x00\x09-\x0D\x20\x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00]*$"
+    )]
     q: String,
     /// Only in this room.
     room_id: Option<Uuid>,
@@ -55,7 +59,7 @@ struct MessageSearch {
 }
 
 /// A message that matches, best first.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct MessageHit {
     pub message: MessageView,
     /// The matching words in context.
@@ -81,7 +85,7 @@ async fn messages(
     state: web::Data<AppState>,
     user: AuthUser,
     p: web::Query<MessageSearch>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<Results<MessageHit>>> {
     let q = query_text(&state, &p.q)?;
     let f = MessageQuery {
         q: &q,
@@ -98,19 +102,27 @@ async fn messages(
     let hits = db::search::messages(&mut conn, user.tenant_id, user.id, &f).await?;
     let rows: Vec<_> = hits.iter().map(|h| h.message.clone()).collect();
     let views = super::messages::signed(&state, &user, views(&mut conn, &rows).await?);
-    let results: Vec<serde_json::Value> = hits
-        .iter()
+    let results = hits
+        .into_iter()
         .zip(views)
-        .map(|(h, v)| serde_json::json!({ "message": v, "snippet": h.snippet, "rank": h.rank }))
+        .map(|(h, message)| MessageHit {
+            message,
+            snippet: h.snippet,
+            rank: h.rank,
+        })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results })))
+    Ok(web::Json(Results::new(results)))
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct RoomSearch {
-    /// Part of a room's name (required, not blank).
-    #[serde(default)]
+    /// Part of a room's name: not blank, `limits.max_search_query_chars` at most.
+    #[param(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00]*[^\x00\x09-\x0D\x20\x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00]*$"
+    )]
     q: String,
     /// At most this many (default 20).
     limit: Option<i64>,
@@ -134,7 +146,7 @@ async fn rooms(
     state: web::Data<AppState>,
     user: AuthUser,
     p: web::Query<RoomSearch>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<Results<RoomView>>> {
     let q = query_text(&state, &p.q)?;
     let limit = p
         .limit
@@ -150,5 +162,5 @@ async fn rooms(
             v
         })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results })))
+    Ok(web::Json(Results::new(results)))
 }

@@ -12,12 +12,13 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::openapi::{BadRequest, ErrorEnvelope, NotFound, TooLarge, Unauthorized};
+use super::answers::{created, BadRequest, NotFound, TooLarge, Unauthorized, WithStatus};
+use super::endpoint::Endpoint;
 use crate::auth::AuthUser;
 use crate::db;
 use crate::db::attachments::Reader;
 use crate::db::models::{Attachment, NewAttachment};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorEnvelope};
 use crate::protocol::views::AttachmentView;
 use crate::state::AppState;
 use crate::uploads::media;
@@ -32,12 +33,27 @@ const FORM_OVERHEAD: u64 = 64 * 1024;
 const CSP: &str = "default-src 'none'; sandbox";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/chat/uploads", web::post().to(upload))
-        .route("/api/chat/uploads/{id}", web::get().to(download_file))
-        .route(
-            "/api/chat/uploads/{id}/thumbnail",
-            web::get().to(download_thumbnail),
+    cfg.service(Endpoint::new("/api/chat/uploads").post(upload).build())
+        .service(
+            Endpoint::new("/api/chat/uploads/{id}")
+                .get(download_file)
+                .build(),
+        )
+        .service(
+            Endpoint::new("/api/chat/uploads/{id}/thumbnail")
+                .get(download_thumbnail)
+                .build(),
         );
+}
+
+/// The form an upload sends: the handler streams its parts (`uploads::receive`) instead of
+/// building this type, which is here to describe them.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct UploadForm {
+    /// The file (`limits.max_upload_bytes` at most, 413 past it); other parts are ignored.
+    #[schema(value_type = String, format = Binary, min_length = 1)]
+    file: Vec<u8>,
 }
 
 /// Upload a file (multipart, one `file` field); images get a thumbnail.
@@ -47,7 +63,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     operation_id = "uploads_create",
     tag = "uploads",
     security(("bearer" = [])),
-    request_body(content_type = "multipart/form-data", description = "One part named `file`"),
+    request_body(content_type = "multipart/form-data", content = UploadForm),
     responses(
         (status = 201, description = "Stored", body = AttachmentView),
         (status = 400, response = BadRequest),
@@ -61,7 +77,7 @@ async fn upload(
     user: AuthUser,
     req: HttpRequest,
     form: Multipart,
-) -> AppResult<HttpResponse> {
+) -> AppResult<WithStatus<AttachmentView>> {
     let limit = state.settings.limits.max_upload_bytes;
     let declared = req
         .headers()
@@ -95,7 +111,7 @@ async fn upload(
         Ok(row) => {
             let mut view = AttachmentView::from(&row);
             state.uploads.signer.stamp(&mut view, user.id, Utc::now());
-            Ok(HttpResponse::Created().json(view))
+            Ok(created(view))
         }
         Err(e) => {
             let mut keys = vec![stored.storage_key.as_str()];
@@ -154,10 +170,13 @@ async fn readable(
         ("sig" = Option<String>, Query, description = "Signed URL: its signature")
     ),
     responses(
-        (status = 200, description = "The file; Range requests answer 206", content_type = "application/octet-stream"),
+        (status = 200, description = "The file, as its type (or `application/octet-stream` for types that could run in a page); Range requests answer 206", content_type = "*/*"),
+        (status = 206, description = "The range asked for", content_type = "*/*"),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, description = "A signed URL that is wrong or expired", body = ErrorEnvelope),
-        (status = 404, response = NotFound)
+        (status = 404, response = NotFound),
+        (status = 416, description = "The range lies outside the file")
     )
 )]
 async fn download_file(
@@ -182,7 +201,9 @@ async fn download_file(
         ("sig" = Option<String>, Query, description = "Signed URL: its signature")
     ),
     responses(
-        (status = 200, description = "The thumbnail (JPEG or WebP)", content_type = "image/jpeg"),
+        (status = 200, description = "The thumbnail", content(("image/jpeg"), ("image/webp"))),
+        (status = 204, description = "The file is not an image and has no thumbnail"),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, description = "A signed URL that is wrong or expired", body = ErrorEnvelope),
         (status = 404, response = NotFound)
@@ -215,7 +236,9 @@ async fn download(
         )
         .await?
     } else {
-        let key = a.thumbnail_key.as_deref().ok_or(AppError::NotFound)?;
+        let Some(key) = a.thumbnail_key.as_deref() else {
+            return Ok(HttpResponse::NoContent().finish());
+        };
         let stem = a
             .file_name
             .rsplit_once('.')

@@ -1,12 +1,14 @@
 //! Users of my tenant: me, my profile, and search by name.
 
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::extract::Json;
-use super::openapi::{BadRequest, NotFound, Results, TooLarge, Unauthorized};
+use super::answers::{BadRequest, NotFound, Results, TooLarge, Unauthorized};
+use super::endpoint::Endpoint;
+use super::extract::{check_q, Json};
+use super::schemas;
 use crate::auth::AuthUser;
 use crate::db;
 use crate::domain;
@@ -15,10 +17,18 @@ use crate::protocol::views::{MeView, UserView};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/chat/users/me", web::get().to(me))
-        .route("/api/chat/users/me", web::patch().to(update_me))
-        .route("/api/chat/users", web::get().to(search))
-        .route("/api/chat/users/{user_id}", web::get().to(get_user));
+    cfg.service(
+        Endpoint::new("/api/chat/users/me")
+            .get(me)
+            .patch(update_me)
+            .build(),
+    )
+    .service(Endpoint::new("/api/chat/users").get(search).build())
+    .service(
+        Endpoint::new("/api/chat/users/{user_id}")
+            .get(get_user)
+            .build(),
+    );
 }
 
 /// The caller's own account.
@@ -34,20 +44,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         (status = 404, response = NotFound)
     )
 )]
-async fn me(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+async fn me(state: web::Data<AppState>, user: AuthUser) -> AppResult<web::Json<MeView>> {
     let mut conn = state.pool.get().await?;
     let me = db::users::find(&mut conn, user.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(HttpResponse::Ok().json(MeView::from(&me)))
+    Ok(web::Json(MeView::from(&me)))
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PatchMe {
+    #[schema(schema_with = schemas::display_name)]
     display_name: Option<String>,
     /// `null` clears the avatar; absent leaves it.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = schemas::avatar_url)]
     avatar_url: Option<Option<String>>,
 }
 
@@ -79,7 +91,7 @@ async fn update_me(
     state: web::Data<AppState>,
     user: AuthUser,
     Json(body): Json<PatchMe>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<MeView>> {
     let display_name = body
         .display_name
         .as_deref()
@@ -98,7 +110,7 @@ async fn update_me(
         avatar.as_ref().map(|a| a.as_deref()),
     )
     .await?;
-    Ok(HttpResponse::Ok().json(MeView::from(&me)))
+    Ok(web::Json(MeView::from(&me)))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -106,6 +118,7 @@ async fn update_me(
 struct SearchQuery {
     /// Part of a username or display name; empty lists everyone.
     #[serde(default)]
+    #[param(schema_with = schemas::name_filter)]
     q: String,
     /// At most this many (default 20).
     limit: Option<i64>,
@@ -129,14 +142,8 @@ async fn search(
     state: web::Data<AppState>,
     user: AuthUser,
     query: web::Query<SearchQuery>,
-) -> AppResult<HttpResponse> {
-    let max = state.settings.limits.max_search_query_chars;
-    if query.q.chars().count() > max {
-        return Err(AppError::bad_request(
-            "q",
-            format!("q must be at most {max} characters"),
-        ));
-    }
+) -> AppResult<web::Json<Results<UserView>>> {
+    check_q(&query.q, state.settings.limits.max_search_query_chars)?;
     let limit = query
         .limit
         .unwrap_or(20)
@@ -144,7 +151,7 @@ async fn search(
     let mut conn = state.pool.get().await?;
     let users = db::users::search(&mut conn, user.tenant_id, query.q.trim(), limit).await?;
     let results: Vec<UserView> = users.iter().map(UserView::from).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results })))
+    Ok(web::Json(Results::new(results)))
 }
 
 /// One user of the caller's tenant.
@@ -165,10 +172,10 @@ async fn get_user(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<web::Json<UserView>> {
     let mut conn = state.pool.get().await?;
     let found = db::users::find_in_tenant(&mut conn, user.tenant_id, path.into_inner())
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(HttpResponse::Ok().json(UserView::from(&found)))
+    Ok(web::Json(UserView::from(&found)))
 }

@@ -2,30 +2,35 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::openapi::{BadRequest, ErrorEnvelope, NotFound, Unauthorized};
+use super::answers::{BadRequest, NotFound, RateLimited, Unauthorized};
+use super::endpoint::Endpoint;
 use crate::actors::presence::Connect;
 use crate::actors::session::Prepared;
 use crate::auth::extractor::{authenticate, authenticate_ticket, bearer};
 use crate::auth::{random_token, token_hash, AuthUser, Role};
 use crate::db;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorEnvelope};
 use crate::state::AppState;
 use crate::transport;
 
+/// The WebSocket paths are registered without their trailing slash, which `NormalizePath`
+/// trims from every request (`/ws/chat/` is served here).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/chat/ws-ticket", web::post().to(ticket))
-        .route("/ws/chat/", web::get().to(connect))
-        .route("/ws/chat", web::get().to(connect))
-        .route("/ws/chat/{tenant_id}/", web::get().to(connect_tenant))
-        .route("/ws/chat/{tenant_id}", web::get().to(connect_tenant));
+    cfg.service(Endpoint::new("/api/chat/ws-ticket").post(ticket).build())
+        .service(Endpoint::new("/ws/chat").get(connect).build())
+        .service(
+            Endpoint::new("/ws/chat/{tenant_id}")
+                .get(connect_tenant)
+                .build(),
+        );
 }
 
 /// A one-time WebSocket ticket.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct WsTicket {
     /// Give as `?ticket=` on the handshake.
     pub ticket: String,
@@ -46,7 +51,7 @@ pub struct WsTicket {
         (status = 403, description = "Service tokens do not connect as chat users", body = ErrorEnvelope)
     )
 )]
-async fn ticket(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+async fn ticket(state: web::Data<AppState>, user: AuthUser) -> AppResult<web::Json<WsTicket>> {
     if user.role == Role::Service {
         return Err(AppError::Forbidden(
             "service tokens do not connect as chat users".into(),
@@ -64,7 +69,10 @@ async fn ticket(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpRes
         expires,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "ticket": ticket, "expires_in": ttl })))
+    Ok(web::Json(WsTicket {
+        ticket,
+        expires_in: ttl,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -76,19 +84,37 @@ struct ConnectQuery {
     token: Option<String>,
 }
 
+/// The headers of a WebSocket handshake (RFC 6455); without them the answer is 400.
+/// `transport::accept` reads them from the request.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+struct Handshake {
+    #[param(rename = "Upgrade", pattern = "^websocket$")]
+    upgrade: String,
+    #[param(rename = "Connection", pattern = "^Upgrade$")]
+    connection: String,
+    #[param(rename = "Sec-WebSocket-Version", pattern = "^13$")]
+    version: String,
+    /// 16 random bytes, base64.
+    #[param(rename = "Sec-WebSocket-Key", pattern = "^[A-Za-z0-9+/]{21}[AQgw]==$")]
+    key: String,
+}
+
 /// Open the WebSocket (also without the trailing slash).
 #[utoipa::path(
     get,
     path = "/ws/chat/",
     operation_id = "ws_connect",
-    params(ConnectQuery),
+    params(ConnectQuery, Handshake),
     tag = "realtime",
     security((), ("bearer" = [])),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol (frames: docs/PROTOCOL.md)"),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "A service token, or an origin the server does not accept", body = ErrorEnvelope)
+        (status = 403, description = "A service token, or an origin the server does not accept", body = ErrorEnvelope),
+        (status = 429, response = RateLimited)
     )
 )]
 async fn connect(
@@ -105,7 +131,7 @@ async fn connect(
     get,
     path = "/ws/chat/{tenant_id}/",
     operation_id = "ws_connect_tenant",
-    params(ConnectQuery),
+    params(ConnectQuery, Handshake),
     tag = "realtime",
     security((), ("bearer" = [])),
     responses(
@@ -113,7 +139,8 @@ async fn connect(
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, description = "A service token, or an origin the server does not accept", body = ErrorEnvelope),
-        (status = 404, response = NotFound)
+        (status = 404, response = NotFound),
+        (status = 429, response = RateLimited)
     )
 )]
 async fn connect_tenant(
@@ -145,10 +172,7 @@ fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
     };
     let info = req.connection_info();
     let own = format!("{}://{}", info.scheme(), info.host());
-    origin == own
-        || allowed
-            .iter()
-            .any(|a| a == "*" || a.trim_end_matches('/') == origin)
+    origin == own || super::cors::listed(origin, allowed)
 }
 
 async fn open(

@@ -363,6 +363,33 @@ impl Http {
         self.send("DELETE", path, Some(token), None).await
     }
 
+    /// Sends a request with extra headers and an optional raw body (CORS, odd bodies).
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Answer {
+        let m = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(m, self.url(path));
+        for (name, value) in headers {
+            req = req.insert_header((*name, *value));
+        }
+        let mut resp = match body {
+            Some(b) => req.send_body(b.to_owned()).await,
+            None => req.send().await,
+        }
+        .expect("request sent");
+        let bytes = resp.body().limit(1024 * 1024).await.unwrap_or_default();
+        Answer {
+            status: resp.status(),
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            headers: resp.headers().clone(),
+            raw: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
     /// Posts raw bytes with a content type (for malformed or oversized bodies).
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Answer {
         let mut resp = self

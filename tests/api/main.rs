@@ -7,6 +7,7 @@ mod commit;
 mod embed;
 mod health;
 mod helpers;
+mod http_entry;
 mod lifecycle;
 mod migrations;
 mod nodes;

@@ -39,6 +39,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/api/chat/rooms/by-ref/{kind}/{ref_id}"),
     ("get", "/api/chat/rooms/{room_id}"),
     ("patch", "/api/chat/rooms/{room_id}"),
+    ("put", "/api/chat/rooms/{room_id}"),
     ("delete", "/api/chat/rooms/{room_id}"),
     ("post", "/api/chat/rooms/{room_id}/join"),
     ("post", "/api/chat/rooms/{room_id}/leave"),
@@ -54,6 +55,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/chat/rooms/{room_id}/messages"),
     ("get", "/api/chat/rooms/{room_id}/messages/{message_id}"),
     ("patch", "/api/chat/rooms/{room_id}/messages/{message_id}"),
+    ("put", "/api/chat/rooms/{room_id}/messages/{message_id}"),
     ("delete", "/api/chat/rooms/{room_id}/messages/{message_id}"),
     (
         "get",

@@ -517,7 +517,7 @@ async fn two_concurrent_direct_and_by_ref_requests_make_one_room_each() {
         )
         .await
         .status,
-        StatusCode::BAD_REQUEST
+        StatusCode::CONFLICT
     );
     let dr = a.body["id"].as_str().unwrap();
     assert_eq!(
@@ -981,7 +981,7 @@ async fn bad_input_is_refused_with_the_field_and_changes_nothing() {
             "POST",
             msgs.clone(),
             json!({"content": "x", "reply_to": Uuid::new_v4()}),
-            400,
+            404,
             Some("reply_to"),
         ),
         (
@@ -1009,7 +1009,7 @@ async fn bad_input_is_refused_with_the_field_and_changes_nothing() {
             "POST",
             "/api/chat/rooms".into(),
             json!({"name": "x", "room_type": "group", "participant_ids": [Uuid::new_v4()]}),
-            400,
+            404,
             Some("participant_ids"),
         ),
         (

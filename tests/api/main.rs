@@ -4,6 +4,7 @@ mod admin;
 mod auth;
 mod cluster;
 mod commit;
+mod fuzz;
 mod health;
 mod helpers;
 mod lifecycle;

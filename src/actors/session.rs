@@ -30,6 +30,11 @@ const MAX_RESUME_ROOMS: usize = 200;
 
 pub use crate::transport::CloseRequest;
 
+// Graceful shutdown (issue 15): `ShutDown` and the session's side of it.
+mod shutdown;
+pub use shutdown::ShutDown;
+use shutdown::ShutdownState;
+
 pub struct SessionActor {
     id: Uuid,
     user: AuthUser,
@@ -570,70 +575,6 @@ impl Handler<CloseSession> for SessionActor {
 
     fn handle(&mut self, msg: CloseSession, ctx: &mut Self::Context) {
         self.close(ctx, CloseCode::Policy, Some(&msg.reason));
-    }
-}
-
-// ---- Graceful shutdown (issue 15): kept apart so it merges as one block. ----
-
-/// Where a session is in a graceful shutdown.
-#[derive(Default)]
-struct ShutdownState {
-    /// A frame is being handled (its answer is not queued yet).
-    busy: bool,
-    /// Shutting down: when the client should retry.
-    retry_after_ms: Option<u64>,
-    /// `closing` is queued: wait for the queue to drain, then close.
-    closing_queued: bool,
-}
-
-/// The node is shutting down: the frame in hand is finished (its commit and ack), new frames are
-/// refused with `unavailable`, then `closing {reason: "shutdown", retry_after_ms}` goes out after
-/// everything queued before it, and the socket closes with 1001 (going away).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct ShutDown {
-    pub retry_after_ms: u64,
-}
-
-impl Handler<ShutDown> for SessionActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: ShutDown, ctx: &mut Self::Context) {
-        if self.shutdown.retry_after_ms.is_some() {
-            return;
-        }
-        self.shutdown.retry_after_ms = Some(msg.retry_after_ms);
-        ctx.run_interval(Duration::from_millis(20), |act, ctx| act.shutdown_step(ctx));
-    }
-}
-
-impl SessionActor {
-    /// While shutting down, a new frame is answered `unavailable` (and nothing after `closing`).
-    fn refuse_while_shutting_down(
-        &mut self,
-        reference: Option<String>,
-    ) -> Option<ResponseActFuture<Self, ()>> {
-        let retry_after_ms = self.shutdown.retry_after_ms?;
-        if !self.shutdown.closing_queued {
-            let e = AppError::Unavailable { retry_after_ms };
-            self.send(&ServerFrame::error(reference, &e));
-        }
-        Some(Box::pin(actix::fut::ready(())))
-    }
-
-    fn shutdown_step(&mut self, ctx: &mut Context<Self>) {
-        if self.shutdown.busy || self.outbox.queued() > 0 {
-            return;
-        }
-        if !self.shutdown.closing_queued {
-            self.outbox.push_last(&frame_text(&ServerFrame::Closing {
-                reason: "shutdown".into(),
-                retry_after_ms: self.shutdown.retry_after_ms,
-            }));
-            self.shutdown.closing_queued = true;
-            return;
-        }
-        self.close(ctx, CloseCode::Away, None);
     }
 }
 

@@ -206,6 +206,16 @@ impl From<diesel::result::Error> for AppError {
                 unavailable(info.message())
             }
             Error::BrokenTransactionManager => unavailable("broken transaction manager"),
+            // 22021 / 22P05: text or JSON with a NUL character (PostgreSQL stores neither): the
+            // input is bad, whichever field carried it.
+            Error::DatabaseError(Kind::Unknown, ref info)
+                if info.message().starts_with("invalid byte sequence")
+                    || info
+                        .message()
+                        .starts_with("unsupported Unicode escape sequence") =>
+            {
+                AppError::bad_request_plain("text must not contain NUL characters")
+            }
             other => AppError::Internal(format!("database: {other}")),
         }
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use actix_http::ws::{CloseCode, CloseReason};
 use actix_web::web;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::presence::PresenceActor;
@@ -36,7 +36,6 @@ use crate::protocol::frames::{
     frame_text, parse_client_frame, AckBody, ClientFrame, ResumeRoom, ServerFrame,
 };
 use crate::protocol::views::RoomView;
-use crate::transport::{FrameReader, Incoming, OutboundBody, ReadError};
 
 /// What handling a frame comes to: a future on the session (frames are handled one at a time).
 type Reply = ResponseActFuture<SessionActor, ()>;
@@ -55,6 +54,12 @@ pub struct SessionDeps {
     pub supervisor: Addr<RoomSupervisor>,
     pub presence: Addr<PresenceActor>,
 }
+// Graceful shutdown (issue 15): `ShutDown` and the session's side of it.
+mod shutdown;
+mod socket;
+pub use shutdown::ShutDown;
+use shutdown::ShutdownState;
+pub use socket::{read_loop, Prepared};
 
 pub struct SessionActor {
     id: Uuid,
@@ -609,158 +614,5 @@ impl Handler<CloseSession> for SessionActor {
 
     fn handle(&mut self, msg: CloseSession, ctx: &mut Self::Context) {
         self.close(ctx, CloseCode::Policy, Some(&msg.reason));
-    }
-}
-
-// ---- Graceful shutdown (issue 15): kept apart so it merges as one block. ----
-
-/// Where a session is in a graceful shutdown.
-#[derive(Default)]
-struct ShutdownState {
-    /// A frame is being handled (its answer is not queued yet).
-    busy: bool,
-    /// Shutting down: when the client should retry.
-    retry_after_ms: Option<u64>,
-    /// `closing` is queued: wait for the queue to drain, then close.
-    closing_queued: bool,
-}
-
-/// The node is shutting down: the frame in hand is finished (its commit and ack), new frames are
-/// refused with `unavailable`, then `closing {reason: "shutdown", retry_after_ms}` goes out after
-/// everything queued before it, and the socket closes with 1001 (going away).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct ShutDown {
-    pub retry_after_ms: u64,
-}
-
-impl Handler<ShutDown> for SessionActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: ShutDown, ctx: &mut Self::Context) {
-        if self.shutdown.retry_after_ms.is_some() {
-            return;
-        }
-        self.shutdown.retry_after_ms = Some(msg.retry_after_ms);
-        ctx.run_interval(Duration::from_millis(20), |act, ctx| act.shutdown_step(ctx));
-    }
-}
-
-impl SessionActor {
-    /// While shutting down, a new frame is answered `unavailable` (and nothing after `closing`).
-    fn refuse_while_shutting_down(&mut self, reference: Option<String>) -> Option<Reply> {
-        let retry_after_ms = self.shutdown.retry_after_ms?;
-        if !self.shutdown.closing_queued {
-            let e = AppError::Unavailable { retry_after_ms };
-            self.send(&ServerFrame::error(reference, &e));
-        }
-        Some(Box::pin(actix::fut::ready(())))
-    }
-
-    fn shutdown_step(&mut self, ctx: &mut Context<Self>) {
-        if self.shutdown.busy || self.outbox.queued() > 0 {
-            return;
-        }
-        if !self.shutdown.closing_queued {
-            self.outbox.push_last(&frame_text(&ServerFrame::Closing {
-                reason: "shutdown".into(),
-                retry_after_ms: self.shutdown.retry_after_ms,
-            }));
-            self.shutdown.closing_queued = true;
-            return;
-        }
-        self.close(ctx, CloseCode::Away, None);
-    }
-}
-
-/// Feeds the client's frames to the session, one at a time.
-pub async fn read_loop(mut reader: FrameReader, addr: Addr<SessionActor>) {
-    while let Some(item) = reader.next().await {
-        let ok = match item {
-            Ok(Incoming::Text(text)) => addr
-                .send(Inbound {
-                    text: text.to_string(),
-                })
-                .await
-                .is_ok(),
-            Ok(Incoming::Binary) => addr.send(Control::Binary).await.is_ok(),
-            Ok(Incoming::Ping(bytes)) => addr.send(Control::Ping(bytes)).await.is_ok(),
-            Ok(Incoming::Pong) => addr.send(Control::Pong).await.is_ok(),
-            Ok(Incoming::Close) => false,
-            Err(ReadError::TooLarge) => {
-                addr.do_send(Violation {
-                    code: CloseCode::Size,
-                    why: "frame too large".into(),
-                });
-                return;
-            }
-            Err(ReadError::NotUtf8) => {
-                addr.do_send(Violation {
-                    code: CloseCode::Invalid,
-                    why: "text frame is not valid UTF-8".into(),
-                });
-                return;
-            }
-            Err(ReadError::Protocol(e)) => {
-                addr.do_send(Violation {
-                    code: CloseCode::Protocol,
-                    why: format!("protocol error: {e}"),
-                });
-                return;
-            }
-        };
-        if !ok {
-            break;
-        }
-    }
-    addr.do_send(ClientGone);
-}
-
-/// A session whose actor has an address but does not run yet: the connection can be registered
-/// (and refused) before anything is sent.
-pub struct Prepared {
-    ctx: Context<SessionActor>,
-    pub addr: Addr<SessionActor>,
-    pub outbox: Outbox,
-    close_tx: oneshot::Sender<CloseRequest>,
-}
-
-impl Prepared {
-    /// The session's queue starts with `connection_established`, so it is the first frame
-    /// whatever reaches the connection once it is registered.
-    pub fn new(capacity: usize, user: &AuthUser, heartbeat_secs: u64) -> (Prepared, OutboundBody) {
-        let (tx, rx) = mpsc::channel(capacity);
-        let (close_tx, close_rx) = oneshot::channel();
-        let ctx = Context::new();
-        let addr = ctx.address();
-        let outbox = Outbox::new(Uuid::new_v4(), user.id, tx, capacity, addr.clone());
-        let hello = ServerFrame::ConnectionEstablished {
-            user_id: user.id,
-            tenant_id: user.tenant_id,
-            session_id: outbox.session_id,
-            heartbeat_secs,
-            server_time: crate::domain::time::format(&chrono::Utc::now()),
-        };
-        outbox.push(&frame_text(&hello), false);
-        let prepared = Prepared {
-            ctx,
-            addr,
-            outbox,
-            close_tx,
-        };
-        (prepared, OutboundBody::new(rx, close_rx))
-    }
-
-    /// Runs the actor and its reader task on the accepted socket.
-    pub fn run(self, app: Arc<SessionDeps>, user: AuthUser, reader: FrameReader) {
-        let actor = SessionActor::new(
-            self.outbox.session_id,
-            user,
-            app,
-            self.outbox,
-            self.close_tx,
-        );
-        self.ctx.run(actor);
-        actix_web::rt::spawn(read_loop(reader, self.addr));
     }
 }

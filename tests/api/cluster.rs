@@ -37,6 +37,20 @@ async fn cluster() -> Cluster {
 }
 
 impl Cluster {
+    /// Ann on node A and Bob on node B, both joined to a new group room.
+    async fn ann_and_bob(&self) -> (User, User, Uuid, Ws, Ws) {
+        let ann = self.user("ann").await;
+        let bob = self.user("bob").await;
+        let room = self.a.room(&ann, "group", &[&bob]).await;
+        let mut a = self.a.ws(&ann.token).await;
+        let mut b = self.b.ws(&bob.token).await;
+        for ws in [&mut a, &mut b] {
+            ws.request(json!({"type": "join_room", "room_id": room}))
+                .await;
+        }
+        (ann, bob, room, a, b)
+    }
+
     /// A user the platform mints a token for (provisioned by its first request).
     async fn user(&self, name: &str) -> User {
         let id = Uuid::new_v4();
@@ -90,15 +104,7 @@ async fn events(ws: &mut Ws, n: usize) -> Vec<Value> {
 #[actix_rt::test]
 async fn clients_on_two_nodes_see_every_change_once_in_the_same_order() {
     let c = cluster().await;
-    let ann = c.user("ann").await;
-    let bob = c.user("bob").await;
-    let room = c.a.room(&ann, "group", &[&bob]).await;
-    let mut a = c.a.ws(&ann.token).await;
-    let mut b = c.b.ws(&bob.token).await;
-    a.request(json!({"type": "join_room", "room_id": room}))
-        .await;
-    b.request(json!({"type": "join_room", "room_id": room}))
-        .await;
+    let (ann, _bob, room, mut a, mut b) = c.ann_and_bob().await;
 
     // Typing crosses nodes.
     a.send(json!({"type": "start_typing", "room_id": room}))
@@ -336,4 +342,42 @@ async fn when_a_node_dies_its_clients_resume_on_the_other_and_its_users_room_mat
             Err(closed) => panic!("ann's socket closed: {closed:?}"),
         }
     }
+}
+
+#[actix_rt::test]
+async fn a_node_stopped_with_sigterm_says_closing_and_its_clients_resume_on_the_other() {
+    let c = cluster().await;
+    let (ann, _bob, room, mut a, mut b) = c.ann_and_bob().await;
+    let ack = a.request(send_frame(room, "before")).await;
+    let last = seq(&ack);
+    let pid = c.a.child.id().to_string();
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status();
+    assert!(term.unwrap().success());
+    let (frames, closed) = a.until_closed().await;
+    let closing = frames.last().expect("closing is the last frame");
+    assert_eq!(closing["type"], "closing", "{frames:?}");
+    assert_eq!(closing["reason"], "shutdown");
+    assert!(matches!(closed, Closed::Code(1001, _)), "{closed:?}");
+    for i in 0..3 {
+        let ack = b
+            .request(send_frame(room, format!("while a is gone {i}")))
+            .await;
+        assert_eq!(ack["type"], "ack", "{ack}");
+    }
+    // Ann reconnects (to node B, as a load balancer would send her) and resumes: no gap.
+    let mut a = c.b.ws(&ann.token).await;
+    a.request(json!({"type": "resume", "rooms": [{"room_id": room, "after_seq": last}]}))
+        .await;
+    let mut got = Vec::new();
+    loop {
+        let f = a.recv().await;
+        match f["type"].as_str() {
+            Some("resumed") => break,
+            Some("new_message") => got.push(seq(&f)),
+            _ => {}
+        }
+    }
+    assert_eq!(got, ((last + 1)..=(last + 3)).collect::<Vec<_>>());
 }

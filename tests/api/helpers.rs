@@ -599,8 +599,7 @@ impl Ws {
         }
     }
 
-    /// The next frame within `ms` (held ones first): Ok(None) when none came, Err when the
-    /// connection ended (and how).
+    /// The next frame within `ms` (held ones first); Ok(None): none came; Err: it closed.
     pub async fn next_frame(&mut self, ms: u64) -> Result<Option<Value>, Closed> {
         if let Some(v) = self.pending.pop_front() {
             return Ok(Some(v));
@@ -610,10 +609,8 @@ impl Ws {
 
     /// Sends a frame; false when the connection is already gone.
     pub async fn try_send(&mut self, frame: Value) -> bool {
-        self.framed
-            .send(ws::Message::Text(frame.to_string().into()))
-            .await
-            .is_ok()
+        let text = ws::Message::Text(frame.to_string().into());
+        self.framed.send(text).await.is_ok()
     }
 
     /// The next frame (held ones first); panics after 10 s.

@@ -5,6 +5,7 @@ mod auth;
 mod cluster;
 mod commit;
 mod embed;
+mod fuzz;
 mod health;
 mod helpers;
 mod http_entry;

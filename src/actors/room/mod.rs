@@ -260,6 +260,22 @@ impl RoomActor {
                 return;
             }
         };
+        // A room log that went back underneath (the database restored to an older state) is a
+        // state this actor cannot continue from: it answers what was stored and stops; the
+        // supervisor starts a fresh one and the sessions are told to resume.
+        if room.last_seq < self.delivered {
+            log::error!(
+                "room {}: its seq went back from {} to {}; restarting the room",
+                self.room_id,
+                self.delivered,
+                room.last_seq
+            );
+            for (p, a) in batch.into_iter().zip(applied) {
+                let _ = p.reply.send(a.map(|a| a.outcome));
+            }
+            ctx.stop();
+            return;
+        }
         self.room = Some(room);
         for (p, a) in batch.into_iter().zip(applied) {
             match a {

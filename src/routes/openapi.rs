@@ -15,7 +15,7 @@ use super::answers::{
 use super::endpoint::Endpoint;
 use super::rooms::{create, list, manage, members, read_state};
 use super::schemas;
-use super::{admin, auth, health, messages, presence, search, uploads, users, ws};
+use super::{admin, auth, health, messages, presence, reactions, search, uploads, users, ws};
 use crate::config::LimitSettings;
 use crate::error::{AppError, AppResult, ErrorBody, ErrorEnvelope};
 use crate::state::AppState;
@@ -96,9 +96,9 @@ impl Modify for BearerScheme {
         messages::thread,
         messages::edit_history,
         messages::read_by,
-        messages::reactions,
-        messages::react,
-        messages::unreact,
+        reactions::reactions,
+        reactions::react,
+        reactions::unreact,
         presence::query,
         presence::me,
         presence::set_me,
@@ -161,6 +161,13 @@ async fn document(state: web::Data<AppState>) -> AppResult<web::Json<Value>> {
 fn fit(doc: &mut Value, limits: &LimitSettings) {
     exact_strings(doc);
     json_without_nul(doc);
+    configured(doc, limits);
+    lenient_fields_required(doc);
+    message_type_rules(doc);
+}
+
+/// The limits as configured, in place of the defaults the schemas are written with.
+fn configured(doc: &mut Value, limits: &LimitSettings) {
     for body in ["PostBody", "EditBody", "SystemBody"] {
         set(
             doc,
@@ -187,7 +194,11 @@ fn fit(doc: &mut Value, limits: &LimitSettings) {
             q["schema"]["maxLength"] = json!(limits.max_search_query_chars);
         }
     }
-    // What serde's defaults hide: fields the server needs although it reads them leniently.
+}
+
+/// What serde's defaults hide: fields the server needs although it reads them leniently; and the
+/// names of an upload's extra parts (read and dropped), which are header text.
+fn lenient_fields_required(doc: &mut Value) {
     for (schema, field) in [("PostBody", "content"), ("CreateBody", "name")] {
         if let Some(Value::Object(s)) = doc.pointer_mut(&format!("/components/schemas/{schema}")) {
             let required = s.entry("required").or_insert_with(|| json!([]));
@@ -203,6 +214,10 @@ fn fit(doc: &mut Value, limits: &LimitSettings) {
     if let Some(form) = doc.pointer_mut("/components/schemas/UploadForm") {
         form["propertyNames"] = json!({"pattern": r"^[^\x00-\x1F\x7F]*$"});
     }
+}
+
+/// What a message's type requires: a `location` its coordinates, a file type its file.
+fn message_type_rules(doc: &mut Value) {
     if let Some(post) = doc.pointer_mut("/components/schemas/PostBody") {
         post["allOf"] = json!([
             {

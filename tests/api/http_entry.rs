@@ -135,7 +135,9 @@ async fn a_body_of_the_wrong_json_type_is_400_and_changes_nothing() {
         ),
         ("POST", format!("/api/chat/rooms/{room}/messages"), "7"),
     ] {
-        let a = app.send_raw(method, &path, &headers, Some(body)).await;
+        let a = app
+            .send_raw(method, &path, &headers, Some(body.as_bytes()))
+            .await;
         assert_eq!(
             a.status,
             StatusCode::BAD_REQUEST,

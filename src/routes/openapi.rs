@@ -197,7 +197,7 @@ fn configured(doc: &mut Value, limits: &LimitSettings) {
 }
 
 /// What serde's defaults hide: fields the server needs although it reads them leniently; and the
-/// names of an upload's extra parts (read and dropped), which are header text.
+/// names of an upload's extra parts (read and dropped), which are a header's quoted text.
 fn lenient_fields_required(doc: &mut Value) {
     for (schema, field) in [("PostBody", "content"), ("CreateBody", "name")] {
         if let Some(Value::Object(s)) = doc.pointer_mut(&format!("/components/schemas/{schema}")) {
@@ -212,7 +212,11 @@ fn lenient_fields_required(doc: &mut Value) {
     }
     // Extra parts of an upload are read and dropped; their names are header text.
     if let Some(form) = doc.pointer_mut("/components/schemas/UploadForm") {
-        form["propertyNames"] = json!({"pattern": r"^[^\x00-\x1F\x7F]*$"});
+        // Header text: no control character but tab and line breaks, and a backslash escapes
+        // the character after it (so none ends the name alone).
+        let char = r"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F\\]";
+        let escaped = r"\\[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]";
+        form["propertyNames"] = json!({"pattern": format!("^({char}|{escaped})*$")});
     }
 }
 

@@ -82,8 +82,11 @@ set +e
 # The WebSocket handshakes (`GET /ws/chat/…`) are documented but not fuzzed: a valid one switches
 # protocols (101), which an HTTP fuzzer can neither count as an answer nor reuse the connection
 # after; tests/api/realtime.rs and tests/api/http_entry.rs cover them.
+# Run from target/schemathesis/, where Schemathesis keeps its cache (.schemathesis/, which replays
+# earlier failures first).
+cd "$OUT"
 PYTHONPATH="$ROOT/scripts" SCHEMATHESIS_HOOKS=schemathesis_hooks \
-    "$VENV/bin/schemathesis" --config-file scripts/schemathesis.toml run "$BASE/api/openapi.json" \
+    "$VENV/bin/schemathesis" --config-file "$ROOT/scripts/schemathesis.toml" run "$BASE/api/openapi.json" \
     --checks all \
     --exclude-path-regex '^/ws/' \
     --max-examples "${ST_MAX_EXAMPLES:-15}" \

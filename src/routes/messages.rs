@@ -1,4 +1,5 @@
-//! Messages over REST: history, post, edit, delete, threads, reactions, read_by, edit history.
+//! Messages over REST: history, post, edit, delete, threads, read_by, edit history (reactions
+//! are in `reactions`).
 //! Writes go through the room's actor, so connected clients see them live with their seq.
 
 use actix_web::{web, HttpResponse};
@@ -12,12 +13,13 @@ use super::answers::{
 };
 use super::endpoint::Endpoint;
 use super::extract::Json;
+use super::reactions;
 use super::rooms::member_room;
 use super::schemas;
 use crate::actors::supervisor;
 use crate::auth::AuthUser;
 use crate::commands::{
-    self, Caller, Command, DeleteMessage, Draft, EditMessage, Outcome, React, SendMessage,
+    self, Caller, Command, DeleteMessage, Draft, EditMessage, Outcome, SendMessage,
 };
 use crate::db;
 use crate::db::messages::Cursor;
@@ -25,7 +27,7 @@ use crate::db::models::Message;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, ErrorEnvelope};
 use crate::policy::{self, Access, Standing};
-use crate::protocol::views::{summarize_reactions, MessageView, ReactionSummary};
+use crate::protocol::views::{summarize_reactions, MessageView};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -61,13 +63,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(
         Endpoint::new(&format!("{message}/reactions"))
-            .get(reactions)
-            .post(react)
+            .get(reactions::reactions)
+            .post(reactions::react)
             .build(),
     )
     .service(
         Endpoint::new(&format!("{message}/reactions/{{emoji}}"))
-            .delete(unreact)
+            .delete(reactions::unreact)
             .build(),
     );
 }
@@ -172,21 +174,6 @@ pub struct ReadBy {
     pub results: Vec<Reader>,
 }
 
-/// A message's reactions by emoji.
-#[derive(Serialize, ToSchema)]
-pub struct Reactions {
-    pub message_id: Uuid,
-    pub results: Vec<ReactionSummary>,
-}
-
-/// A reaction the caller added; `seq` is null when it was already there.
-#[derive(Serialize, ToSchema)]
-pub struct Reacted {
-    pub message_id: Uuid,
-    pub emoji: String,
-    pub seq: Option<i64>,
-}
-
 /// A room's messages, a page at a time.
 #[utoipa::path(
     get,
@@ -258,7 +245,7 @@ struct PostBody {
     client_id: Option<String>,
 }
 
-async fn write(
+pub(super) async fn write(
     state: &AppState,
     user: &AuthUser,
     room_id: Uuid,
@@ -318,7 +305,7 @@ fn answered_message(message: Option<MessageView>) -> AppResult<MessageView> {
 }
 
 /// A message of a room the caller is a member of.
-async fn load(
+pub(super) async fn load(
     conn: &mut db::Conn,
     user: &AuthUser,
     room_id: Uuid,
@@ -580,121 +567,4 @@ async fn read_by(
         seq: m.seq,
         results,
     }))
-}
-
-/// A message's reactions.
-#[utoipa::path(
-    get,
-    path = "/api/chat/rooms/{room_id}/messages/{message_id}/reactions",
-    operation_id = "messages_reactions",
-    tag = "messages",
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The reactions", body = Reactions),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound)
-    )
-)]
-async fn reactions(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    path: web::Path<(Uuid, Uuid)>,
-) -> AppResult<web::Json<Reactions>> {
-    let (room_id, message_id) = path.into_inner();
-    let mut conn = state.pool.get().await?;
-    load(&mut conn, &user, room_id, message_id).await?;
-    let rows = db::messages::reactions_of(&mut conn, &[message_id]).await?;
-    Ok(web::Json(Reactions {
-        message_id,
-        results: summarize_reactions(&rows),
-    }))
-}
-
-#[derive(Deserialize, ToSchema)]
-struct ReactBody {
-    #[schema(schema_with = schemas::emoji)]
-    emoji: String,
-}
-
-/// Add the caller's reaction to a message.
-#[utoipa::path(
-    post,
-    path = "/api/chat/rooms/{room_id}/messages/{message_id}/reactions",
-    operation_id = "messages_react",
-    tag = "messages",
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The caller had already reacted so", body = Reacted),
-        (status = 201, description = "Added", body = Reacted),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, description = "The caller's role does not allow it, or the room is deactivated", body = ErrorEnvelope),
-        (status = 404, response = NotFound),
-        (status = 409, description = "The message was deleted", body = ErrorEnvelope),
-        (status = 413, response = TooLarge)
-    )
-)]
-async fn react(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    path: web::Path<(Uuid, Uuid)>,
-    Json(body): Json<ReactBody>,
-) -> AppResult<WithStatus<Reacted>> {
-    let (room_id, message_id) = path.into_inner();
-    let react = React::parse(message_id.into(), &body.emoji, true)?;
-    let emoji = react.emoji.clone();
-    let out = write(&state, &user, room_id, Command::React(react)).await?;
-    let reacted = Reacted {
-        message_id,
-        emoji,
-        seq: out.seq,
-    };
-    Ok(if out.seq.is_some() {
-        created(reacted)
-    } else {
-        ok(reacted)
-    })
-}
-
-/// The path of one reaction of the caller's.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-struct ReactionPath {
-    room_id: Uuid,
-    message_id: Uuid,
-    #[param(schema_with = schemas::emoji)]
-    emoji: String,
-}
-
-/// Remove the caller's reaction from a message.
-#[utoipa::path(
-    delete,
-    path = "/api/chat/rooms/{room_id}/messages/{message_id}/reactions/{emoji}",
-    operation_id = "messages_unreact",
-    params(ReactionPath),
-    tag = "messages",
-    security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Removed (also when there was none)"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, description = "The caller's role does not allow it, or the room is deactivated", body = ErrorEnvelope),
-        (status = 404, response = NotFound),
-        (status = 409, description = "The message was deleted", body = ErrorEnvelope)
-    )
-)]
-async fn unreact(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    path: web::Path<ReactionPath>,
-) -> AppResult<HttpResponse> {
-    let ReactionPath {
-        room_id,
-        message_id,
-        emoji,
-    } = path.into_inner();
-    let react = React::parse(message_id.into(), &emoji, false)?;
-    write(&state, &user, room_id, Command::React(react)).await?;
-    Ok(HttpResponse::NoContent().finish())
 }

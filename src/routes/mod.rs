@@ -11,6 +11,7 @@ pub mod health;
 pub mod messages;
 pub mod openapi;
 pub mod presence;
+pub mod reactions;
 pub mod rooms;
 pub mod schemas;
 pub mod search;

@@ -15,7 +15,9 @@ use super::answers::{
 use super::endpoint::Endpoint;
 use super::rooms::{create, list, manage, members, read_state};
 use super::schemas;
-use super::{admin, auth, embed, health, messages, presence, search, uploads, users, ws};
+use super::{
+    admin, auth, embed, health, messages, presence, reactions, search, uploads, users, ws,
+};
 use crate::config::LimitSettings;
 use crate::error::{AppError, AppResult, ErrorBody, ErrorEnvelope};
 use crate::state::AppState;
@@ -99,9 +101,9 @@ impl Modify for BearerScheme {
         messages::thread,
         messages::edit_history,
         messages::read_by,
-        messages::reactions,
-        messages::react,
-        messages::unreact,
+        reactions::reactions,
+        reactions::react,
+        reactions::unreact,
         presence::query,
         presence::me,
         presence::set_me,
@@ -165,6 +167,13 @@ async fn document(state: web::Data<AppState>) -> AppResult<web::Json<Value>> {
 fn fit(doc: &mut Value, limits: &LimitSettings) {
     exact_strings(doc);
     json_without_nul(doc);
+    configured(doc, limits);
+    lenient_fields_required(doc);
+    message_type_rules(doc);
+}
+
+/// The limits as configured, in place of the defaults the schemas are written with.
+fn configured(doc: &mut Value, limits: &LimitSettings) {
     for body in ["PostBody", "EditBody", "SystemBody"] {
         set(
             doc,
@@ -191,7 +200,11 @@ fn fit(doc: &mut Value, limits: &LimitSettings) {
             q["schema"]["maxLength"] = json!(limits.max_search_query_chars);
         }
     }
-    // What serde's defaults hide: fields the server needs although it reads them leniently.
+}
+
+/// What serde's defaults hide: fields the server needs although it reads them leniently; and the
+/// names of an upload's extra parts (read and dropped), which are a header's quoted text.
+fn lenient_fields_required(doc: &mut Value) {
     for (schema, field) in [("PostBody", "content"), ("CreateBody", "name")] {
         if let Some(Value::Object(s)) = doc.pointer_mut(&format!("/components/schemas/{schema}")) {
             let required = s.entry("required").or_insert_with(|| json!([]));
@@ -205,8 +218,16 @@ fn fit(doc: &mut Value, limits: &LimitSettings) {
     }
     // Extra parts of an upload are read and dropped; their names are header text.
     if let Some(form) = doc.pointer_mut("/components/schemas/UploadForm") {
-        form["propertyNames"] = json!({"pattern": r"^[^\x00-\x1F\x7F]*$"});
+        // Header text: no control character but tab and line breaks, and a backslash escapes
+        // the character after it (so none ends the name alone).
+        let char = r"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F\\]";
+        let escaped = r"\\[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]";
+        form["propertyNames"] = json!({"pattern": format!("^({char}|{escaped})*$")});
     }
+}
+
+/// What a message's type requires: a `location` its coordinates, a file type its file.
+fn message_type_rules(doc: &mut Value) {
     if let Some(post) = doc.pointer_mut("/components/schemas/PostBody") {
         post["allOf"] = json!([
             {

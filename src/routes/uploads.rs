@@ -130,14 +130,7 @@ async fn readable(
     req: &HttpRequest,
     id: Uuid,
 ) -> AppResult<(Attachment, Option<i64>)> {
-    let signed = match req.query_string().contains("sig=") {
-        true => Some(
-            web::Query::<SignedQuery>::from_query(req.query_string())
-                .map_err(|_| AppError::Forbidden("this file link is invalid".into()))?
-                .into_inner(),
-        ),
-        false => None,
-    };
+    let signed = SignedQuery::from_query(req.query_string())?;
     let mut conn = state.pool.get().await?;
     let reader = match &signed {
         Some(q) => signed::reader(&mut conn, &state.uploads.signer, id, q).await?,
@@ -162,7 +155,7 @@ async fn readable(
     path = "/api/chat/uploads/{id}",
     operation_id = "uploads_get",
     tag = "uploads",
-    security(("bearer" = [])),
+    security(("bearer" = []), ()),
     params(
         ("id" = Uuid, Path, description = "The attachment's id"),
         ("uid" = Option<Uuid>, Query, description = "Signed URL: the user it was made for (instead of a bearer token)"),
@@ -193,7 +186,7 @@ async fn download_file(
     path = "/api/chat/uploads/{id}/thumbnail",
     operation_id = "uploads_thumbnail",
     tag = "uploads",
-    security(("bearer" = [])),
+    security(("bearer" = []), ()),
     params(
         ("id" = Uuid, Path, description = "The attachment's id"),
         ("uid" = Option<Uuid>, Query, description = "Signed URL: the user it was made for"),

@@ -28,6 +28,36 @@ pub struct SignedQuery {
     pub sig: String,
 }
 
+/// The signed-URL parameters as a query string may carry them (all, some or none).
+#[derive(Debug, Deserialize)]
+struct MaybeSigned {
+    uid: Option<Uuid>,
+    exp: Option<i64>,
+    sig: Option<String>,
+}
+
+impl SignedQuery {
+    /// The signed-URL part of a query string, when it has all of `uid`, `exp` and `sig` (without
+    /// all three it is no signed link, and the bearer token decides); a `bad_request` when one
+    /// of them does not parse.
+    pub fn from_query(query: &str) -> AppResult<Option<SignedQuery>> {
+        let q = parse_params(query)?;
+        if q.sig.as_deref().is_some_and(|s| s.contains('\0')) {
+            return Err(AppError::bad_request("sig", "sig must not contain NUL"));
+        }
+        Ok(match (q.uid, q.exp, q.sig) {
+            (Some(uid), Some(exp), Some(sig)) => Some(SignedQuery { uid, exp, sig }),
+            _ => None,
+        })
+    }
+}
+
+fn parse_params(query: &str) -> AppResult<MaybeSigned> {
+    actix_web::web::Query::<MaybeSigned>::from_query(query)
+        .map(|q| q.into_inner())
+        .map_err(|e| AppError::bad_request("sig", format!("invalid file link: {e}")))
+}
+
 /// Makes and checks signed URLs with a key derived from `auth.jwt_secret`.
 pub struct UrlSigner {
     key: Vec<u8>,

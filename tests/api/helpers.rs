@@ -369,7 +369,7 @@ impl Http {
         method: &str,
         path: &str,
         headers: &[(&str, &str)],
-        body: Option<&str>,
+        body: Option<&[u8]>,
     ) -> Answer {
         let m = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
         let mut req = self.client.request(m, self.url(path));
@@ -377,7 +377,7 @@ impl Http {
             req = req.insert_header((*name, *value));
         }
         let mut resp = match body {
-            Some(b) => req.send_body(b.to_owned()).await,
+            Some(b) => req.send_body(b.to_vec()).await,
             None => req.send().await,
         }
         .expect("request sent");
@@ -392,20 +392,8 @@ impl Http {
 
     /// Posts raw bytes with a content type (for malformed or oversized bodies).
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Answer {
-        let mut resp = self
-            .client
-            .post(self.url(path))
-            .insert_header(("Content-Type", content_type))
-            .send_body(body)
+        self.send_raw("POST", path, &[("Content-Type", content_type)], Some(&body))
             .await
-            .expect("request sent");
-        let bytes = resp.body().limit(1024 * 1024).await.unwrap_or_default();
-        Answer {
-            status: resp.status(),
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-            headers: resp.headers().clone(),
-            raw: String::from_utf8_lossy(&bytes).into_owned(),
-        }
     }
 
     /// Registers `username` (password "correct horse battery") and answers the register body.

@@ -135,7 +135,9 @@ async fn a_body_of_the_wrong_json_type_is_400_and_changes_nothing() {
         ),
         ("POST", format!("/api/chat/rooms/{room}/messages"), "7"),
     ] {
-        let a = app.send_raw(method, &path, &headers, Some(body)).await;
+        let a = app
+            .send_raw(method, &path, &headers, Some(body.as_bytes()))
+            .await;
         assert_eq!(
             a.status,
             StatusCode::BAD_REQUEST,
@@ -291,4 +293,194 @@ async fn cors_answers_preflights_from_allowed_origins_and_refuses_others() {
         .ws_try("/ws/chat/", Some(&ann.token), Some("https://evil.example"))
         .await
         .is_err());
+}
+
+#[actix_rt::test]
+async fn text_with_nul_and_metadata_beyond_jsonb_are_400_and_the_room_stays_readable() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let room = app.room(&ann, "group", &[]).await;
+    let msgs = format!("/api/chat/rooms/{room}/messages");
+    for (path, body, field) in [
+        (msgs.clone(), json!({"content": "a\u{0}b"}), "content"),
+        (
+            msgs.clone(),
+            json!({"content": "x", "metadata": {"k": "\u{0}"}}),
+            "metadata",
+        ),
+        (
+            msgs.clone(),
+            json!({"content": "x", "extra": ["\u{0}"]}),
+            "extra",
+        ),
+        (
+            msgs.clone(),
+            json!({"content": "x", "metadata": {"n": -1.797_693_134_862_315_7e308}}),
+            "metadata",
+        ),
+        (
+            "/api/auth/login".to_owned(),
+            json!({"username": "a\u{0}", "password": "x"}),
+            "username",
+        ),
+    ] {
+        let a = app
+            .send("POST", &path, Some(&ann.token), Some(body.clone()))
+            .await;
+        assert_eq!(
+            a.status,
+            StatusCode::BAD_REQUEST,
+            "{path} {body}: {}",
+            a.body
+        );
+        assert_eq!(a.body["error"]["field"], field, "{path} {body}");
+    }
+    for path in [
+        "/api/chat/search/messages?q=a%00b",
+        "/api/chat/search/rooms?q=%00",
+        "/api/chat/users?q=%00",
+    ] {
+        let a = app.get(path, &ann.token).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{path}: {}", a.body);
+        assert_eq!(a.body["error"]["field"], "q", "{path}");
+    }
+    // Metadata within the range goes in and comes back out.
+    let ok = app
+        .post(
+            &msgs,
+            &ann.token,
+            json!({"content": "x", "metadata": {"n": 1e300, "m": 2.5}}),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+    let page = app.get(&msgs, &ann.token).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.body["results"].as_array().map(Vec::len), Some(1));
+    assert_eq!(page.body["results"][0]["metadata"]["m"], 2.5);
+}
+
+#[actix_rt::test]
+async fn history_between_two_seqs_and_whole_numbers_written_as_floats() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let room = app.room(&ann, "group", &[]).await;
+    let msgs = format!("/api/chat/rooms/{room}/messages");
+    for i in 1..=5 {
+        let a = app
+            .post(&msgs, &ann.token, json!({"content": format!("m{i}")}))
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED);
+    }
+    let page = app
+        .get(
+            &format!("{msgs}?after_seq=1&before_seq=5&limit=2"),
+            &ann.token,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let seqs: Vec<i64> = page.body["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|m| m["seq"].as_i64())
+        .collect();
+    assert_eq!(seqs, vec![2, 3]);
+    assert_eq!(page.body["has_more"], true);
+    let rest = app
+        .get(&format!("{msgs}?after_seq=3&before_seq=5"), &ann.token)
+        .await;
+    assert_eq!(rest.body["results"][0]["seq"], 4);
+    assert_eq!(rest.body["has_more"], false);
+    // `2.0` is the integer 2 (JSON Schema's reading); `2.5` is not an integer.
+    let read = app
+        .post(
+            &format!("/api/chat/rooms/{room}/mark_read"),
+            &ann.token,
+            json!({"seq": 2.0}),
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(read.body["last_read_seq"], 2);
+    let bad = app
+        .post(
+            &format!("/api/chat/rooms/{room}/mark_read"),
+            &ann.token,
+            json!({"seq": 2.5}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.body["error"]["field"], "seq");
+}
+
+#[actix_rt::test]
+async fn the_document_states_the_configured_limits_and_the_checked_formats() {
+    let app = spawn_app_with(|s| {
+        s.limits.max_message_chars = 1234;
+        s.limits.max_search_query_chars = 77;
+    })
+    .await;
+    let doc = app.send("GET", "/api/openapi.json/", None, None).await.body;
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["PostBody"]["properties"]["content"]["maxLength"],
+        1234
+    );
+    assert_eq!(
+        schemas["EditBody"]["properties"]["content"]["maxLength"],
+        1234
+    );
+    let q = doc["paths"]["/api/chat/search/messages"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "q")
+        .expect("q")
+        .clone();
+    assert_eq!(q["required"], true);
+    assert_eq!(q["schema"]["maxLength"], 77);
+    // Every UUID has its pattern; enums come from the server's own lists.
+    let room_id = &doc["paths"]["/api/chat/rooms/{room_id}"]["get"]["parameters"][0]["schema"];
+    assert!(room_id["pattern"]
+        .as_str()
+        .is_some_and(|p| p.contains("[0-9a-fA-F]{8}")));
+    let roles = &schemas["RoleBody"]["properties"]["role"]["enum"];
+    assert_eq!(
+        roles,
+        &json!(["owner", "admin", "moderator", "member", "observer"])
+    );
+    // The room list's cursor is what the server gives out.
+    let ann = app.register("ann").await;
+    for _ in 0..2 {
+        app.room(&ann, "group", &[]).await;
+    }
+    let first = app.get("/api/chat/rooms?limit=1", &ann.token).await;
+    let cursor = first.body["next_cursor"]
+        .as_str()
+        .expect("a cursor")
+        .to_owned();
+    let list = &doc["paths"]["/api/chat/rooms"]["get"]["parameters"];
+    let pattern = list
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "cursor")
+        .and_then(|p| p["schema"]["pattern"].as_str())
+        .expect("cursor pattern")
+        .to_owned();
+    let (micros, id) = cursor.split_once('_').expect("{micros}_{uuid}");
+    assert!(
+        micros.chars().all(|c| c.is_ascii_digit()) && id.parse::<Uuid>().is_ok(),
+        "{cursor} vs {pattern}"
+    );
+    let next = app
+        .get(
+            &format!("/api/chat/rooms?limit=1&cursor={cursor}"),
+            &ann.token,
+        )
+        .await;
+    assert_eq!(next.status, StatusCode::OK);
+    assert_ne!(
+        next.body["results"][0]["id"],
+        first.body["results"][0]["id"]
+    );
 }

@@ -22,7 +22,9 @@ run:
 	  CONFAB__SERVER__HOST="$${CONFAB__SERVER__HOST:-0.0.0.0}" $(CARGO) run --release --bin confab -- serve
 
 test: redis-server
+	@tests/pg_sh.sh
 	@$(with_db) $(CARGO) test --all-targets -- --test-threads=$${TEST_THREADS:-4}
+	@$(with_db) SDK_NO_BUILD=1 tests/sdk/run.sh
 	@$(with_db) E2E_NO_BUILD=1 tests/e2e/run.sh
 	@$(with_db) scripts/schemathesis.sh
 

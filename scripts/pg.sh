@@ -3,7 +3,8 @@
 #
 #   scripts/pg.sh url     start (or reuse) the cluster under target/pg and print its DATABASE_URL
 #   scripts/pg.sh stop    stop it
-#   scripts/pg.sh status  say whether it runs
+#   scripts/pg.sh status  say whether it runs (and where)
+#   scripts/pg.sh destroy stop it and delete its data
 #
 # The cluster listens on 127.0.0.1 (a free port, remembered in target/pg/port) and on a unix socket
 # in target/pg/sock, trusts local connections, and is reused on the next call. As root it runs the
@@ -38,19 +39,25 @@ as_pg() {
     if [ "$AS_ROOT" = 1 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# The cluster's real directory. A checkout under a private directory (such as /root, or one made by
+# `mktemp -d`) cannot be entered by `postgres`: as root the cluster then lives in /var/tmp, linked
+# from target/pg for people, and `postgres` is always handed the real path, never the link's.
+ALT="/var/tmp/confab-pg-$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)"
+LINK="$ROOT/target/pg"
+if [ -L "$LINK" ]; then PGROOT=$(readlink -f "$LINK"); fi
+
 prepare_dirs() {
     mkdir -p "$ROOT/target"
     if [ "$AS_ROOT" = 1 ]; then
         id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres \
             || die "running as root needs a 'postgres' user to run the server as, and creating one failed"
-        if [ ! -L "$PGROOT" ]; then mkdir -p "$PGROOT"; chown postgres: "$PGROOT"; fi
-        # A checkout under a private directory (such as /root) cannot be entered by `postgres`:
-        # keep the cluster in /var/tmp then, linked from target/pg.
+        if [ ! -L "$LINK" ]; then mkdir -p "$LINK"; chown postgres: "$LINK"; fi
         if ! runuser -u postgres -- test -w "$PGROOT/" 2>/dev/null; then
-            local alt
-            alt="/var/tmp/confab-pg-$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)"
-            mkdir -p "$alt"; chown postgres: "$alt"
-            rm -rf "$PGROOT"; ln -s "$alt" "$PGROOT"
+            [ -L "$LINK" ] || rm -rf "$LINK"
+            mkdir -p "$ALT"; chown postgres: "$ALT"; chmod 700 "$ALT"
+            ln -sfn "$ALT" "$LINK"
+            PGROOT="$ALT"
+            runuser -u postgres -- test -w "$PGROOT/" || die "the postgres user cannot write to $PGROOT"
         fi
     else
         mkdir -p "$PGROOT"
@@ -98,6 +105,9 @@ start() {
 case "${1:-url}" in
     url) start ;;
     stop) if [ -d "$PGROOT/data" ] && running; then as_pg "$PGBIN/pg_ctl" -D "$PGROOT/data" -m fast stop >/dev/null; fi ;;
-    status) if [ -d "$PGROOT/data" ] && running; then echo "running on port $(cat "$PGROOT/port")"; else echo "stopped"; fi ;;
-    *) die "usage: scripts/pg.sh [url|stop|status]" ;;
+    status) if [ -d "$PGROOT/data" ] && running; then echo "running on port $(cat "$PGROOT/port") in $PGROOT"; else echo "stopped"; fi ;;
+    # Stop and delete the cluster (and its /var/tmp directory when it lives there).
+    destroy) if [ -d "$PGROOT/data" ] && running; then as_pg "$PGBIN/pg_ctl" -D "$PGROOT/data" -m fast stop >/dev/null; fi
+             rm -rf "$PGROOT"; rm -rf "$LINK" ;;
+    *) die "usage: scripts/pg.sh [url|stop|status|destroy]" ;;
 esac

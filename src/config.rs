@@ -33,6 +33,8 @@ pub struct DatabaseSettings {
     pub url: String,
     pub pool_size: usize,
     pub pool_timeout_secs: u64,
+    /// Connecting (or checking a pooled connection) takes at most this long, in milliseconds.
+    pub connect_timeout_ms: u64,
 }
 
 #[derive(Clone, Deserialize)]
@@ -119,6 +121,12 @@ pub struct UploadSettings {
     pub denied_types: Vec<String>,
     /// "local" (files under `dir`), "s3" (an S3-compatible bucket) or "memory" (tests).
     pub storage: String,
+    /// How long a signed file URL works.
+    pub url_ttl_secs: i64,
+    /// An upload no message carries is deleted (row and stored file) after this many seconds.
+    pub unattached_ttl_secs: u64,
+    /// How often the sweep for such uploads runs.
+    pub sweep_interval_secs: u64,
     pub s3: S3Settings,
 }
 
@@ -206,7 +214,42 @@ impl Settings {
 
     /// Rejects values that would make the server misbehave, naming the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let a = &self.auth;
+        self.auth.validate()?;
+        self.limits.validate()?;
+        self.realtime.validate()?;
+        self.uploads.validate()?;
+        if self.rate_limits.ws_frames_per_sec == 0 || self.rate_limits.messages_per_minute == 0 {
+            return Err(bad("rate_limits", "limits must be at least 1"));
+        }
+        if self.database.pool_size == 0 {
+            return Err(bad("database.pool_size", "must be at least 1"));
+        }
+        if !(50..=60_000).contains(&self.database.connect_timeout_ms) {
+            return Err(bad(
+                "database.connect_timeout_ms",
+                "must be between 50 and 60000",
+            ));
+        }
+        if self.database.url.is_empty() {
+            return Err(bad("database.url", "is empty: set DATABASE_URL"));
+        }
+        if self.broker.presence_ttl_secs < 3 {
+            return Err(bad("broker.presence_ttl_secs", "must be at least 3"));
+        }
+        if !self.broker.redis_url.is_empty() && !self.broker.redis_url.starts_with("redis") {
+            return Err(bad(
+                "broker.redis_url",
+                "must be a redis:// or rediss:// URL",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl AuthSettings {
+    /// Token, key and password-hashing settings.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let a = self;
         if !matches!(a.jwt_algorithm.as_str(), "HS256" | "HS384" | "HS512") {
             return Err(bad("auth.jwt_algorithm", "must be HS256, HS384 or HS512"));
         }
@@ -257,7 +300,14 @@ impl Settings {
         if a.argon2_max_concurrent == 0 {
             return Err(bad("auth.argon2_max_concurrent", "must be at least 1"));
         }
-        let l = &self.limits;
+        Ok(())
+    }
+}
+
+impl LimitSettings {
+    /// Sizes and counts.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let l = self;
         for (key, v) in [
             ("limits.max_message_chars", l.max_message_chars),
             ("limits.max_frame_bytes", l.max_frame_bytes),
@@ -285,7 +335,14 @@ impl Settings {
                 "max_resume_events, max_page_size must be >= 1 and max_room_members >= 2",
             ));
         }
-        let r = &self.realtime;
+        Ok(())
+    }
+}
+
+impl RealtimeSettings {
+    /// Heartbeats, typing and the commit path.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let r = self;
         if r.heartbeat_secs == 0 || r.client_timeout_secs <= r.heartbeat_secs {
             return Err(bad(
                 "realtime.client_timeout_secs",
@@ -307,27 +364,25 @@ impl Settings {
                 "must be at least realtime.group_commit_max",
             ));
         }
-        if self.rate_limits.ws_frames_per_sec == 0 || self.rate_limits.messages_per_minute == 0 {
-            return Err(bad("rate_limits", "limits must be at least 1"));
-        }
-        if self.database.pool_size == 0 {
-            return Err(bad("database.pool_size", "must be at least 1"));
-        }
-        if self.database.url.is_empty() {
-            return Err(bad("database.url", "is empty: set DATABASE_URL"));
-        }
-        if self.broker.presence_ttl_secs < 3 {
-            return Err(bad("broker.presence_ttl_secs", "must be at least 3"));
-        }
-        if !self.broker.redis_url.is_empty() && !self.broker.redis_url.starts_with("redis") {
+        Ok(())
+    }
+}
+
+impl UploadSettings {
+    /// Files: where they go, their sizes and types.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let u = self;
+        if u.unattached_ttl_secs == 0 || u.sweep_interval_secs == 0 {
             return Err(bad(
-                "broker.redis_url",
-                "must be a redis:// or rediss:// URL",
+                "uploads.unattached_ttl_secs",
+                "and uploads.sweep_interval_secs must be at least 1",
             ));
         }
-        let u = &self.uploads;
         if u.thumbnail_px < 16 {
             return Err(bad("uploads.thumbnail_px", "must be at least 16"));
+        }
+        if !(10..=86_400).contains(&u.url_ttl_secs) {
+            return Err(bad("uploads.url_ttl_secs", "must be between 10 and 86400"));
         }
         if u.dir.is_empty() {
             return Err(bad("uploads.dir", "must name a directory"));
@@ -339,7 +394,7 @@ impl Settings {
             ));
         }
         for pattern in u.allowed_types.iter().chain(&u.denied_types) {
-            if !crate::uploads::media::is_type_pattern(pattern) {
+            if !crate::domain::is_type_pattern(pattern) {
                 return Err(bad(
                     "uploads.allowed_types",
                     format!("has `{pattern}`, not a type like `image/png` or `image/*`"),

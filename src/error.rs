@@ -32,6 +32,9 @@ pub enum AppError {
     Unsupported(String),
     #[error("too many requests")]
     RateLimited { retry_after_ms: u64 },
+    /// Not stored, try again soon: the database cannot be reached, or the node is shutting down.
+    #[error("temporarily unavailable, try again")]
+    Unavailable { retry_after_ms: u64 },
     /// A method the path does not serve; `allow` lists the ones it does.
     #[error("this method is not allowed here (allowed: {allow})")]
     MethodNotAllowed { allow: String },
@@ -98,6 +101,7 @@ impl AppError {
             AppError::TooLarge(_) => "too_large",
             AppError::Unsupported(_) => "unsupported_media_type",
             AppError::RateLimited { .. } => "rate_limited",
+            AppError::Unavailable { .. } => "unavailable",
             AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::Internal(_) => "internal",
         }
@@ -118,7 +122,8 @@ impl AppError {
                 _ => None,
             },
             retry_after_ms: match self {
-                AppError::RateLimited { retry_after_ms } => Some(*retry_after_ms),
+                AppError::RateLimited { retry_after_ms }
+                | AppError::Unavailable { retry_after_ms } => Some(*retry_after_ms),
                 _ => None,
             },
         }
@@ -152,6 +157,7 @@ impl ResponseError for AppError {
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -162,7 +168,9 @@ impl ResponseError for AppError {
             log::error!("internal error: {detail}");
         }
         let mut resp = HttpResponse::build(self.status_code());
-        if let AppError::RateLimited { retry_after_ms } = self {
+        if let AppError::RateLimited { retry_after_ms } | AppError::Unavailable { retry_after_ms } =
+            self
+        {
             resp.insert_header(("Retry-After", retry_after_ms.div_ceil(1000).to_string()));
         }
         if matches!(
@@ -178,18 +186,46 @@ impl ResponseError for AppError {
     }
 }
 
+/// How long a client told `unavailable` because of the database waits before trying again.
+pub const DB_RETRY_AFTER_MS: u64 = 1000;
+
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
         match e {
-            diesel::result::Error::NotFound => AppError::NotFound,
+            Error::NotFound => AppError::NotFound,
+            // The connection broke (the server stopped or restarts): nothing was stored.
+            Error::DatabaseError(Kind::UnableToSendCommand | Kind::ClosedConnection, ref info) => {
+                unavailable(info.message())
+            }
+            // 57P01-57P03: the server is shutting down, crashed or starting up.
+            Error::DatabaseError(Kind::Unknown, ref info)
+                if info.message().starts_with("terminating connection")
+                    || info.message().contains("the database system is") =>
+            {
+                unavailable(info.message())
+            }
+            Error::BrokenTransactionManager => unavailable("broken transaction manager"),
             other => AppError::Internal(format!("database: {other}")),
         }
     }
 }
 
+fn unavailable(detail: &str) -> AppError {
+    log::warn!("database unavailable: {detail}");
+    AppError::Unavailable {
+        retry_after_ms: DB_RETRY_AFTER_MS,
+    }
+}
+
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
     fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
-        AppError::Internal(format!("database pool: {e}"))
+        use diesel_async::pooled_connection::deadpool::PoolError;
+        match e {
+            // No connection could be made in time, or none was free: try again soon.
+            PoolError::Timeout(_) | PoolError::Backend(_) => unavailable(&e.to_string()),
+            other => AppError::Internal(format!("database pool: {other}")),
+        }
     }
 }
 

@@ -31,6 +31,8 @@ pub struct Metrics {
     pub slow_consumers_total: AtomicU64,
     /// Transactions started by the committer, the room batches and the writes they carried.
     pub commits_total: AtomicU64,
+    /// Uploads removed because no message carried them (see `uploads::sweep`).
+    pub uploads_swept_total: AtomicU64,
     pub commit_rooms_total: AtomicU64,
     pub commit_ops_total: AtomicU64,
     /// Shared transactions that failed and were retried one room at a time.
@@ -103,7 +105,7 @@ impl Metrics {
             );
         }
         drop(map);
-        let gauges: [(&str, &str, &str, i64); 9] = [
+        let gauges: [(&str, &str, &str, i64); 10] = [
             (
                 "confab_ws_connections",
                 "gauge",
@@ -133,6 +135,12 @@ impl Metrics {
                 "counter",
                 "Connections closed as slow consumers.",
                 self.slow_consumers_total.load(Ordering::Relaxed) as i64,
+            ),
+            (
+                "confab_uploads_swept_total",
+                "counter",
+                "Uploads removed (row and file) because no message carried them.",
+                self.uploads_swept_total.load(Ordering::Relaxed) as i64,
             ),
             (
                 "confab_commits_total",
@@ -167,4 +175,17 @@ impl Metrics {
         }
         out
     }
+}
+
+/// This node's counters, as the admin API shows them per node.
+pub fn node_stats(node_id: uuid::Uuid, m: &Metrics) -> serde_json::Value {
+    use std::sync::atomic::Ordering;
+    serde_json::json!({
+        "node_id": node_id,
+        "connections": m.ws_connections.load(Ordering::Relaxed),
+        "room_actors": m.room_actors.load(Ordering::Relaxed),
+        "messages_committed": m.messages_total.load(Ordering::Relaxed),
+        "room_events_committed": m.room_events_total.load(Ordering::Relaxed),
+        "slow_consumers_closed": m.slow_consumers_total.load(Ordering::Relaxed),
+    })
 }

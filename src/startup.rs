@@ -11,11 +11,12 @@ use std::sync::Arc;
 
 use actix::Actor;
 
+use crate::actors::inbound::NodeInbound;
 use crate::actors::presence::PresenceActor;
 use crate::actors::room::RoomDeps;
 use crate::actors::supervisor::RoomSupervisor;
 use crate::broker::redis::RedisBroker;
-use crate::broker::{Broker, Inbound, LocalBroker};
+use crate::broker::{Broker, LocalBroker};
 use crate::config::Settings;
 use crate::db;
 use crate::metrics::Metrics;
@@ -46,7 +47,8 @@ impl Application {
                 .unwrap_or(1),
             n => n,
         };
-        let shutdown = settings.server.shutdown_timeout_secs;
+        // Half the shutdown time for the sockets to say goodbye, half for the rest (see `shut_down`).
+        let shutdown = settings.server.shutdown_timeout_secs.div_ceil(2);
         let settings = Arc::new(settings);
         let metrics = Arc::new(Metrics::default());
         let broker: Arc<dyn Broker> = if settings.broker.redis_url.is_empty() {
@@ -66,10 +68,10 @@ impl Application {
             presence: presence.clone(),
         };
         let supervisor = RoomSupervisor::new(deps, workers)?.start();
-        broker.attach(Inbound {
+        broker.attach(Arc::new(NodeInbound {
             supervisor: supervisor.clone(),
             presence: presence.clone(),
-        });
+        }));
         actix_web::rt::spawn(report_stats(broker.clone(), metrics.clone()));
         let parts = Parts {
             pool,
@@ -79,6 +81,7 @@ impl Application {
             presence,
         };
         let state = web::Data::new(AppState::new(settings, parts)?);
+        actix_web::rt::spawn(sweep_uploads(state.clone()));
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             let state = app_state.clone();
@@ -140,6 +143,8 @@ impl Application {
         .tcp_nodelay(true)
         .workers(workers)
         .shutdown_timeout(shutdown)
+        // SIGTERM and SIGINT are handled by `run_until_stopped` (sockets are told first).
+        .disable_signals()
         .listen(listener)?
         .run();
         Ok(Application {
@@ -161,28 +166,82 @@ impl Application {
         self.state.clone()
     }
 
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully (see `shut_down`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let state = self.state.clone();
+        actix_web::rt::spawn(async move {
+            match wait_for_signal().await {
+                Ok(name) => log::info!("{name}: shutting down"),
+                Err(e) => log::error!("cannot listen for signals: {e}"),
+            }
+            shut_down(state, handle).await;
+        });
         self.server.await
     }
 }
 
-/// This node's counters, as the admin API shows them per node.
-pub fn node_stats(node_id: uuid::Uuid, m: &Metrics) -> serde_json::Value {
-    use std::sync::atomic::Ordering;
-    serde_json::json!({
-        "node_id": node_id,
-        "connections": m.ws_connections.load(Ordering::Relaxed),
-        "room_actors": m.room_actors.load(Ordering::Relaxed),
-        "messages_committed": m.messages_total.load(Ordering::Relaxed),
-        "room_events_committed": m.room_events_total.load(Ordering::Relaxed),
-        "slow_consumers_closed": m.slow_consumers_total.load(Ordering::Relaxed),
+async fn wait_for_signal() -> std::io::Result<&'static str> {
+    use actix_web::rt::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
     })
+}
+
+/// Stops accepting connections; tells every socket `closing {reason: "shutdown"}` once its
+/// frame in hand is committed and acked, and closes it with 1001; waits up to half of
+/// `server.shutdown_timeout_secs` for the sockets, then stops the server (in-flight requests get
+/// the other half).
+pub async fn shut_down(state: web::Data<AppState>, handle: ServerHandle) {
+    use std::sync::atomic::Ordering;
+    handle.pause().await;
+    let half = std::time::Duration::from_millis(state.settings.server.shutdown_timeout_secs * 500);
+    let told = state
+        .presence
+        .send(crate::actors::presence::ShutDownAll {
+            retry_after_ms: SHUTDOWN_RETRY_AFTER_MS,
+        })
+        .await
+        .unwrap_or(0);
+    log::info!("shutdown: told {told} connection(s) to reconnect");
+    let deadline = Instant::now() + half;
+    while state.metrics.ws_connections.load(Ordering::Relaxed) > 0 && Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    handle.stop(true).await;
+}
+
+/// How long a client told `closing {reason: "shutdown"}` waits before reconnecting (at least;
+/// each gets up to as much again so they spread out).
+const SHUTDOWN_RETRY_AFTER_MS: u64 = 1000;
+
+/// Removes uploads no message carried in time, every `uploads.sweep_interval_secs`.
+async fn sweep_uploads(state: web::Data<AppState>) {
+    use std::sync::atomic::Ordering;
+    let every = std::time::Duration::from_secs(state.settings.uploads.sweep_interval_secs);
+    loop {
+        tokio::time::sleep(every).await;
+        match state.uploads.sweep_unattached(&state.pool).await {
+            Ok(0) => {}
+            Ok(n) => {
+                log::info!("removed {n} upload(s) no message carried");
+                state
+                    .metrics
+                    .uploads_swept_total
+                    .fetch_add(n as u64, Ordering::Relaxed);
+            }
+            Err(e) => log::warn!("sweeping unattached uploads: {e}"),
+        }
+    }
 }
 
 /// Publishes this node's stats for the cluster view every few seconds (a no-op on one node).
 async fn report_stats(broker: Arc<dyn Broker>, metrics: Arc<Metrics>) {
     loop {
-        broker.publish_stats(node_stats(broker.node_id(), &metrics));
+        broker.publish_stats(crate::metrics::node_stats(broker.node_id(), &metrics));
         tokio::time::sleep(std::time::Duration::from_secs(5)).await;
     }
 }

@@ -1,23 +1,22 @@
 //! `AppState`: what every handler shares (settings, pool, keys, limiters, the actors).
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::Addr;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use uuid::Uuid;
 
 use crate::actors::presence::PresenceActor;
+use crate::actors::session::SessionDeps;
 use crate::actors::supervisor::RoomSupervisor;
 use crate::auth::password::PasswordHasher;
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::JwtKeys;
 use crate::broker::Broker;
+use crate::commands::RateLimits;
 use crate::config::{ConfigError, Settings};
 use crate::db::DbPool;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::metrics::Metrics;
 use crate::uploads::Uploads;
 
@@ -33,10 +32,10 @@ pub struct AppState {
     pub presence: Addr<PresenceActor>,
     /// File storage and the upload pipeline.
     pub uploads: Uploads,
-    /// Frames per user across all their sockets.
-    frame_limiter: DefaultKeyedRateLimiter<Uuid>,
-    /// Messages per user, WebSocket and REST together.
-    message_limiter: DefaultKeyedRateLimiter<Uuid>,
+    /// Frames and messages per user.
+    pub rates: Arc<RateLimits>,
+    /// What each WebSocket session is handed.
+    pub sessions: Arc<SessionDeps>,
 }
 
 /// What `AppState` is built from besides the settings.
@@ -48,18 +47,11 @@ pub struct Parts {
     pub presence: Addr<PresenceActor>,
 }
 
-fn nonzero(v: u32) -> NonZeroU32 {
-    NonZeroU32::new(v.max(1)).unwrap_or(NonZeroU32::MIN)
-}
-
 impl AppState {
     pub fn new(settings: Arc<Settings>, parts: Parts) -> Result<Self, ConfigError> {
         let a = &settings.auth;
         let window = Duration::from_secs(a.login_window_secs);
-        let r = &settings.rate_limits;
-        let frames = Quota::per_second(nonzero(r.ws_frames_per_sec))
-            .allow_burst(nonzero(r.ws_burst.max(r.ws_frames_per_sec)));
-        let messages = Quota::per_minute(nonzero(r.messages_per_minute));
+        let rates = Arc::new(RateLimits::new(&settings.rate_limits));
         Ok(AppState {
             jwt: Arc::new(JwtKeys::from_settings(a)?),
             hasher: PasswordHasher::new(a)?,
@@ -69,8 +61,15 @@ impl AppState {
                 window,
             ),
             uploads: Uploads::new(&settings)?,
-            frame_limiter: RateLimiter::keyed(frames),
-            message_limiter: RateLimiter::keyed(messages),
+            rates: rates.clone(),
+            sessions: Arc::new(SessionDeps {
+                settings: settings.clone(),
+                pool: parts.pool.clone(),
+                metrics: parts.metrics.clone(),
+                rates,
+                supervisor: parts.supervisor.clone(),
+                presence: parts.presence.clone(),
+            }),
             metrics: parts.metrics,
             broker: parts.broker,
             supervisor: parts.supervisor,
@@ -80,22 +79,11 @@ impl AppState {
         })
     }
 
-    fn check(limiter: &DefaultKeyedRateLimiter<Uuid>, user_id: Uuid) -> AppResult<()> {
-        limiter
-            .check_key(&user_id)
-            .map_err(|not_until| AppError::RateLimited {
-                retry_after_ms: not_until
-                    .wait_time_from(DefaultClock::default().now())
-                    .as_millis()
-                    .max(1) as u64,
-            })
-    }
-
     pub fn check_frame_rate(&self, user_id: Uuid) -> AppResult<()> {
-        Self::check(&self.frame_limiter, user_id)
+        self.rates.check_frame(user_id)
     }
 
     pub fn check_message_rate(&self, user_id: Uuid) -> AppResult<()> {
-        Self::check(&self.message_limiter, user_id)
+        self.rates.check_message(user_id)
     }
 }

@@ -15,8 +15,15 @@ use bytestring::ByteString;
 use futures_util::{Stream, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::actors::Outgoing;
 use crate::error::{AppError, AppResult};
+
+/// What a session queues for its socket: text frames and control frames.
+#[derive(Debug)]
+pub enum Outgoing {
+    Text(ByteString),
+    Ping,
+    Pong(actix_web::web::Bytes),
+}
 
 /// What a client sent, a whole message at a time.
 #[derive(Debug)]

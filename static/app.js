@@ -2,7 +2,7 @@
 // platform's token), keeps the room list, and routes WebSocket frames to the room view.
 
 import * as api from './js/api.js';
-import { ChatSocket } from './js/socket.js';
+import { connect } from './sdk/confab.js';
 import { h, clear, $, avatar, timeShort } from './js/dom.js';
 import { S, roomState, roomTitle, userName, rememberUser, rememberUsers, presenceOf, isDirect } from './js/state.js';
 import * as room from './js/room.js';
@@ -99,19 +99,20 @@ async function signedIn(me) {
   clear($('#me-avatar')).appendChild(avatar(me));
   $('#me-name').textContent = me.display_name || me.username;
   $('#me-name').title = me.username ? `@${me.username}` : '';
+  startClient();
   try {
     await loadRooms();
   } catch (e) {
     toast(`Could not load your conversations: ${e.message}`);
   }
-  S.socket.start();
   const wanted = sessionStorage.getItem('confab.room');
   if (wanted && S.rooms.has(wanted) && !isPhone()) room.open(wanted);
   else room.showEmpty();
 }
 
 function signedOut() {
-  S.socket.stop();
+  if (S.client) S.client.close();
+  S.client = null;
   S.me = null;
   S.rooms.clear();
   S.roomStates.clear();
@@ -152,9 +153,7 @@ export async function loadRooms() {
     if (!S.rooms.has(r.id)) fresh.push(r.id);
     upsertRoom(r);
   }
-  // Rooms I was added to while connected: subscribe, so their events reach me from now on.
-  if (S.socket.isOpen) for (const id of fresh) joinRoom(id);
-  for (const id of [...S.rooms.keys()]) if (!seen.has(id)) S.rooms.delete(id);
+  for (const id of [...S.rooms.keys()]) if (!seen.has(id)) forgetRoom(id);
   renderRoomList();
   loadPresence([...S.rooms.values()].filter(isDirect).map((r) => r.other_user && r.other_user.id));
 }
@@ -199,7 +198,16 @@ export function upsertRoom(r) {
   if (r.other_user) rememberUser(r.other_user);
   const rs = roomState(r.id);
   if (rs.lastSeq == null && merged.last_seq != null) rs.lastSeq = merged.last_seq;
+  // Every room of mine is followed by the SDK, from where this list stands.
+  if (merged.is_active !== false) joinRoom(r.id);
   return merged;
+}
+
+/// A room that is no longer mine (left, removed, deactivated): off the list and unfollowed.
+function forgetRoom(id) {
+  S.rooms.delete(id);
+  const followed = S.client && S.client.rooms.get(id);
+  if (followed) followed.leave();
 }
 
 export async function loadPresence(ids) {
@@ -297,78 +305,65 @@ function roomItem(r) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The socket: what to do on (re)connect, and where each frame goes
+// The connection is the SDK's (static/sdk/confab.js): tickets, reconnect, resume of every room,
+// each room event once in seq order, sends acked once. Here: what each frame means for the app.
 
-function joinAndResume() {
-  // `resume` subscribes too (replaying what came after after_seq), so each room gets exactly one
-  // of the two: resume where a seq is known, join_room otherwise. The open room first, then the
-  // most recently active ones; one resume frame names up to 200 rooms.
-  const ids = [...S.rooms.values()].filter((r) => r.is_active !== false)
-    .sort((a, b) => (sortKey(b) > sortKey(a) ? 1 : -1)).map((r) => r.id);
-  if (S.currentId) ids.unshift(S.currentId);
-  const wanted = [...new Set(ids)].slice(0, 200);
-  S.joined = new Set(wanted);
-  const resume = [];
-  for (const id of wanted) {
-    const after = roomState(id).lastSeq;
-    if (after != null) resume.push({ room_id: id, after_seq: after });
-    else sendJoin(id);
-  }
-  if (resume.length) S.socket.send({ type: 'resume', rooms: resume });
-  room.flushOutbox();
-}
-
-function sendJoin(id) {
-  S.socket.request({ type: 'join_room', room_id: id })
-    .then((ack) => {
-      if (ack.room) { upsertRoom(ack.room); renderRoomList(); }
-    })
-    .catch(() => S.joined.delete(id));
+function startClient() {
+  if (S.client) S.client.close();
+  let everOnline = false;
+  S.client = connect({
+    getToken: async ({ expired }) => {
+      if (expired && !(await api.refresh())) return null;
+      const s = api.getSession();
+      return s && s.access_token;
+    },
+  });
+  S.client.on('state', (state) => {
+    if (state === 'online') everOnline = true;
+    onState(state, everOnline);
+  });
+  S.client.on('frame', onFrame);
+  S.client.on('error', (e) => {
+    if (e.code === 'rate_limited') toast('Slow down a little: too many actions at once.');
+    else toast(e.message || e.code);
+  });
+  S.client.on('unauthorized', () => api.clearSession());
+  onState(S.client.state, false);
 }
 
 export function joinRoom(id) {
-  if (!S.socket.isOpen || S.joined.has(id)) return;
-  S.joined.add(id);
-  const after = roomState(id).lastSeq;
-  if (after != null) S.socket.send({ type: 'resume', rooms: [{ room_id: id, after_seq: after }] });
-  else sendJoin(id);
+  if (!S.client || S.client.rooms.has(id)) return;
+  const r = S.rooms.get(id);
+  const room = S.client.room(id, { afterSeq: r && r.last_seq != null ? r.last_seq : undefined });
+  room.on('resync', () => resync(id));
 }
 
-function onState(state, attempt) {
+function onState(state, everOnline) {
   const banner = $('#conn-banner');
-  S.connState = state;
-  document.body.dataset.conn = state;
-  if (state === 'open' || state === 'idle' || state === 'connecting') {
+  // The names the page (and its tests) have always used: open, connecting, reconnecting, offline.
+  const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
+  let shown = state;
+  if (state === 'online') shown = 'open';
+  else if (state === 'closed') shown = 'idle';
+  else if (offline) shown = 'offline';
+  else if (everOnline || state === 'offline') shown = 'reconnecting';
+  S.connState = shown;
+  document.body.dataset.conn = shown;
+  if (shown === 'open' || shown === 'idle' || shown === 'connecting') {
     banner.hidden = true;
   } else {
     banner.hidden = false;
-    banner.textContent = state === 'offline'
+    banner.textContent = shown === 'offline'
       ? 'You are offline. Messages will be sent when the connection is back.'
-      : `Reconnecting…${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
+      : 'Reconnecting…';
   }
-  room.connectionChanged(state);
-}
-
-function onOpen(frame) {
-  if (frame.user_id && S.me && frame.user_id !== S.me.id) { /* another account: should not happen */ }
-  joinAndResume();
-}
-
-// Room events carry a seq: each is applied once, whether it comes live, by resume, or both.
-function firstTime(frame) {
-  if (frame.seq == null || !frame.room_id) return true;
-  const rs = roomState(frame.room_id);
-  if (rs.seen.has(frame.seq)) return false;
-  rs.seen.add(frame.seq);
-  if (rs.lastSeq == null || frame.seq > rs.lastSeq) rs.lastSeq = frame.seq;
-  return true;
+  room.connectionChanged(shown);
 }
 
 function onFrame(f) {
   if (f.conversation_id && !f.room_id) f.room_id = f.conversation_id;
   switch (f.type) {
     case 'new_message': {
-      if (!firstTime(f)) return;
       const m = f.message;
       noteSeq(m);
       messageArrived(m);
@@ -376,28 +371,23 @@ function onFrame(f) {
       break;
     }
     case 'message_updated':
-      if (!firstTime(f)) return;
       noteSeq(f.message);
       room.onMessageUpdated(f.message);
       bumpPreview(f.message, true);
       break;
     case 'message_deleted':
-      if (!firstTime(f)) return;
       room.onMessageDeleted(f.room_id, f.message_id);
       break;
     case 'reaction_added':
-      if (!firstTime(f)) return;
       { const x = f.reaction || f; room.onReaction(f.room_id, x.message_id, x.user_id, x.emoji, true); }
       break;
     case 'reaction_removed':
-      if (!firstTime(f)) return;
       { const x = f.reaction || f; room.onReaction(f.room_id, x.message_id, x.user_id, x.emoji, false); }
       break;
     case 'typing_indicator':
       room.onTyping(f.room_id, f.user_id, f.is_typing);
       break;
     case 'read_receipt':
-      if (!firstTime(f)) return;
       readReceipt(f);
       break;
     case 'presence_update': {
@@ -415,7 +405,6 @@ function onFrame(f) {
       loadRooms().catch(() => {});
       break;
     case 'member_joined':
-      if (!firstTime(f)) return;
       if (f.member && f.member.user) rememberUser(f.member.user);
       if (S.me && f.member && f.member.user && f.member.user.id === S.me.id && !S.rooms.has(f.room_id)) {
         loadRooms().catch(() => {});
@@ -423,17 +412,15 @@ function onFrame(f) {
       room.onMemberJoined(f.room_id, f.member);
       break;
     case 'member_left':
-      if (!firstTime(f)) return;
       if (S.me && f.user_id === S.me.id) {
-        S.rooms.delete(f.room_id);
+        forgetRoom(f.room_id);
         if (S.currentId === f.room_id) room.showEmpty();
         renderRoomList();
       } else room.onMemberLeft(f.room_id, f.user_id);
       break;
     case 'room_updated':
-      if (!firstTime(f)) return;
       if (f.room) {
-        if (f.room.is_active === false) S.rooms.delete(f.room.id);
+        if (f.room.is_active === false) forgetRoom(f.room.id);
         else upsertRoom(f.room);
         renderRoomList();
         room.onRoomUpdated(f.room);
@@ -446,34 +433,12 @@ function onFrame(f) {
       else if (S.currentId !== m.room_id) toast(`${(m.sender && m.sender.display_name) || 'Someone'} mentioned you in ${roomTitle(S.rooms.get(m.room_id))}`);
       break;
     }
-    case 'resumed': {
-      const rs = roomState(f.room_id);
-      if (f.last_seq != null && (rs.lastSeq == null || f.last_seq > rs.lastSeq)) rs.lastSeq = f.last_seq;
-      break;
-    }
-    case 'resume_required': {
-      // The room's actor restarted: pick up where this client is.
-      const after = roomState(f.room_id).lastSeq;
-      if (after != null) S.socket.send({ type: 'resume', rooms: [{ room_id: f.room_id, after_seq: after }] });
-      else sendJoin(f.room_id);
-      break;
-    }
     case 'member_updated':
-      if (!firstTime(f)) return;
       if (f.member && f.member.user) {
         rememberUser(f.member.user);
         const r = S.rooms.get(f.room_id);
         if (r && S.me && f.member.user.id === S.me.id) r.my_role = f.member.role;
         room.onMemberJoined(f.room_id, f.member);
-      }
-      break;
-    case 'resync_required':
-      resync(f.room_id);
-      break;
-    case 'error':
-      if (!f.ref && f.error) {
-        if (f.error.code === 'rate_limited') toast('Slow down a little: too many actions at once.');
-        else toast(f.error.message || f.error.code);
       }
       break;
     case 'closing':
@@ -536,7 +501,6 @@ async function resync(roomId) {
     const rs = roomState(roomId);
     rs.lastSeq = r.last_seq;
     upsertRoom(r);
-    if (S.socket.isOpen) sendJoin(roomId);
     renderRoomList();
     if (S.currentId === roomId) room.reload();
   } catch { /* the room may be gone */ }
@@ -565,7 +529,7 @@ function setupSidebar() {
   $('#browse-rooms').addEventListener('click', dialogs.browse);
   $('#my-status').addEventListener('change', (ev) => {
     const status = ev.target.value;
-    if (!S.socket.send({ type: 'update_presence', status })) {
+    if (!S.client || !S.client.sendFrame({ type: 'update_presence', status })) {
       api.request('PUT', '/api/chat/presence/me', { status }).catch((e) => toast(e.message));
     }
   });
@@ -581,7 +545,6 @@ function setupSidebar() {
   document.body.classList.toggle('phone', isPhone());
 }
 
-S.socket = new ChatSocket({ onFrame, onOpen, onState });
 Object.assign(S.hooks, { renderRoomList, upsertRoom, loadRooms, loadPresence, joinRoom, roomAvatar, roomKind, isPhone });
 
 fillIcons();

@@ -55,10 +55,10 @@ impl Committer {
             let mut ops = 0;
             let mut take = Vec::new();
             while let Some(w) = self.queue.front() {
-                if !take.is_empty() && ops + w.input.ops.len() > self.max_ops {
+                if !take.is_empty() && ops + w.input.commands.len() > self.max_ops {
                     break;
                 }
-                ops += w.input.ops.len();
+                ops += w.input.commands.len();
                 take.extend(self.queue.pop_front());
             }
             self.running += 1;

@@ -3,6 +3,7 @@
 
 mod commit;
 pub mod committer;
+pub mod inbound;
 pub mod presence;
 pub mod room;
 pub mod session;
@@ -16,15 +17,7 @@ use bytestring::ByteString;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::auth::Role;
-
-/// What the writer task of a socket sends.
-#[derive(Debug)]
-pub enum Outgoing {
-    Text(ByteString),
-    Ping,
-    Pong(actix_web::web::Bytes),
-}
+pub use crate::transport::Outgoing;
 
 /// The bounded outbound queue of one connection. Rooms and presence push pre-serialized frames
 /// into it without waiting: a full queue marks the connection a slow consumer (it is closed and
@@ -109,6 +102,13 @@ impl Outbox {
         }
     }
 
+    /// Queues `text` as the last frame: whatever is pushed after it is dropped (as for a slow
+    /// consumer, without closing the connection for that).
+    pub fn push_last(&self, text: &ByteString) {
+        self.overflowed.store(true, Ordering::SeqCst);
+        let _ = self.tx.try_send(Outgoing::Text(text.clone()));
+    }
+
     /// Queues a control item (ping/pong); dropped silently when the queue is full.
     pub fn push_control(&self, item: Outgoing) {
         let _ = self.tx.try_send(item);
@@ -126,34 +126,4 @@ impl Outbox {
     pub fn queued(&self) -> usize {
         self.capacity - self.tx.capacity()
     }
-}
-
-/// Who asks a room for something: a member acting for themselves, or a trusted back end.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub user_id: Uuid,
-    pub tenant_id: Uuid,
-    pub display_name: String,
-    /// The token's role: `admin` and `service` act with authority over every room of the tenant.
-    pub token_role: Role,
-}
-
-impl Actor {
-    pub fn from_auth(user: &crate::auth::AuthUser) -> Self {
-        Actor {
-            user_id: user.id,
-            tenant_id: user.tenant_id,
-            display_name: user.display_name.clone(),
-            token_role: user.role,
-        }
-    }
-
-    pub fn is_trusted(&self) -> bool {
-        matches!(self.token_role, Role::Admin | Role::Service)
-    }
-}
-
-/// Serializes a frame once, for every connection it goes to.
-pub fn frame_text(frame: &crate::protocol::frames::ServerFrame) -> ByteString {
-    ByteString::from(frame.to_text())
 }

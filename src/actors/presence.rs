@@ -10,12 +10,13 @@ use bytestring::ByteString;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::session::CloseSession;
-use super::{frame_text, Outbox};
+use super::session::{CloseSession, ShutDown};
+use super::Outbox;
 use crate::broker::Broker;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::{AppError, AppResult};
+use crate::protocol::frames::frame_text;
 use crate::protocol::frames::ServerFrame;
 use crate::protocol::views::PresenceView;
 
@@ -80,9 +81,32 @@ impl PresenceActor {
 
     /// Tells everyone who shares a room with `user_id` (their connections here) the user's status.
     fn broadcast(&mut self, user_id: Uuid, ctx: &mut Context<Self>) {
-        let Some(view) = self.view(user_id) else {
-            return;
-        };
+        if let Some(view) = self.view(user_id) {
+            self.broadcast_view(user_id, view, ctx);
+        }
+    }
+
+    /// Users whose node died (its word expired): offline to their room mates, here and on the
+    /// other nodes. One node announces each (see `Broker::expired_elsewhere`).
+    fn announce_dead_nodes_users(&mut self, ctx: &mut Context<Self>) {
+        let find = self.broker.expired_elsewhere();
+        ctx.spawn(find.into_actor(self).map(|users, act, ctx| {
+            for user_id in users {
+                if act.users.get(&user_id).is_some_and(|u| u.online) {
+                    continue;
+                }
+                let view = PresenceView {
+                    user_id,
+                    status: "offline".into(),
+                    last_seen: Some(Utc::now()),
+                    current_room: None,
+                };
+                act.broadcast_view(user_id, view, ctx);
+            }
+        }));
+    }
+
+    fn broadcast_view(&mut self, user_id: Uuid, view: PresenceView, ctx: &mut Context<Self>) {
         let text = frame_text(&ServerFrame::PresenceUpdate { presence: view });
         let pool = self.pool.clone();
         let lookup = async move {
@@ -140,7 +164,10 @@ impl Actor for PresenceActor {
     fn started(&mut self, ctx: &mut Self::Context) {
         // Other nodes trust this node's word for a while; it renews it well before that ends.
         let every = Duration::from_secs((self.settings.broker.presence_ttl_secs / 3).max(1));
-        ctx.run_interval(every, |act, _| act.publish_local_users());
+        ctx.run_interval(every, |act, ctx| {
+            act.publish_local_users();
+            act.announce_dead_nodes_users(ctx);
+        });
     }
 }
 
@@ -385,6 +412,32 @@ impl Handler<KickUser> for PresenceActor {
                 });
                 n += 1;
             }
+        }
+        n
+    }
+}
+
+/// The node is shutting down: every connection here is told so and closed (see `ShutDown`).
+/// Answers how many were told.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct ShutDownAll {
+    /// Each connection is told to retry after this plus up to as much again (spread, so the
+    /// clients do not all reconnect at once).
+    pub retry_after_ms: u64,
+}
+
+impl Handler<ShutDownAll> for PresenceActor {
+    type Result = usize;
+
+    fn handle(&mut self, msg: ShutDownAll, _: &mut Self::Context) -> usize {
+        let mut n = 0;
+        for (id, c) in self.users.values().flat_map(|u| u.sessions.iter()) {
+            let spread = (id.as_u128() % u128::from(msg.retry_after_ms.max(1))) as u64;
+            c.outbox.session().do_send(ShutDown {
+                retry_after_ms: msg.retry_after_ms + spread,
+            });
+            n += 1;
         }
         n
     }

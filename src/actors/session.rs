@@ -4,7 +4,9 @@
 //! body drains the bounded outbound queue (see `transport`).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -13,38 +15,64 @@ use actix_web::web;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use super::presence::PresenceActor;
 use super::presence::{Disconnect, SetStatus};
-use super::room::{NewPost, RoomActor, SetTyping, Subscribe, Unsubscribe, WriteOp};
+use super::room::{RoomActor, SetTyping, Subscribe, Unsubscribe};
 use super::supervisor;
-use super::{frame_text, Actor as Caller, Outbox, Outgoing};
+use super::supervisor::RoomSupervisor;
+use super::{Outbox, Outgoing};
 use crate::auth::AuthUser;
+use crate::commands::RateLimits;
+use crate::commands::{
+    Caller, Command, DeleteMessage, Draft, EditMessage, MarkRead, React, SendMessage,
+};
+use crate::config::Settings;
 use crate::db;
-use crate::domain;
+use crate::db::DbPool;
+use crate::domain::ids::{TenantId, UserId};
 use crate::error::{AppError, AppResult};
-use crate::protocol::frames::{parse_client_frame, AckBody, ClientFrame, ServerFrame};
-use crate::state::AppState;
+use crate::metrics::Metrics;
+use crate::protocol::frames::{
+    frame_text, parse_client_frame, AckBody, ClientFrame, ResumeRoom, ServerFrame,
+};
+use crate::protocol::views::RoomView;
 use crate::transport::{FrameReader, Incoming, OutboundBody, ReadError};
+
+/// What handling a frame comes to: a future on the session (frames are handled one at a time).
+type Reply = ResponseActFuture<SessionActor, ()>;
 
 /// The most rooms one `resume` frame may name.
 const MAX_RESUME_ROOMS: usize = 200;
 
 pub use crate::transport::CloseRequest;
 
+/// What every session shares, handed in by the WebSocket route (as rooms get `RoomDeps`).
+pub struct SessionDeps {
+    pub settings: Arc<Settings>,
+    pub pool: DbPool,
+    pub metrics: Arc<Metrics>,
+    pub rates: Arc<RateLimits>,
+    pub supervisor: Addr<RoomSupervisor>,
+    pub presence: Addr<PresenceActor>,
+}
+
 pub struct SessionActor {
     id: Uuid,
     user: AuthUser,
-    app: web::Data<AppState>,
+    app: Arc<SessionDeps>,
     outbox: Outbox,
     close: Option<oneshot::Sender<CloseRequest>>,
     joined: HashMap<Uuid, Addr<RoomActor>>,
     last_heard: Instant,
+    /// Graceful shutdown (see `ShutDown`).
+    shutdown: ShutdownState,
 }
 
 impl SessionActor {
     pub fn new(
         id: Uuid,
         user: AuthUser,
-        app: web::Data<AppState>,
+        app: Arc<SessionDeps>,
         outbox: Outbox,
         close: oneshot::Sender<CloseRequest>,
     ) -> Self {
@@ -56,15 +84,12 @@ impl SessionActor {
             close: Some(close),
             joined: HashMap::new(),
             last_heard: Instant::now(),
+            shutdown: ShutdownState::default(),
         }
     }
 
     fn send(&self, frame: &ServerFrame) {
         self.outbox.push(&frame_text(frame), frame.is_ephemeral());
-    }
-
-    fn caller(&self) -> Caller {
-        Caller::from_auth(&self.user)
     }
 
     /// Ends the connection: a `closing {reason}` frame (when given), then a close frame.
@@ -74,6 +99,7 @@ impl SessionActor {
                 closing: reason.map(|r| {
                     frame_text(&ServerFrame::Closing {
                         reason: r.to_owned(),
+                        retry_after_ms: None,
                     })
                 }),
                 reason: CloseReason {
@@ -107,7 +133,7 @@ impl SessionActor {
 
     /// The room a message belongs to: the one named, or the message's own (in my tenant).
     async fn room_of_message(
-        app: &AppState,
+        app: &SessionDeps,
         tenant_id: Uuid,
         message_id: Uuid,
         named: Option<Uuid>,
@@ -122,266 +148,283 @@ impl SessionActor {
     }
 
     /// Handles one frame to the end (the reader waits, so a connection's frames keep their order).
-    fn dispatch(
-        &mut self,
-        reference: Option<String>,
-        frame: ClientFrame,
-    ) -> ResponseActFuture<Self, ()> {
-        let app = self.app.clone();
-        let caller = self.caller();
-        let user_id = self.user.id;
-        let tenant_id = self.user.tenant_id;
-        let outbox = self.outbox.clone();
-        let r = reference.clone();
-        // Runs `work`, then answers `ack` with what it returns, or `error`.
-        let answer = move |res: AppResult<AckBody>| match res {
-            Ok(body) => ServerFrame::ack(r, body),
-            Err(e) => ServerFrame::error(r, &e),
-        };
+    fn dispatch(&mut self, reference: Option<String>, frame: ClientFrame) -> Reply {
         match frame {
             ClientFrame::Ping => {
                 self.send(&ServerFrame::Pong);
                 Box::pin(actix::fut::ready(()))
             }
-            ClientFrame::JoinRoom { room_id } => {
-                let work = async move {
-                    let addr = supervisor::room(&app.supervisor, room_id).await?;
-                    let view = addr
-                        .send(Subscribe {
-                            tenant_id,
-                            user_id,
-                            outbox,
-                            after_seq: None,
-                        })
-                        .await
-                        .map_err(AppError::internal)??;
-                    Ok((addr, view))
-                };
-                Box::pin(work.into_actor(self).map(move |res, act, _| match res {
-                    Ok((addr, view)) => {
-                        act.joined.insert(room_id, addr);
-                        act.send(&answer(Ok(AckBody {
-                            room_id: Some(room_id),
-                            room: Some(view),
-                            ..Default::default()
-                        })));
-                    }
-                    Err(e) => act.send(&answer(Err(e))),
-                }))
-            }
-            ClientFrame::LeaveRoom { room_id } => {
-                if let Some(addr) = self.joined.remove(&room_id) {
-                    addr.do_send(Unsubscribe {
-                        session_id: self.id,
-                    });
-                }
-                self.send(&answer(Ok(AckBody {
-                    room_id: Some(room_id),
-                    ..Default::default()
-                })));
-                Box::pin(actix::fut::ready(()))
-            }
-            ClientFrame::Resume { rooms } => {
-                if rooms.len() > MAX_RESUME_ROOMS {
-                    let e = AppError::bad_request(
-                        "rooms",
-                        format!("resume names at most {MAX_RESUME_ROOMS} rooms"),
-                    );
-                    self.send(&answer(Err(e)));
-                    return Box::pin(actix::fut::ready(()));
-                }
-                let session_id = self.id;
-                let work = async move {
-                    let mut out = Vec::new();
-                    for r in rooms {
-                        let res = async {
-                            let addr = supervisor::room(&app.supervisor, r.room_id).await?;
-                            addr.send(Subscribe {
-                                tenant_id,
-                                user_id,
-                                outbox: outbox.clone(),
-                                after_seq: Some(r.after_seq),
-                            })
-                            .await
-                            .map_err(AppError::internal)??;
-                            Ok::<_, AppError>(addr)
-                        }
-                        .await;
-                        out.push((r.room_id, res));
-                    }
-                    out
-                };
-                Box::pin(work.into_actor(self).map(move |results, act, _| {
-                    let mut first_error = None;
-                    for (room_id, res) in results {
-                        match res {
-                            Ok(addr) => {
-                                if let Some(old) = act.joined.insert(room_id, addr.clone()) {
-                                    if old != addr {
-                                        old.do_send(Unsubscribe { session_id });
-                                    }
-                                }
-                            }
-                            Err(e) => {
-                                act.send(&ServerFrame::error(reference.clone(), &e));
-                                first_error.get_or_insert(e);
-                            }
-                        }
-                    }
-                    if first_error.is_none() {
-                        act.send(&answer(Ok(AckBody::default())));
-                    }
-                }))
-            }
-            ClientFrame::StartTyping { room_id } | ClientFrame::StopTyping { room_id } => {
-                let is_typing = matches!(frame, ClientFrame::StartTyping { .. });
-                let work = async move {
-                    let addr = supervisor::room(&app.supervisor, room_id).await?;
-                    addr.send(SetTyping {
-                        tenant_id,
-                        user_id,
-                        is_typing,
-                    })
-                    .await
-                    .map_err(AppError::internal)?
-                };
-                Box::pin(work.into_actor(self).map(move |res, act, _| match res {
-                    // Typing is acknowledged only when the client asked (it is frequent).
-                    Ok(()) if reference.is_none() => {}
-                    other => act.send(&answer(other.map(|()| AckBody {
-                        room_id: Some(room_id),
-                        ..Default::default()
-                    }))),
-                }))
-            }
+            ClientFrame::JoinRoom { room_id } => self.join(reference, room_id),
+            ClientFrame::LeaveRoom { room_id } => self.leave(reference, room_id),
+            ClientFrame::Resume { rooms } => self.resume(reference, rooms),
+            ClientFrame::StartTyping { room_id } => self.typing(reference, room_id, true),
+            ClientFrame::StopTyping { room_id } => self.typing(reference, room_id, false),
             ClientFrame::UpdatePresence {
                 status,
                 current_room,
-            } => {
-                let work = async move {
-                    let view = app
-                        .presence
-                        .send(SetStatus {
-                            user_id,
-                            tenant_id,
-                            status,
-                            current_room,
-                        })
-                        .await
-                        .map_err(AppError::internal)??;
-                    Ok(AckBody {
-                        presence: Some(view),
-                        ..Default::default()
-                    })
-                };
-                Box::pin(
-                    work.into_actor(self)
-                        .map(move |res, act, _| act.send(&answer(res))),
-                )
-            }
-            write => {
-                // The actor of a joined room the frame names: one supervisor hop less.
-                let known = write.room_id().and_then(|r| self.joined.get(&r).cloned());
-                let work = async move {
-                    let (room_id, op) = Self::write_op(&app, tenant_id, user_id, write).await?;
-                    let out =
-                        supervisor::apply_via(&app.supervisor, known, room_id, caller, op).await?;
-                    Ok(AckBody {
+            } => self.presence(reference, status, current_room),
+            write => self.write(reference, write),
+        }
+    }
+
+    /// Runs `work`, then answers `ack` with what it returns, or `error`.
+    fn answer(
+        &self,
+        work: impl Future<Output = AppResult<AckBody>> + 'static,
+        r: Option<String>,
+    ) -> Reply {
+        Box::pin(work.into_actor(self).map(move |res, act, _| {
+            act.send(&match res {
+                Ok(body) => ServerFrame::ack(r, body),
+                Err(e) => ServerFrame::error(r, &e),
+            })
+        }))
+    }
+
+    /// Subscribes this connection to a room of which the user is a member.
+    fn subscribe(
+        &self,
+        room_id: Uuid,
+        after_seq: Option<i64>,
+    ) -> impl Future<Output = AppResult<(Addr<RoomActor>, RoomView)>> + 'static {
+        let app = self.app.clone();
+        let (tenant_id, user_id) = (TenantId(self.user.tenant_id), UserId(self.user.id));
+        let outbox = self.outbox.clone();
+        async move {
+            let addr = supervisor::room(&app.supervisor, room_id.into()).await?;
+            let view = addr
+                .send(Subscribe {
+                    tenant_id,
+                    user_id,
+                    outbox,
+                    after_seq,
+                })
+                .await
+                .map_err(AppError::internal)??;
+            Ok((addr, view))
+        }
+    }
+
+    fn join(&mut self, r: Option<String>, room_id: Uuid) -> Reply {
+        let work = self.subscribe(room_id, None);
+        Box::pin(work.into_actor(self).map(move |res, act, _| {
+            let frame = match res {
+                Ok((addr, view)) => {
+                    act.joined.insert(room_id, addr);
+                    let body = AckBody {
                         room_id: Some(room_id),
-                        seq: out.seq,
-                        message: out.message,
-                        last_read_seq: out.last_read_seq,
-                        unread_count: out.unread_count,
-                        last_seq: Some(out.last_seq),
-                        duplicate: out.duplicate.then_some(true),
+                        room: Some(view),
                         ..Default::default()
-                    })
-                };
-                Box::pin(
-                    work.into_actor(self)
-                        .map(move |res, act, _| act.send(&answer(res))),
+                    };
+                    ServerFrame::ack(r, body)
+                }
+                Err(e) => ServerFrame::error(r, &e),
+            };
+            act.send(&frame);
+        }))
+    }
+
+    fn leave(&mut self, r: Option<String>, room_id: Uuid) -> Reply {
+        if let Some(addr) = self.joined.remove(&room_id) {
+            addr.do_send(Unsubscribe {
+                session_id: self.id,
+            });
+        }
+        let body = AckBody {
+            room_id: Some(room_id),
+            ..Default::default()
+        };
+        self.send(&ServerFrame::ack(r, body));
+        Box::pin(actix::fut::ready(()))
+    }
+
+    /// Subscribes to each room after the seq the client holds: what it missed comes first.
+    fn resume(&mut self, r: Option<String>, rooms: Vec<ResumeRoom>) -> Reply {
+        if rooms.len() > MAX_RESUME_ROOMS {
+            let e = AppError::bad_request(
+                "rooms",
+                format!("resume names at most {MAX_RESUME_ROOMS} rooms"),
+            );
+            self.send(&ServerFrame::error(r, &e));
+            return Box::pin(actix::fut::ready(()));
+        }
+        let each: Vec<_> = rooms
+            .iter()
+            .map(|room| {
+                (
+                    room.room_id,
+                    self.subscribe(room.room_id, Some(room.after_seq)),
                 )
+            })
+            .collect();
+        let work = async move {
+            let mut out = Vec::with_capacity(each.len());
+            for (room_id, sub) in each {
+                out.push((room_id, sub.await.map(|(addr, _)| addr)));
+            }
+            out
+        };
+        Box::pin(work.into_actor(self).map(move |results, act, _| {
+            let mut failed = false;
+            for (room_id, res) in results {
+                match res {
+                    Ok(addr) => act.rejoined(room_id, addr),
+                    Err(e) => {
+                        act.send(&ServerFrame::error(r.clone(), &e));
+                        failed = true;
+                    }
+                }
+            }
+            if !failed {
+                act.send(&ServerFrame::ack(r, AckBody::default()));
+            }
+        }))
+    }
+
+    /// Keeps the room's actor after a resume (unsubscribing from the one it replaced).
+    fn rejoined(&mut self, room_id: Uuid, addr: Addr<RoomActor>) {
+        if let Some(old) = self.joined.insert(room_id, addr.clone()) {
+            if old != addr {
+                old.do_send(Unsubscribe {
+                    session_id: self.id,
+                });
             }
         }
     }
 
-    /// A reaction added or removed, and the room of its message.
-    async fn reaction(
-        app: &AppState,
-        tenant_id: Uuid,
-        message_id: Uuid,
-        emoji: &str,
-        room_id: Option<Uuid>,
-        add: bool,
-    ) -> AppResult<(Uuid, WriteOp)> {
-        let emoji = domain::emoji("emoji", emoji)?;
-        let room = Self::room_of_message(app, tenant_id, message_id, room_id).await?;
-        Ok((
-            room,
-            WriteOp::React {
-                message_id,
-                emoji,
-                add,
-            },
-        ))
+    fn typing(&mut self, r: Option<String>, room_id: Uuid, is_typing: bool) -> Reply {
+        let app = self.app.clone();
+        let (tenant_id, user_id) = (TenantId(self.user.tenant_id), UserId(self.user.id));
+        let work = async move {
+            let addr = supervisor::room(&app.supervisor, room_id.into()).await?;
+            addr.send(SetTyping {
+                tenant_id,
+                user_id,
+                is_typing,
+            })
+            .await
+            .map_err(AppError::internal)?
+        };
+        Box::pin(work.into_actor(self).map(move |res, act, _| match res {
+            // Typing is acknowledged only when the client asked (it is frequent).
+            Ok(()) if r.is_none() => {}
+            Ok(()) => act.send(&ServerFrame::ack(
+                r,
+                AckBody {
+                    room_id: Some(room_id),
+                    ..Default::default()
+                },
+            )),
+            Err(e) => act.send(&ServerFrame::error(r, &e)),
+        }))
     }
 
-    /// The room and the validated write a frame asks for.
+    fn presence(&mut self, r: Option<String>, status: String, current_room: Option<Uuid>) -> Reply {
+        let app = self.app.clone();
+        let (tenant_id, user_id) = (self.user.tenant_id, self.user.id);
+        let work = async move {
+            let view = app
+                .presence
+                .send(SetStatus {
+                    user_id,
+                    tenant_id,
+                    status,
+                    current_room,
+                })
+                .await
+                .map_err(AppError::internal)??;
+            Ok(AckBody {
+                presence: Some(view),
+                ..Default::default()
+            })
+        };
+        self.answer(work, r)
+    }
+
+    /// A change to a room: built into its command and applied through the room's actor (the one
+    /// this connection already holds when it joined the room: one supervisor hop less).
+    fn write(&mut self, r: Option<String>, frame: ClientFrame) -> Reply {
+        let app = self.app.clone();
+        let caller = Caller::from_auth(&self.user);
+        let (tenant_id, user_id) = (self.user.tenant_id, self.user.id);
+        let known = frame.room_id().and_then(|id| self.joined.get(&id).cloned());
+        let work = async move {
+            let (room_id, command) = Self::write_op(&app, tenant_id, user_id, frame).await?;
+            let out =
+                supervisor::apply_via(&app.supervisor, known, room_id.into(), caller, command)
+                    .await?;
+            Ok(AckBody {
+                room_id: Some(room_id),
+                seq: out.seq,
+                message: out.message,
+                last_read_seq: out.last_read_seq,
+                unread_count: out.unread_count,
+                last_seq: Some(out.last_seq),
+                duplicate: out.duplicate.then_some(true),
+                ..Default::default()
+            })
+        };
+        self.answer(work, r)
+    }
+
+    /// The room and the command a write frame asks for.
     async fn write_op(
-        app: &AppState,
+        app: &SessionDeps,
         tenant_id: Uuid,
         user_id: Uuid,
         frame: ClientFrame,
-    ) -> AppResult<(Uuid, WriteOp)> {
+    ) -> AppResult<(Uuid, Command)> {
         let s = &app.settings;
+        let room_of = |message_id, named| Self::room_of_message(app, tenant_id, message_id, named);
         Ok(match frame {
             ClientFrame::SendMessage(f) => {
-                app.check_message_rate(user_id)?;
-                let post = NewPost::parse(
-                    s,
-                    &f.content,
-                    f.message_type.as_deref(),
-                    f.reply_to,
-                    f.attachment_id,
-                    f.metadata.as_ref(),
-                    f.client_id.as_deref(),
-                )?;
-                (f.room_id, WriteOp::Send(post))
+                let draft = Draft {
+                    content: &f.content,
+                    message_type: f.message_type.as_deref(),
+                    reply_to: f.reply_to,
+                    attachment_id: f.attachment_id,
+                    metadata: f.metadata.as_ref(),
+                    client_id: f.client_id.as_deref(),
+                };
+                let post = SendMessage::accept(s, &app.rates, user_id, &draft)?;
+                (f.room_id, Command::Send(post))
             }
             ClientFrame::EditMessage {
                 message_id,
                 content,
                 room_id,
             } => {
-                let content =
-                    domain::message_content("content", &content, s.limits.max_message_chars, true)?;
-                let room = Self::room_of_message(app, tenant_id, message_id, room_id).await?;
-                (
-                    room,
-                    WriteOp::Edit {
-                        message_id,
-                        content,
-                    },
-                )
+                let edit = EditMessage::parse(s, message_id.into(), &content)?;
+                (room_of(message_id, room_id).await?, Command::Edit(edit))
             }
             ClientFrame::DeleteMessage {
                 message_id,
                 room_id,
-            } => {
-                let room = Self::room_of_message(app, tenant_id, message_id, room_id).await?;
-                (room, WriteOp::Delete { message_id })
-            }
+            } => (
+                room_of(message_id, room_id).await?,
+                Command::Delete(DeleteMessage {
+                    message_id: message_id.into(),
+                }),
+            ),
             ClientFrame::AddReaction {
                 message_id,
                 emoji,
                 room_id,
-            } => Self::reaction(app, tenant_id, message_id, &emoji, room_id, true).await?,
+            } => {
+                let react = React::parse(message_id.into(), &emoji, true)?;
+                (room_of(message_id, room_id).await?, Command::React(react))
+            }
             ClientFrame::RemoveReaction {
                 message_id,
                 emoji,
                 room_id,
-            } => Self::reaction(app, tenant_id, message_id, &emoji, room_id, false).await?,
-            ClientFrame::MarkRead { room_id, seq } => (room_id, WriteOp::MarkRead { seq }),
+            } => {
+                let react = React::parse(message_id.into(), &emoji, false)?;
+                (room_of(message_id, room_id).await?, Command::React(react))
+            }
+            ClientFrame::MarkRead { room_id, seq } => {
+                (room_id, Command::MarkRead(MarkRead::parse(seq)?))
+            }
             _ => return Err(AppError::bad_request("type", "not a write")),
         })
     }
@@ -476,9 +519,18 @@ impl Handler<Inbound> for SessionActor {
     fn handle(&mut self, msg: Inbound, _: &mut Self::Context) -> Self::Result {
         self.last_heard = Instant::now();
         let (reference, frame) = parse_client_frame(&msg.text);
-        let checked = frame.and_then(|f| self.app.check_frame_rate(self.user.id).map(|()| f));
+        if let Some(refused) = self.refuse_while_shutting_down(reference.clone()) {
+            return refused;
+        }
+        let checked = frame.and_then(|f| self.app.rates.check_frame(self.user.id).map(|()| f));
         match checked {
-            Ok(frame) => self.dispatch(reference, frame),
+            Ok(frame) => {
+                self.shutdown.busy = true;
+                Box::pin(
+                    self.dispatch(reference, frame)
+                        .map(|(), act, _| act.shutdown.busy = false),
+                )
+            }
             Err(e) => {
                 self.send(&ServerFrame::error(reference, &e));
                 Box::pin(actix::fut::ready(()))
@@ -557,6 +609,67 @@ impl Handler<CloseSession> for SessionActor {
 
     fn handle(&mut self, msg: CloseSession, ctx: &mut Self::Context) {
         self.close(ctx, CloseCode::Policy, Some(&msg.reason));
+    }
+}
+
+// ---- Graceful shutdown (issue 15): kept apart so it merges as one block. ----
+
+/// Where a session is in a graceful shutdown.
+#[derive(Default)]
+struct ShutdownState {
+    /// A frame is being handled (its answer is not queued yet).
+    busy: bool,
+    /// Shutting down: when the client should retry.
+    retry_after_ms: Option<u64>,
+    /// `closing` is queued: wait for the queue to drain, then close.
+    closing_queued: bool,
+}
+
+/// The node is shutting down: the frame in hand is finished (its commit and ack), new frames are
+/// refused with `unavailable`, then `closing {reason: "shutdown", retry_after_ms}` goes out after
+/// everything queued before it, and the socket closes with 1001 (going away).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ShutDown {
+    pub retry_after_ms: u64,
+}
+
+impl Handler<ShutDown> for SessionActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: ShutDown, ctx: &mut Self::Context) {
+        if self.shutdown.retry_after_ms.is_some() {
+            return;
+        }
+        self.shutdown.retry_after_ms = Some(msg.retry_after_ms);
+        ctx.run_interval(Duration::from_millis(20), |act, ctx| act.shutdown_step(ctx));
+    }
+}
+
+impl SessionActor {
+    /// While shutting down, a new frame is answered `unavailable` (and nothing after `closing`).
+    fn refuse_while_shutting_down(&mut self, reference: Option<String>) -> Option<Reply> {
+        let retry_after_ms = self.shutdown.retry_after_ms?;
+        if !self.shutdown.closing_queued {
+            let e = AppError::Unavailable { retry_after_ms };
+            self.send(&ServerFrame::error(reference, &e));
+        }
+        Some(Box::pin(actix::fut::ready(())))
+    }
+
+    fn shutdown_step(&mut self, ctx: &mut Context<Self>) {
+        if self.shutdown.busy || self.outbox.queued() > 0 {
+            return;
+        }
+        if !self.shutdown.closing_queued {
+            self.outbox.push_last(&frame_text(&ServerFrame::Closing {
+                reason: "shutdown".into(),
+                retry_after_ms: self.shutdown.retry_after_ms,
+            }));
+            self.shutdown.closing_queued = true;
+            return;
+        }
+        self.close(ctx, CloseCode::Away, None);
     }
 }
 
@@ -639,7 +752,7 @@ impl Prepared {
     }
 
     /// Runs the actor and its reader task on the accepted socket.
-    pub fn run(self, app: web::Data<AppState>, user: AuthUser, reader: FrameReader) {
+    pub fn run(self, app: Arc<SessionDeps>, user: AuthUser, reader: FrameReader) {
         let actor = SessionActor::new(
             self.outbox.session_id,
             user,

@@ -7,9 +7,10 @@ use actix::prelude::*;
 use uuid::Uuid;
 
 use super::committer::Committer;
-use super::room::{Apply, CatchUp, Outcome, Remote, RemoteEphemeral, RoomActor, RoomDeps, WriteOp};
-use super::Actor as Caller;
+use super::room::{Apply, CatchUp, Remote, RemoteEphemeral, RoomActor, RoomDeps};
+use crate::commands::{Caller, Command, Outcome};
 use crate::db;
+use crate::domain::ids::RoomId;
 use crate::error::{AppError, AppResult};
 
 pub struct RoomSupervisor {
@@ -183,22 +184,27 @@ impl Handler<CatchUpAll> for RoomSupervisor {
 }
 
 /// The room's actor, from the supervisor.
-pub async fn room(supervisor: &Addr<RoomSupervisor>, room_id: Uuid) -> AppResult<Addr<RoomActor>> {
+pub async fn room(
+    supervisor: &Addr<RoomSupervisor>,
+    room_id: RoomId,
+) -> AppResult<Addr<RoomActor>> {
     supervisor
-        .send(GetRoom { room_id })
+        .send(GetRoom {
+            room_id: room_id.uuid(),
+        })
         .await
         .map_err(|e| AppError::internal(format!("room supervisor: {e}")))
 }
 
-/// Applies a write through the room's actor; once more with a fresh actor if that one had just
+/// Applies a command through the room's actor; once more with a fresh actor if that one had just
 /// stopped (idle) when the write reached it.
 pub async fn apply(
     supervisor: &Addr<RoomSupervisor>,
-    room_id: Uuid,
+    room_id: RoomId,
     caller: Caller,
-    op: WriteOp,
+    command: Command,
 ) -> AppResult<Outcome> {
-    apply_via(supervisor, None, room_id, caller, op).await
+    apply_via(supervisor, None, room_id, caller, command).await
 }
 
 /// Like `apply`, trying first the room actor the caller already holds (a session's joined
@@ -206,9 +212,9 @@ pub async fn apply(
 pub async fn apply_via(
     supervisor: &Addr<RoomSupervisor>,
     known: Option<Addr<RoomActor>>,
-    room_id: Uuid,
+    room_id: RoomId,
     caller: Caller,
-    op: WriteOp,
+    command: Command,
 ) -> AppResult<Outcome> {
     let mut known = known.filter(|a| a.connected());
     for _ in 0..2 {
@@ -219,7 +225,7 @@ pub async fn apply_via(
         match addr
             .send(Apply {
                 caller: caller.clone(),
-                op: op.clone(),
+                command: command.clone(),
             })
             .await
         {

@@ -10,19 +10,25 @@ pub mod redis;
 
 use std::collections::HashSet;
 
-use actix::Addr;
+use std::sync::Arc;
+
 use bytestring::ByteString;
 use futures_util::future::BoxFuture;
 use uuid::Uuid;
 
-use crate::actors::presence::PresenceActor;
-use crate::actors::supervisor::RoomSupervisor;
-
-/// Where traffic from other nodes is delivered on this one.
-#[derive(Clone)]
-pub struct Inbound {
-    pub supervisor: Addr<RoomSupervisor>,
-    pub presence: Addr<PresenceActor>,
+/// Where traffic from other nodes is delivered on this one: the node's actors, behind a trait the
+/// broker owns, so the broker never imports them.
+pub trait Inbound: Send + Sync {
+    /// A room event another node committed.
+    fn event(&self, room_id: Uuid, seq: i64, frame: ByteString);
+    /// A room frame another node did not persist (typing).
+    fn ephemeral(&self, room_id: Uuid, frame: ByteString);
+    /// A frame for these users' connections here.
+    fn notify(&self, user_ids: Vec<Uuid>, frame: ByteString, ephemeral: bool);
+    /// Close a user's connections here (of one login, or all).
+    fn kick(&self, user_id: Uuid, login: Option<Uuid>, reason: String);
+    /// The link was down: every running room checks the event log for what it missed.
+    fn catch_up(&self);
 }
 
 /// Carries room traffic, notifications and presence between nodes.
@@ -30,7 +36,7 @@ pub trait Broker: Send + Sync {
     /// This node's id, so a node can ignore its own publications.
     fn node_id(&self) -> Uuid;
     /// Starts delivering other nodes' traffic to this node's actors.
-    fn attach(&self, inbound: Inbound);
+    fn attach(&self, inbound: Arc<dyn Inbound>);
     /// A committed room event, as its frame text, with the seq it was committed at.
     fn publish_event(&self, room_id: Uuid, seq: i64, frame: &ByteString);
     /// A room frame that is not persisted (typing).
@@ -43,6 +49,10 @@ pub trait Broker: Send + Sync {
     fn set_local_users(&self, user_ids: Vec<Uuid>);
     /// Which of these users hold a connection on another node.
     fn online_elsewhere(&self, user_ids: Vec<Uuid>) -> BoxFuture<'static, HashSet<Uuid>>;
+    /// The users another node vouched for whose word has expired (that node died) and whom no
+    /// node vouches for now. Each such user is answered to one node only (the one that clears
+    /// the expired word), which announces them offline.
+    fn expired_elsewhere(&self) -> BoxFuture<'static, Vec<Uuid>>;
     /// Whether the broker's backing service answers (None: there is none).
     fn healthy(&self) -> BoxFuture<'static, Option<bool>>;
     /// Other nodes' last published stats.
@@ -74,7 +84,7 @@ impl Broker for LocalBroker {
     fn node_id(&self) -> Uuid {
         self.node
     }
-    fn attach(&self, _inbound: Inbound) {}
+    fn attach(&self, _inbound: Arc<dyn Inbound>) {}
     fn publish_event(&self, _room_id: Uuid, _seq: i64, _frame: &ByteString) {}
     fn publish_ephemeral(&self, _room_id: Uuid, _frame: &ByteString) {}
     fn notify_users(&self, _user_ids: &[Uuid], _frame: &ByteString, _ephemeral: bool) {}
@@ -82,6 +92,9 @@ impl Broker for LocalBroker {
     fn set_local_users(&self, _user_ids: Vec<Uuid>) {}
     fn online_elsewhere(&self, _user_ids: Vec<Uuid>) -> BoxFuture<'static, HashSet<Uuid>> {
         Box::pin(async { HashSet::new() })
+    }
+    fn expired_elsewhere(&self) -> BoxFuture<'static, Vec<Uuid>> {
+        Box::pin(async { Vec::new() })
     }
     fn healthy(&self) -> BoxFuture<'static, Option<bool>> {
         Box::pin(async { None })

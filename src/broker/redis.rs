@@ -16,8 +16,6 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::{Broker, Inbound};
-use crate::actors::presence::{KickUser, NotifyUsers};
-use crate::actors::supervisor::{CatchUpAll, RelayEphemeral, RelayEvent};
 
 const CHANNEL: &str = "confab:bus";
 const NODES: &str = "confab:nodes";
@@ -26,6 +24,28 @@ const QUEUE: usize = 65_536;
 
 fn presence_key(user: Uuid) -> String {
     format!("confab:presence:{user}")
+}
+
+/// Every user's presence hash (SCAN, so Redis is never blocked; empty when it does not answer).
+async fn presence_keys(shared: &Shared) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut cursor: u64 = 0;
+    loop {
+        let mut cmd = redis::cmd("SCAN");
+        cmd.arg(cursor)
+            .arg("MATCH")
+            .arg("confab:presence:*")
+            .arg("COUNT")
+            .arg(1000);
+        let Some((next, batch)) = shared.run::<(u64, Vec<String>)>(cmd).await else {
+            return keys;
+        };
+        keys.extend(batch);
+        if next == 0 {
+            return keys;
+        }
+        cursor = next;
+    }
 }
 
 fn now_secs() -> i64 {
@@ -156,16 +176,16 @@ async fn publish_loop(shared: Shared, mut rx: mpsc::Receiver<String>) {
 
 /// Subscribes (again and again), feeding other nodes' traffic to this node's actors; after every
 /// (re)connect, the room actors check the event log for what they may have missed meanwhile.
-async fn subscribe_loop(client: redis::Client, node: Uuid, inbound: Inbound) {
+async fn subscribe_loop(client: redis::Client, node: Uuid, inbound: Arc<dyn Inbound>) {
     loop {
         match client.get_async_pubsub().await {
             Ok(mut pubsub) => match pubsub.subscribe(CHANNEL).await {
                 Ok(()) => {
                     log::info!("redis: subscribed to {CHANNEL}");
-                    inbound.supervisor.do_send(CatchUpAll);
+                    inbound.catch_up();
                     let mut stream = pubsub.into_on_message();
                     while let Some(msg) = stream.next().await {
-                        deliver(node, &inbound, msg.get_payload_bytes());
+                        deliver(node, inbound.as_ref(), msg.get_payload_bytes());
                     }
                     log::warn!("redis: subscription lost; reconnecting");
                 }
@@ -177,7 +197,7 @@ async fn subscribe_loop(client: redis::Client, node: Uuid, inbound: Inbound) {
     }
 }
 
-fn deliver(node: Uuid, inbound: &Inbound, payload: &[u8]) {
+fn deliver(node: Uuid, inbound: &dyn Inbound, payload: &[u8]) {
     let envelope: Envelope = match serde_json::from_slice(payload) {
         Ok(e) => e,
         Err(e) => {
@@ -192,21 +212,14 @@ fn deliver(node: Uuid, inbound: &Inbound, payload: &[u8]) {
             seq,
             frame,
         } if from != node => {
-            inbound.supervisor.do_send(RelayEvent {
-                room_id,
-                seq,
-                frame: ByteString::from(frame),
-            });
+            inbound.event(room_id, seq, ByteString::from(frame));
         }
         Envelope::Ephemeral {
             node: from,
             room_id,
             frame,
         } if from != node => {
-            inbound.supervisor.do_send(RelayEphemeral {
-                room_id,
-                frame: ByteString::from(frame),
-            });
+            inbound.ephemeral(room_id, ByteString::from(frame));
         }
         Envelope::Notify {
             node: from,
@@ -214,12 +227,7 @@ fn deliver(node: Uuid, inbound: &Inbound, payload: &[u8]) {
             frame,
             ephemeral,
         } if from != node => {
-            inbound.presence.do_send(NotifyUsers {
-                user_ids,
-                frame: ByteString::from(frame),
-                ephemeral,
-                relay: false,
-            });
+            inbound.notify(user_ids, ByteString::from(frame), ephemeral);
         }
         Envelope::Kick {
             node: from,
@@ -227,12 +235,7 @@ fn deliver(node: Uuid, inbound: &Inbound, payload: &[u8]) {
             login,
             reason,
         } if from != node => {
-            inbound.presence.do_send(KickUser {
-                user_id,
-                login,
-                reason,
-                relay: false,
-            });
+            inbound.kick(user_id, login, reason);
         }
         _ => {}
     }
@@ -243,7 +246,7 @@ impl Broker for RedisBroker {
         self.node
     }
 
-    fn attach(&self, inbound: Inbound) {
+    fn attach(&self, inbound: Arc<dyn Inbound>) {
         let rx = self.out_rx.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(rx) = rx {
             Self::spawn(publish_loop(self.shared.clone(), rx));
@@ -336,6 +339,47 @@ impl Broker for RedisBroker {
                 .zip(maps)
                 .filter(|(_, nodes)| nodes.iter().any(|(n, until)| *n != me && *until > now))
                 .map(|(u, _)| u)
+                .collect()
+        })
+    }
+
+    fn expired_elsewhere(&self) -> BoxFuture<'static, Vec<Uuid>> {
+        let shared = self.shared.clone();
+        let me = self.node.to_string();
+        Box::pin(async move {
+            let keys = presence_keys(&shared).await;
+            if keys.is_empty() {
+                return Vec::new();
+            }
+            let mut pipe = redis::pipe();
+            for key in &keys {
+                pipe.hgetall(key);
+            }
+            let maps: Vec<std::collections::HashMap<String, i64>> =
+                shared.pipe(pipe).await.unwrap_or_default();
+            let now = now_secs();
+            // (user, expired words of other nodes) for users nobody vouches for now.
+            let stale: Vec<(Uuid, &String, Vec<&String>)> = keys
+                .iter()
+                .zip(&maps)
+                .filter(|(_, nodes)| nodes.values().all(|until| *until <= now))
+                .filter_map(|(key, nodes)| {
+                    let user = key.strip_prefix("confab:presence:")?.parse().ok()?;
+                    let dead: Vec<&String> = nodes.keys().filter(|n| **n != me).collect();
+                    (!dead.is_empty()).then_some((user, key, dead))
+                })
+                .collect();
+            let mut pipe = redis::pipe();
+            for (_, key, dead) in &stale {
+                pipe.hdel(*key, dead.as_slice());
+            }
+            // Whoever removes the expired word announces the user; the others remove nothing.
+            let removed: Vec<i64> = shared.pipe(pipe).await.unwrap_or_default();
+            stale
+                .into_iter()
+                .zip(removed)
+                .filter(|(_, n)| *n > 0)
+                .map(|((user, _, _), _)| user)
                 .collect()
         })
     }

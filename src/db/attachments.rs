@@ -60,3 +60,36 @@ pub async fn readable(
         .await
         .optional()
 }
+
+/// Deletes up to `limit` uploads made before `before` that no message carries (never attached,
+/// or their message was deleted); answers their stored keys (file and thumbnail) to remove.
+/// Rows another sweep (another node) holds are skipped.
+pub async fn delete_unattached(
+    conn: &mut Conn,
+    before: chrono::DateTime<chrono::Utc>,
+    limit: i64,
+) -> QueryResult<Vec<(String, Option<String>)>> {
+    #[derive(QueryableByName)]
+    struct Keys {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        storage_key: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        thumbnail_key: Option<String>,
+    }
+    let rows: Vec<Keys> = diesel::sql_query(
+        "DELETE FROM attachments WHERE id IN (
+             SELECT a.id FROM attachments a
+             WHERE a.created_at < $1
+               AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.attachment_id = a.id)
+             ORDER BY a.created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING storage_key, thumbnail_key",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(before)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|k| (k.storage_key, k.thumbnail_key))
+        .collect())
+}

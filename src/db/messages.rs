@@ -90,9 +90,14 @@ pub async fn insert_edit(
     Ok(())
 }
 
-/// Turns a message into a tombstone: no text, no file, no reactions.
+/// Turns a message into a tombstone: no text, no file, no reactions, no mentions, and no edit
+/// history (the search entry is generated from the text, so it goes too). The copies of its
+/// text in the event log are rewritten by `events::rewrite_messages`.
 pub async fn tombstone(conn: &mut Conn, id: Uuid, at: DateTime<Utc>) -> QueryResult<Message> {
     diesel::delete(reactions::table.filter(reactions::message_id.eq(id)))
+        .execute(conn)
+        .await?;
+    diesel::delete(message_edits::table.filter(message_edits::message_id.eq(id)))
         .execute(conn)
         .await?;
     diesel::update(messages::table.find(id))
@@ -100,6 +105,7 @@ pub async fn tombstone(conn: &mut Conn, id: Uuid, at: DateTime<Utc>) -> QueryRes
             messages::content.eq(""),
             messages::attachment_id.eq(None::<Uuid>),
             messages::metadata.eq(None::<serde_json::Value>),
+            messages::mentions.eq(Vec::<Option<Uuid>>::new()),
             messages::is_deleted.eq(true),
             messages::deleted_at.eq(at),
         ))

@@ -120,3 +120,17 @@ pub async fn redeem_ticket(
         .await
         .optional()
 }
+
+/// Revokes every refresh token of a user (every login ends).
+pub async fn revoke_user(conn: &mut Conn, user_id: Uuid) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table.filter(
+            refresh_tokens::user_id
+                .eq(user_id)
+                .and(refresh_tokens::revoked_at.is_null()),
+        ),
+    )
+    .set(refresh_tokens::revoked_at.eq(Utc::now()))
+    .execute(conn)
+    .await
+}

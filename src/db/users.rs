@@ -164,3 +164,25 @@ pub async fn existing_in_tenant(
         .load(conn)
         .await
 }
+
+/// Sets a user's password hash; tokens minted before this second stop working. Answers how many
+/// users changed (0: no such user in the tenant).
+pub async fn set_password(
+    conn: &mut Conn,
+    tenant_id: Uuid,
+    id: Uuid,
+    hash: &str,
+) -> QueryResult<usize> {
+    let now = Utc::now();
+    // Token `iat` counts whole seconds: the caller's new token, minted this second, stays valid
+    // (own-account tokens of earlier logins die with their revoked login family anyway).
+    let cutoff = chrono::DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+    diesel::update(users::table.filter(users::id.eq(id).and(users::tenant_id.eq(tenant_id))))
+        .set((
+            users::password_hash.eq(hash),
+            users::tokens_valid_after.eq(cutoff),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+}

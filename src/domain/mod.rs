@@ -1,5 +1,7 @@
 //! Validated input: each parser answers the clean value or a `bad_request` naming the field.
 
+pub mod ids;
+pub mod role;
 pub mod time;
 
 use crate::error::{AppError, AppResult};
@@ -88,30 +90,6 @@ pub fn url(field: &str, raw: &str) -> AppResult<String> {
         ));
     }
     Ok(v.to_owned())
-}
-
-/// Room roles, highest first.
-pub const ROLES: [&str; 5] = ["owner", "admin", "moderator", "member", "observer"];
-
-/// A role's rank: owner 5 … observer 1 (0 for anything else).
-pub fn role_rank(role: &str) -> u8 {
-    match role {
-        "owner" => 5,
-        "admin" => 4,
-        "moderator" => 3,
-        "member" => 2,
-        "observer" => 1,
-        _ => 0,
-    }
-}
-
-pub fn room_role(field: &str, raw: &str) -> AppResult<&'static str> {
-    ROLES.iter().find(|r| **r == raw).copied().ok_or_else(|| {
-        AppError::bad_request(
-            field,
-            "role must be owner, admin, moderator, member or observer",
-        )
-    })
 }
 
 pub const MESSAGE_TYPES: [&str; 8] = [
@@ -288,6 +266,21 @@ pub fn mentioned_usernames(text: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// `type/subtype` or `type/*` (or `*/*`): what the allow and deny lists hold.
+pub fn is_type_pattern(pattern: &str) -> bool {
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c))
+    };
+    match pattern.split_once('/') {
+        Some(("*", "*")) => true,
+        Some((t, "*")) => ok(t),
+        Some((t, s)) => ok(t) && ok(s),
+        None => false,
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,6 @@
-//! The wire format: JSON views of the model (`views`) and the WebSocket frames (`frames`).
+//! The wire format: JSON views of the model (`views`), the WebSocket frames (`frames`) and how
+//! JSON input is parsed (`json`).
 
 pub mod frames;
+pub mod json;
 pub mod views;

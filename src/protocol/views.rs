@@ -102,6 +102,18 @@ pub struct AttachmentView {
     pub thumbnail_url: Option<String>,
     pub width: Option<i32>,
     pub height: Option<i32>,
+    /// `url` signed for the caller (REST answers only): works without a bearer header until
+    /// `signed_until`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_thumbnail_url: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::domain::time::millis_opt"
+    )]
+    pub signed_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
@@ -204,6 +216,9 @@ impl From<&Attachment> for AttachmentView {
                 .map(|_| format!("/api/chat/uploads/{}/thumbnail", a.id)),
             width: a.width,
             height: a.height,
+            signed_url: None,
+            signed_thumbnail_url: None,
+            signed_until: None,
         }
     }
 }

@@ -10,10 +10,9 @@ use super::endpoint::Endpoint;
 use super::extract::{check_q, Json};
 use super::schemas;
 use crate::actors::presence::{KickUser, ListSessions, SessionInfo};
-use crate::actors::room::{NewPost, WriteOp};
 use crate::actors::supervisor::{self, RunningRooms};
-use crate::actors::Actor as Caller;
-use crate::auth::{JwtKeys, Role, ServiceUser};
+use crate::auth::{credentials, JwtKeys, Role, ServiceUser};
+use crate::commands::{Caller, Command, DeleteMessage, Draft, SendMessage};
 use crate::db;
 use crate::error::{AppError, AppResult, ErrorEnvelope};
 use crate::protocol::views::{MessageView, RoomView};
@@ -40,6 +39,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             Endpoint::new("/api/admin/users/{user_id}/unban")
                 .post(unban)
+                .build(),
+        )
+        .service(
+            Endpoint::new("/api/admin/users/{user_id}/password")
+                .post(set_password)
                 .build(),
         )
         .service(Endpoint::new("/api/admin/tokens").post(mint_token).build())
@@ -150,7 +154,7 @@ async fn stats(
     let mut conn = state.pool.get().await?;
     let (rooms, active_rooms, last_minute, messages) =
         db::admin::counts(&mut conn, user.tenant_id).await?;
-    let node = crate::startup::node_stats(state.broker.node_id(), &state.metrics);
+    let node = crate::metrics::node_stats(state.broker.node_id(), &state.metrics);
     let mut node: NodeStats = serde_json::from_value(node).map_err(AppError::internal)?;
     node.room_actors = running.len();
     let mut nodes: Vec<NodeStats> = state
@@ -273,20 +277,19 @@ async fn system_message(
     Json(body): Json<SystemBody>,
 ) -> AppResult<WithStatus<MessageView>> {
     let room_id = path.into_inner();
-    let post = NewPost::parse(
-        &state.settings,
-        &body.content,
-        Some("system"),
-        None,
-        None,
-        body.metadata.as_ref(),
-        body.client_id.as_deref(),
-    )?;
+    let draft = Draft {
+        content: &body.content,
+        message_type: Some("system"),
+        metadata: body.metadata.as_ref(),
+        client_id: body.client_id.as_deref(),
+        ..Default::default()
+    };
+    let post = SendMessage::parse(&state.settings, &draft)?;
     let out = supervisor::apply(
         &state.supervisor,
-        room_id,
+        room_id.into(),
         Caller::from_auth(&user),
-        WriteOp::Send(post),
+        Command::Send(post),
     )
     .await?;
     let message = out
@@ -324,9 +327,11 @@ async fn delete_message(
     };
     supervisor::apply(
         &state.supervisor,
-        room_id,
+        room_id.into(),
         Caller::from_auth(&user),
-        WriteOp::Delete { message_id },
+        Command::Delete(DeleteMessage {
+            message_id: message_id.into(),
+        }),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -521,4 +526,51 @@ async fn sessions(
         .await
         .map_err(AppError::internal)?;
     Ok(web::Json(Results::new(list)))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct NewPasswordBody {
+    /// 8 to 256 characters.
+    new_password: String,
+}
+
+/// After a forced password change.
+#[derive(serde::Serialize, ToSchema)]
+struct PasswordReset {
+    user_id: Uuid,
+    /// Sockets of the user closed on this node (other nodes close theirs too).
+    connections_closed: usize,
+}
+
+/// Set a user's password (an admin's reset): every login of theirs ends, refresh tokens revoked
+/// and sockets closed with `closing {reason: "password_changed"}`.
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{user_id}/password",
+    operation_id = "admin_set_password",
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = NewPasswordBody,
+    responses(
+        (status = 200, description = "Changed", body = PasswordReset),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge)
+    )
+)]
+async fn set_password(
+    state: web::Data<AppState>,
+    ServiceUser(user): ServiceUser,
+    path: web::Path<Uuid>,
+    Json(body): Json<NewPasswordBody>,
+) -> AppResult<HttpResponse> {
+    let target = path.into_inner();
+    let closed =
+        credentials::set_password(&state, user.tenant_id, target, &body.new_password).await?;
+    Ok(HttpResponse::Ok().json(PasswordReset {
+        user_id: target,
+        connections_closed: closed,
+    }))
 }

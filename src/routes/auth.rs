@@ -10,7 +10,7 @@ use super::endpoint::Endpoint;
 use super::extract::Json;
 use super::schemas;
 use crate::actors::presence::KickUser;
-use crate::auth::{random_token, token_hash, JwtKeys, Role};
+use crate::auth::{credentials, random_token, token_hash, AuthUser, JwtKeys, Role};
 use crate::db;
 use crate::db::models::{NewUser, User};
 use crate::domain;
@@ -22,7 +22,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(Endpoint::new("/api/auth/register").post(register).build())
         .service(Endpoint::new("/api/auth/login").post(login).build())
         .service(Endpoint::new("/api/auth/refresh").post(refresh).build())
-        .service(Endpoint::new("/api/auth/logout").post(logout).build());
+        .service(Endpoint::new("/api/auth/logout").post(logout).build())
+        .service(
+            Endpoint::new("/api/auth/password")
+                .post(change_password)
+                .build(),
+        );
+}
+
+#[derive(Deserialize, ToSchema)]
+struct PasswordBody {
+    current_password: String,
+    /// 8 to 256 characters.
+    new_password: String,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -292,4 +304,34 @@ async fn logout(
         });
     }
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Change your own password: every login of yours ends (refresh tokens revoked, sockets closed
+/// with `closing {reason: "password_changed"}`); the answer is a fresh login.
+#[utoipa::path(
+    post,
+    path = "/api/auth/password",
+    operation_id = "auth_change_password",
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = PasswordBody,
+    responses(
+        (status = 200, description = "Changed; the new login's tokens", body = TokenPair),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = TooLarge),
+        (status = 429, response = RateLimited)
+    )
+)]
+async fn change_password(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Json(body): Json<PasswordBody>,
+) -> AppResult<HttpResponse> {
+    let account =
+        credentials::change_own_password(&state, &user, body.current_password, &body.new_password)
+            .await?;
+    let mut conn = state.pool.get().await?;
+    let pair = issue_pair(&state, &mut conn, &account, None).await?;
+    Ok(HttpResponse::Ok().json(pair))
 }

@@ -16,15 +16,17 @@ use super::extract::Json;
 use super::reactions;
 use super::rooms::member_room;
 use super::schemas;
-use crate::actors::room::{NewPost, Outcome, WriteOp};
 use crate::actors::supervisor;
-use crate::actors::Actor as Caller;
 use crate::auth::AuthUser;
+use crate::commands::{
+    self, Caller, Command, DeleteMessage, Draft, EditMessage, Outcome, SendMessage,
+};
 use crate::db;
 use crate::db::messages::Cursor;
 use crate::db::models::Message;
-use crate::domain;
+use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, ErrorEnvelope};
+use crate::policy::{self, Access, Standing};
 use crate::protocol::views::{summarize_reactions, MessageView};
 use crate::state::AppState;
 
@@ -95,6 +97,20 @@ pub async fn views(conn: &mut db::Conn, rows: &[Message]) -> AppResult<Vec<Messa
             )
         })
         .collect())
+}
+
+/// Gives each attachment of `views` its signed URLs for `user`: every REST answer that carries
+/// messages does (WebSocket events are shared by the room, so they carry none).
+pub fn signed(state: &AppState, user: &AuthUser, mut views: Vec<MessageView>) -> Vec<MessageView> {
+    let now = Utc::now();
+    for a in views.iter_mut().filter_map(|v| v.attachment.as_mut()) {
+        state.uploads.signer.stamp(a, user.id, now);
+    }
+    views
+}
+
+fn signed_one(state: &AppState, user: &AuthUser, view: Option<MessageView>) -> Option<MessageView> {
+    signed(state, user, view.into_iter().collect()).pop()
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -200,7 +216,7 @@ async fn history(
     let mut conn = state.pool.get().await?;
     let (room, _) = member_room(&mut conn, &user, room_id).await?;
     let (rows, has_more) = db::messages::page(&mut conn, room_id, cursor, limit).await?;
-    let results = views(&mut conn, &rows).await?;
+    let results = signed(&state, &user, views(&mut conn, &rows).await?);
     Ok(web::Json(MessagePage {
         results,
         has_more,
@@ -233,9 +249,10 @@ pub(super) async fn write(
     state: &AppState,
     user: &AuthUser,
     room_id: Uuid,
-    op: WriteOp,
+    command: Command,
 ) -> AppResult<Outcome> {
-    supervisor::apply(&state.supervisor, room_id, Caller::from_auth(user), op).await
+    let caller = Caller::from_auth(user);
+    supervisor::apply(&state.supervisor, room_id.into(), caller, command).await
 }
 
 /// Post a message to a room.
@@ -264,18 +281,17 @@ async fn post(
     Json(body): Json<PostBody>,
 ) -> AppResult<WithStatus<MessageView>> {
     let room_id = path.into_inner();
-    state.check_message_rate(user.id)?;
-    let post = NewPost::parse(
-        &state.settings,
-        &body.content,
-        body.message_type.as_deref(),
-        body.reply_to,
-        body.attachment_id,
-        body.metadata.as_ref(),
-        body.client_id.as_deref(),
-    )?;
-    let out = write(&state, &user, room_id, WriteOp::Send(post)).await?;
-    let message = answered_message(out.message)?;
+    let draft = Draft {
+        content: &body.content,
+        message_type: body.message_type.as_deref(),
+        reply_to: body.reply_to,
+        attachment_id: body.attachment_id,
+        metadata: body.metadata.as_ref(),
+        client_id: body.client_id.as_deref(),
+    };
+    let post = SendMessage::accept(&state.settings, &state.rates, user.id, &draft)?;
+    let out = write(&state, &user, room_id, Command::Send(post)).await?;
+    let message = answered_message(signed_one(&state, &user, out.message))?;
     Ok(if out.duplicate {
         ok(message)
     } else {
@@ -323,8 +339,7 @@ async fn get(
     let (room_id, message_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
     let m = load(&mut conn, &user, room_id, message_id).await?;
-    let view = views(&mut conn, &[m])
-        .await?
+    let view = signed(&state, &user, views(&mut conn, &[m]).await?)
         .pop()
         .ok_or(AppError::NotFound)?;
     Ok(web::Json(view))
@@ -363,23 +378,13 @@ async fn edit(
     Json(body): Json<EditBody>,
 ) -> AppResult<web::Json<MessageView>> {
     let (room_id, message_id) = path.into_inner();
-    let content = domain::message_content(
-        "content",
-        &body.content,
-        state.settings.limits.max_message_chars,
-        true,
-    )?;
-    let out = write(
+    let edit = EditMessage::parse(&state.settings, message_id.into(), &body.content)?;
+    let out = write(&state, &user, room_id, Command::Edit(edit)).await?;
+    Ok(web::Json(answered_message(signed_one(
         &state,
         &user,
-        room_id,
-        WriteOp::Edit {
-            message_id,
-            content,
-        },
-    )
-    .await?;
-    Ok(web::Json(answered_message(out.message)?))
+        out.message,
+    ))?))
 }
 
 /// Change a message's content (the same as PATCH), for clients that edit with PUT.
@@ -429,7 +434,10 @@ async fn delete(
     path: web::Path<(Uuid, Uuid)>,
 ) -> AppResult<HttpResponse> {
     let (room_id, message_id) = path.into_inner();
-    write(&state, &user, room_id, WriteOp::Delete { message_id }).await?;
+    let delete = DeleteMessage {
+        message_id: message_id.into(),
+    };
+    write(&state, &user, room_id, Command::Delete(delete)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -466,8 +474,8 @@ async fn thread(
     let mut conn = state.pool.get().await?;
     let parent = load(&mut conn, &user, room_id, message_id).await?;
     let rows = db::messages::thread(&mut conn, room_id, message_id, limit).await?;
-    let mut all = views(&mut conn, &[parent]).await?;
-    let replies = views(&mut conn, &rows).await?;
+    let mut all = signed(&state, &user, views(&mut conn, &[parent]).await?);
+    let replies = signed(&state, &user, views(&mut conn, &rows).await?);
     let parent = all.pop();
     Ok(web::Json(Thread {
         parent,
@@ -497,17 +505,16 @@ async fn edit_history(
 ) -> AppResult<web::Json<EditHistory>> {
     let (room_id, message_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
-    let (_, role) = member_room(&mut conn, &user, room_id).await?;
+    let (room, role) = member_room(&mut conn, &user, room_id).await?;
     let m = db::messages::find_in_room(&mut conn, room_id, message_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let moderator =
-        user.is_admin_or_service() || role.as_deref().map(domain::role_rank).unwrap_or(0) >= 3;
-    if m.sender_id != user.id && !moderator {
-        return Err(AppError::Forbidden(
-            "only the sender and moderators see the edit history".into(),
-        ));
-    }
+    let who = Standing {
+        trusted: user.is_admin_or_service(),
+        role: role.as_deref().map(Role::from_store),
+    };
+    let own = m.sender_id == user.id;
+    policy::may(who, commands::facts(&room), Access::EditHistory { own })?;
     let edits = db::messages::edits(&mut conn, message_id).await?;
     let results = edits
         .into_iter()

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod answers;
 pub mod auth;
 pub mod cors;
+pub mod embed;
 pub mod endpoint;
 pub mod extract;
 pub mod health;
@@ -45,6 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(search::configure)
     .configure(admin::configure)
     .configure(uploads::configure)
+    .configure(embed::configure)
     .configure(ws::configure)
     .configure(openapi::configure)
     // Paths under /api and /ws that nothing above serves: the JSON 404, never a static file.

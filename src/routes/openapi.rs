@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use actix_web::web;
 use serde_json::{json, Value};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::answers::{
@@ -15,7 +15,9 @@ use super::answers::{
 use super::endpoint::Endpoint;
 use super::rooms::{create, list, manage, members, read_state};
 use super::schemas;
-use super::{admin, auth, health, messages, presence, reactions, search, uploads, users, ws};
+use super::{
+    admin, auth, embed, health, messages, presence, reactions, search, uploads, users, ws,
+};
 use crate::config::LimitSettings;
 use crate::error::{AppError, AppResult, ErrorBody, ErrorEnvelope};
 use crate::state::AppState;
@@ -41,6 +43,14 @@ impl Modify for BearerScheme {
                         .build(),
                 ),
             );
+        // A file's signed URL (`?uid=&exp=&sig=`) reads it without a token.
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "signed_url",
+                SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::new("sig"))),
+            );
     }
 }
 
@@ -55,6 +65,7 @@ impl Modify for BearerScheme {
         uploads::upload,
         uploads::download_file,
         uploads::download_thumbnail,
+        embed::room_page,
         health::healthz,
         health::readyz,
         health::metrics,
@@ -62,6 +73,8 @@ impl Modify for BearerScheme {
         auth::login,
         auth::refresh,
         auth::logout,
+        auth::change_password,
+        admin::set_password,
         users::me,
         users::update_me,
         users::search,
@@ -133,6 +146,7 @@ impl Modify for BearerScheme {
         (name = "search", description = "Full-text search of messages and rooms"),
         (name = "admin", description = "Admin and service tokens, within their tenant"),
         (name = "realtime", description = "The WebSocket endpoint and its tickets"),
+        (name = "embed", description = "Pages a host platform frames"),
         (name = "meta", description = "This document"),
     )
 )]

@@ -10,10 +10,9 @@ use super::answers::{created, ok, BadRequest, NotFound, TooLarge, Unauthorized, 
 use super::extract::Json;
 use super::messages::{load, write};
 use super::schemas;
-use crate::actors::room::WriteOp;
 use crate::auth::AuthUser;
+use crate::commands::{Command, React};
 use crate::db;
-use crate::domain;
 use crate::error::{AppResult, ErrorEnvelope};
 use crate::protocol::views::{summarize_reactions, ReactionSummary};
 use crate::state::AppState;
@@ -93,18 +92,9 @@ pub(super) async fn react(
     Json(body): Json<ReactBody>,
 ) -> AppResult<WithStatus<Reacted>> {
     let (room_id, message_id) = path.into_inner();
-    let emoji = domain::emoji("emoji", &body.emoji)?;
-    let out = write(
-        &state,
-        &user,
-        room_id,
-        WriteOp::React {
-            message_id,
-            emoji: emoji.clone(),
-            add: true,
-        },
-    )
-    .await?;
+    let react = React::parse(message_id.into(), &body.emoji, true)?;
+    let emoji = react.emoji.clone();
+    let out = write(&state, &user, room_id, Command::React(react)).await?;
     let reacted = Reacted {
         message_id,
         emoji,
@@ -154,17 +144,7 @@ pub(super) async fn unreact(
         message_id,
         emoji,
     } = path.into_inner();
-    let emoji = domain::emoji("emoji", &emoji)?;
-    write(
-        &state,
-        &user,
-        room_id,
-        WriteOp::React {
-            message_id,
-            emoji,
-            add: false,
-        },
-    )
-    .await?;
+    let react = React::parse(message_id.into(), &emoji, false)?;
+    write(&state, &user, room_id, Command::React(react)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -10,6 +10,7 @@ use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::RefOr;
 
 use crate::domain;
+use crate::domain::role::Role;
 
 /// A UUID as `Uuid`'s parser takes it (the hyphenated form).
 pub const UUID: &str =
@@ -69,12 +70,17 @@ pub fn new_room_type() -> Object {
 
 /// A member's role in a room.
 pub fn room_role() -> Object {
-    one_of(&domain::ROLES, false)
+    one_of(&role_names(), false)
 }
 
 /// A member's role, or null for `member`.
 pub fn room_role_or_null() -> Object {
-    one_of(&domain::ROLES, true)
+    one_of(&role_names(), true)
+}
+
+/// The room roles' names, highest first.
+fn role_names() -> Vec<&'static str> {
+    Role::ALL.iter().map(|r| r.as_str()).collect()
 }
 
 /// A message's type, or null for `text`.

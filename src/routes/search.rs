@@ -101,7 +101,7 @@ async fn messages(
     let mut conn = state.pool.get().await?;
     let hits = db::search::messages(&mut conn, user.tenant_id, user.id, &f).await?;
     let rows: Vec<_> = hits.iter().map(|h| h.message.clone()).collect();
-    let views = views(&mut conn, &rows).await?;
+    let views = super::messages::signed(&state, &user, views(&mut conn, &rows).await?);
     let results = hits
         .into_iter()
         .zip(views)

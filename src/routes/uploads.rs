@@ -8,7 +8,8 @@ use actix_web::http::header::{
     HeaderValue,
 };
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use chrono::Utc;
 use uuid::Uuid;
 
 use super::answers::{created, BadRequest, NotFound, TooLarge, Unauthorized, WithStatus};
@@ -21,6 +22,7 @@ use crate::error::{AppError, AppResult, ErrorEnvelope};
 use crate::protocol::views::AttachmentView;
 use crate::state::AppState;
 use crate::uploads::media;
+use crate::uploads::signed::{self, SignedQuery};
 use crate::uploads::storage::{ByteStream, Stored};
 
 /// What a multipart envelope may add to the file itself before the declared length alone is
@@ -106,7 +108,11 @@ async fn upload(
     }
     .await;
     match recorded {
-        Ok(row) => Ok(created(AttachmentView::from(&row))),
+        Ok(row) => {
+            let mut view = AttachmentView::from(&row);
+            state.uploads.signer.stamp(&mut view, user.id, Utc::now());
+            Ok(created(view))
+        }
         Err(e) => {
             let mut keys = vec![stored.storage_key.as_str()];
             keys.extend(stored.thumbnail_key.as_deref());
@@ -116,17 +122,40 @@ async fn upload(
     }
 }
 
-/// The attachment if the caller may read it; 404 for everyone else.
-async fn readable(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<Attachment> {
-    let mut conn = state.pool.get().await?;
-    let reader = Reader {
-        user_id: user.id,
-        tenant_id: user.tenant_id,
-        trusted: user.is_admin_or_service(),
+/// The attachment if the caller may read it; 404 for everyone else. The caller is the user a
+/// signed URL names (`?uid=&exp=&sig=`, checked by `uploads::signed`), else the bearer token's.
+/// Also answers until when a signed URL works (None for the bearer path).
+async fn readable(
+    state: &AppState,
+    req: &HttpRequest,
+    id: Uuid,
+) -> AppResult<(Attachment, Option<i64>)> {
+    // Any of the signed URL's parameters makes it a signed request, checked as a whole.
+    let signed_param = |p: &str| ["uid=", "exp=", "sig="].iter().any(|k| p.starts_with(k));
+    let signed = match req.query_string().split('&').any(signed_param) {
+        true => Some(
+            web::Query::<SignedQuery>::from_query(req.query_string())
+                .map_err(|_| AppError::Forbidden("this file link is invalid".into()))?
+                .into_inner(),
+        ),
+        false => None,
     };
-    db::attachments::readable(&mut conn, reader, id)
+    let mut conn = state.pool.get().await?;
+    let reader = match &signed {
+        Some(q) => signed::reader(&mut conn, &state.uploads.signer, id, q).await?,
+        None => {
+            let user = AuthUser::extract(req).await?;
+            Reader {
+                user_id: user.id,
+                tenant_id: user.tenant_id,
+                trusted: user.is_admin_or_service(),
+            }
+        }
+    };
+    let a = db::attachments::readable(&mut conn, reader, id)
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    Ok((a, signed.map(|q| q.exp)))
 }
 
 /// Download a file (uploader, or a current member of a room where a message carries it).
@@ -135,24 +164,29 @@ async fn readable(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<Atta
     path = "/api/chat/uploads/{id}",
     operation_id = "uploads_get",
     tag = "uploads",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The attachment's id")),
+    security(("bearer" = []), ("signed_url" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The attachment's id"),
+        ("uid" = Option<Uuid>, Query, description = "Signed URL: the user it was made for (instead of a bearer token)"),
+        ("exp" = Option<i64>, Query, description = "Signed URL: when it ends (Unix seconds)"),
+        ("sig" = Option<String>, Query, description = "Signed URL: its signature")
+    ),
     responses(
         (status = 200, description = "The file, as its type (or `application/octet-stream` for types that could run in a page); Range requests answer 206", content_type = "*/*"),
         (status = 206, description = "The range asked for", content_type = "*/*"),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, description = "A signed URL that is wrong or expired", body = ErrorEnvelope),
         (status = 404, response = NotFound),
         (status = 416, description = "The range lies outside the file")
     )
 )]
 async fn download_file(
     state: web::Data<AppState>,
-    user: AuthUser,
     req: HttpRequest,
     path: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    download(state, user, req, path).await
+    download(state, req, path).await
 }
 
 /// Download an image's thumbnail (same access as the file).
@@ -161,36 +195,40 @@ async fn download_file(
     path = "/api/chat/uploads/{id}/thumbnail",
     operation_id = "uploads_thumbnail",
     tag = "uploads",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The attachment's id")),
+    security(("bearer" = []), ("signed_url" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The attachment's id"),
+        ("uid" = Option<Uuid>, Query, description = "Signed URL: the user it was made for"),
+        ("exp" = Option<i64>, Query, description = "Signed URL: when it ends (Unix seconds)"),
+        ("sig" = Option<String>, Query, description = "Signed URL: its signature")
+    ),
     responses(
         (status = 200, description = "The thumbnail", content(("image/jpeg"), ("image/webp"))),
         (status = 204, description = "The file is not an image and has no thumbnail"),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, description = "A signed URL that is wrong or expired", body = ErrorEnvelope),
         (status = 404, response = NotFound)
     )
 )]
 async fn download_thumbnail(
     state: web::Data<AppState>,
-    user: AuthUser,
     req: HttpRequest,
     path: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    download(state, user, req, path).await
+    download(state, req, path).await
 }
 
 /// The file, or with `/thumbnail` its thumbnail (one function: the same check guards both).
 async fn download(
     state: web::Data<AppState>,
-    user: AuthUser,
     req: HttpRequest,
     path: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let a = readable(&state, &user, path.into_inner()).await?;
-    if !req.path().ends_with("/thumbnail") {
+    let (a, signed_until) = readable(&state, &req, path.into_inner()).await?;
+    let mut resp = if !req.path().ends_with("/thumbnail") {
         let (content_type, inline) = media::served_as(&a.content_type);
-        return serve(
+        serve(
             &state,
             &req,
             &a.storage_key,
@@ -198,18 +236,27 @@ async fn download(
             inline,
             &a.file_name,
         )
-        .await;
-    }
-    let Some(key) = a.thumbnail_key.as_deref() else {
-        return Ok(HttpResponse::NoContent().finish());
+        .await?
+    } else {
+        let Some(key) = a.thumbnail_key.as_deref() else {
+            return Ok(HttpResponse::NoContent().finish());
+        };
+        let stem = a
+            .file_name
+            .rsplit_once('.')
+            .map_or(a.file_name.as_str(), |(s, _)| s);
+        let ext = key.rsplit('.').next().unwrap_or("jpg");
+        let name = format!("{stem}-thumbnail.{ext}");
+        serve(&state, &req, key, media::thumbnail_type(key), true, &name).await?
     };
-    let stem = a
-        .file_name
-        .rsplit_once('.')
-        .map_or(a.file_name.as_str(), |(s, _)| s);
-    let ext = key.rsplit('.').next().unwrap_or("jpg");
-    let name = format!("{stem}-thumbnail.{ext}");
-    serve(&state, &req, key, media::thumbnail_type(key), true, &name).await
+    // A signed URL's answer may be kept by the browser until the URL ends.
+    if let Some(exp) = signed_until {
+        let left = (exp - Utc::now().timestamp()).max(0);
+        if let Ok(v) = HeaderValue::from_str(&format!("private, max-age={left}")) {
+            resp.headers_mut().insert(header::CACHE_CONTROL, v);
+        }
+    }
+    Ok(resp)
 }
 
 /// The stored object with its length, a Content-Disposition, `nosniff` and a sandboxing CSP, and

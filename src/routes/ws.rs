@@ -219,6 +219,6 @@ async fn open(
         })
         .await
         .map_err(AppError::internal)??;
-    prepared.run(state.clone(), user, reader);
+    prepared.run(state.sessions.clone(), user, reader);
     Ok(response)
 }

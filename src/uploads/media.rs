@@ -41,20 +41,7 @@ fn is_text(head: &[u8]) -> bool {
         .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c))
 }
 
-/// `type/subtype` or `type/*` (or `*/*`): what the allow and deny lists hold.
-pub fn is_type_pattern(pattern: &str) -> bool {
-    let ok = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c))
-    };
-    match pattern.split_once('/') {
-        Some(("*", "*")) => true,
-        Some((t, "*")) => ok(t),
-        Some((t, s)) => ok(t) && ok(s),
-        None => false,
-    }
-}
+pub use crate::domain::is_type_pattern;
 
 fn type_matches(pattern: &str, mime: &str) -> bool {
     match pattern.strip_suffix('*') {

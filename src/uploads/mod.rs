@@ -4,6 +4,7 @@
 //! in `db::attachments`; the HTTP side is `routes::uploads`.
 
 pub mod media;
+pub mod signed;
 pub mod storage;
 
 use std::path::PathBuf;
@@ -23,6 +24,8 @@ use storage::Storage;
 
 pub struct Uploads {
     pub storage: Arc<dyn Storage>,
+    /// Makes and checks the short-lived signed URLs of files.
+    pub signer: signed::UrlSigner,
     settings: UploadSettings,
     staging: PathBuf,
     max_bytes: u64,
@@ -62,6 +65,7 @@ impl Uploads {
         let u = &settings.uploads;
         Ok(Uploads {
             storage: storage::build(u)?,
+            signer: signed::UrlSigner::new(&settings.auth.jwt_secret, u.url_ttl_secs),
             staging: storage::staging_dir(u),
             max_bytes: settings.limits.max_upload_bytes,
             decoding: Semaphore::new(u.max_concurrent_images),
@@ -202,6 +206,29 @@ impl Uploads {
                 .as_ref()
                 .map(|f| i32::try_from(f.height).unwrap_or(i32::MAX)),
         })
+    }
+
+    /// One sweep: removes the uploads no message carried within `uploads.unattached_ttl_secs`
+    /// (rows first, then their files); answers how many went.
+    pub async fn sweep_unattached(&self, pool: &crate::db::DbPool) -> AppResult<usize> {
+        const BATCH: i64 = 500;
+        let ttl = i64::try_from(self.settings.unattached_ttl_secs).unwrap_or(i64::MAX);
+        let before = chrono::Utc::now() - chrono::Duration::seconds(ttl);
+        let mut swept = 0;
+        loop {
+            let mut conn = pool.get().await?;
+            let keys = crate::db::attachments::delete_unattached(&mut conn, before, BATCH).await?;
+            drop(conn);
+            for (file, thumb) in &keys {
+                let mut stored = vec![file.as_str()];
+                stored.extend(thumb.as_deref());
+                self.discard(&stored).await;
+            }
+            swept += keys.len();
+            if (keys.len() as i64) < BATCH {
+                return Ok(swept);
+            }
+        }
     }
 
     /// Removes stored objects that will not be recorded (best effort: a leftover is only logged).

@@ -61,7 +61,7 @@ async function parseError(res) {
   return new ApiError(res.status, e && e.code, e && e.message, e && e.field);
 }
 
-async function refresh() {
+export async function refresh() {
   if (!session || !session.refresh_token) return false;
   if (!refreshing) {
     const rt = session.refresh_token;
@@ -143,25 +143,6 @@ export function upload(file, onProgress) {
     send(true);
   });
   return { promise, abort: () => xhr.abort() };
-}
-
-// Files are served to members only, so <img src> cannot carry the token: fetch them with it and
-// hand the page a blob: URL. Cached per URL for the page's lifetime.
-const blobCache = new Map();
-export function blobUrl(url) {
-  if (!url) return Promise.reject(new Error('no url'));
-  if (!blobCache.has(url)) {
-    const p = (async () => {
-      const go = () => fetch(url, { headers: session ? { Authorization: `Bearer ${session.access_token}` } : {} });
-      let res = await go();
-      if (res.status === 401 && (await refresh())) res = await go();
-      if (!res.ok) throw await parseError(res);
-      return URL.createObjectURL(await res.blob());
-    })();
-    p.catch(() => blobCache.delete(url));
-    blobCache.set(url, p);
-  }
-  return blobCache.get(url);
 }
 
 /// The `results` array of a list answer, whatever shape the server chose ({results}, an array).

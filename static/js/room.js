@@ -18,6 +18,8 @@ let panel = null; // {kind: 'members'|'thread'|'search', roomId, parentId, query
 const elCache = new Map(); // message key -> {el, sig}
 
 const hooks = () => S.hooks;
+// The SDK's handle of a room (followed since the room list named it).
+const sdkRoom = (id) => S.client.room(id);
 const cur = () => (S.currentId ? roomState(S.currentId) : null);
 const isMine = (m) => !!(S.me && m.sender && m.sender.id === S.me.id);
 const keyOf = (m) => (m._pending ? `p:${m.client_id}` : m.id);
@@ -207,6 +209,12 @@ export function onRoomUpdated(r) {
 export function connectionChanged(state) {
   $('#composer').classList.toggle('offline', state !== 'open');
   if (S.currentId) renderHeader();
+  // Messages the SDK holds for the connection show whether they are going out or waiting.
+  for (const rs of S.roomStates.values()) {
+    for (const p of rs.pending.values()) {
+      if (p._status === 'queued' || p._status === 'sending') setStatus(p, state === 'open' ? 'sending' : 'queued');
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -467,37 +475,37 @@ function attachmentEl(m) {
     }
     img.addEventListener('load', () => { if (stickyAfterLoad()) scrollToBottom(); });
     if (m._localUrl) img.src = m._localUrl;
-    else api.blobUrl(a.thumbnail_url || a.url).then((u) => { img.src = u; }).catch(() => {
-      if (a.thumbnail_url && a.url) api.blobUrl(a.url).then((u) => { img.src = u; }).catch(() => img.classList.add('broken'));
-      else img.classList.add('broken');
-    });
+    // The SDK's signed URL: a plain <img src> the browser loads and caches itself.
+    else S.client.fileUrl(m, { thumbnail: true }).then((u) => { img.src = u; }).catch(() => img.classList.add('broken'));
     return h('button.thumb', {
       type: 'button',
       'aria-label': `Open image ${a.file_name || ''}`.trim(),
       disabled: !m.attachment,
-      on: { click: () => lightbox(a) },
+      on: { click: () => lightbox(m) },
     }, img);
   }
   return h('div.file-card',
     h('span.file-icon', icon('file', 26)),
     h('span.file-meta', h('span.file-name', a.file_name || 'file'), h('span.muted', [fileSize(a.file_size), a.content_type].filter(Boolean).join(' · '))),
     m.attachment ? h('button.btn.btn-small', {
-      type: 'button', 'aria-label': `Download ${a.file_name || 'file'}`, on: { click: () => download(a) },
+      type: 'button', 'aria-label': `Download ${a.file_name || 'file'}`, on: { click: () => download(m) },
     }, 'Download') : null);
 }
 
 let lastStick = true;
 const stickyAfterLoad = () => lastStick;
 
-function lightbox(a) {
+function lightbox(m) {
+  const a = m.attachment;
   const img = h('img.lightbox-img', { alt: a.file_name || 'image' });
-  api.blobUrl(a.url).then((u) => { img.src = u; }).catch((e) => toast(e.message));
-  modal(a.file_name || 'Image', [img, h('p', h('button.btn.btn-small', { type: 'button', on: { click: () => download(a) } }, 'Download'))]);
+  S.client.fileUrl(m).then((u) => { img.src = u; }).catch((e) => toast(e.message));
+  modal(a.file_name || 'Image', [img, h('p', h('button.btn.btn-small', { type: 'button', on: { click: () => download(m) } }, 'Download'))]);
 }
 
-async function download(a) {
+async function download(m) {
+  const a = m.attachment;
   try {
-    const u = await api.blobUrl(a.url);
+    const u = await S.client.fileUrl(m);
     const link = h('a', { href: u, download: a.file_name || 'file' });
     document.body.appendChild(link);
     link.click();
@@ -550,13 +558,7 @@ async function toggleReaction(m, rs, emoji) {
   applyReaction(target, S.me.id, emoji, !has);
   refreshViews(rs.id);
   try {
-    if (S.socket.isOpen) {
-      await S.socket.request({ type: has ? 'remove_reaction' : 'add_reaction', message_id: m.id, emoji });
-    } else if (has) {
-      await api.del(`/api/chat/rooms/${rs.id}/messages/${m.id}/reactions/${encodeURIComponent(emoji)}`);
-    } else {
-      await api.post(`/api/chat/rooms/${rs.id}/messages/${m.id}/reactions`, { emoji });
-    }
+    await sdkRoom(rs.id).react(m.id, emoji, !has);
   } catch (e) {
     applyReaction(target, S.me.id, emoji, has);
     refreshViews(rs.id);
@@ -699,9 +701,7 @@ export function maybeMarkRead() {
     r.mention_count = 0;
     $('#jump').hidden = true;
     hooks().renderRoomList();
-    if (!S.socket.send({ type: 'mark_read', room_id: rs.id, seq })) {
-      api.post(`/api/chat/rooms/${rs.id}/mark_read`, { seq }).catch(() => { rs.markedSeq = 0; });
-    }
+    sdkRoom(rs.id).markRead(seq).catch(() => { rs.markedSeq = 0; });
   }, 250);
 }
 
@@ -762,22 +762,19 @@ async function deliver(p) {
         return;
       }
     }
-    setStatus(p, 'sending', { _error: null });
-    const frame = { room_id: p.room_id, content: p.content, client_id: p.client_id };
-    if (p.reply_to) frame.reply_to = p.reply_to;
-    if (p.attachment_id) frame.attachment_id = p.attachment_id;
-    if (p.message_type && p.message_type !== 'text') frame.message_type = p.message_type;
+    // The SDK sends it now or when the connection is back, resends it (same client_id) after a
+    // drop, and resolves once on the server's ack.
+    setStatus(p, S.client && S.client.online ? 'sending' : 'queued', { _error: null });
+    const fields = { content: p.content, client_id: p.client_id };
+    if (p.reply_to) fields.reply_to = p.reply_to;
+    if (p.attachment_id) fields.attachment_id = p.attachment_id;
+    if (p.message_type && p.message_type !== 'text') fields.message_type = p.message_type;
     let msg;
     try {
-      if (S.socket.isOpen) {
-        msg = (await S.socket.request({ type: 'send_message', ...frame }, 15000)).message;
-      } else {
-        msg = await api.post(`/api/chat/rooms/${p.room_id}/messages`, frame);
-      }
+      msg = await sdkRoom(p.room_id).send(fields);
     } catch (e) {
       if (!rs.pending.has(p.client_id)) return; // the broadcast made it final meanwhile
-      if (e.code === 'disconnected' || e.status === 0 || e instanceof TypeError) setStatus(p, 'queued');
-      else setStatus(p, 'failed', { _error: e.code === 'timeout' ? 'no answer from the server' : e.message });
+      setStatus(p, 'failed', { _error: e.message });
       return;
     }
     if (msg) finalize(rs, p, msg);
@@ -812,15 +809,8 @@ function discard(p) {
   if (S.currentId === p.room_id) render({});
 }
 
-export function flushOutbox() {
-  for (const rs of S.roomStates.values()) {
-    for (const p of rs.pending.values()) if (p._status === 'queued' || p._status === 'sending') deliver(p);
-  }
-}
-
 function sendTyping(on) {
-  if (!S.currentId || !S.socket.isOpen) return;
-  S.socket.send({ type: on ? 'start_typing' : 'stop_typing', room_id: S.currentId });
+  if (S.currentId && S.client) sdkRoom(S.currentId).typing(on);
 }
 
 function onComposerInput() {
@@ -886,9 +876,7 @@ async function saveEdit(m, text) {
   if (text === m.content) return;
   const rs = roomState(m.room_id);
   try {
-    let msg;
-    if (S.socket.isOpen) msg = (await S.socket.request({ type: 'edit_message', message_id: m.id, content: text })).message;
-    else msg = await api.patch(`/api/chat/rooms/${m.room_id}/messages/${m.id}`, { content: text });
+    const msg = await sdkRoom(m.room_id).edit(m.id, text);
     if (msg && msg.id) onMessageUpdated(msg);
   } catch (e) {
     toast(`Edit failed: ${e.message}`);
@@ -899,8 +887,7 @@ async function saveEdit(m, text) {
 async function deleteMessage(m) {
   if (!window.confirm('Delete this message for everyone?')) return;
   try {
-    if (S.socket.isOpen) await S.socket.request({ type: 'delete_message', message_id: m.id });
-    else await api.del(`/api/chat/rooms/${m.room_id}/messages/${m.id}`);
+    await sdkRoom(m.room_id).delete(m.id);
     onMessageDeleted(m.room_id, m.id);
   } catch (e) {
     toast(`Delete failed: ${e.message}`);

@@ -2,7 +2,7 @@
 
 export const S = {
   me: null,
-  socket: null,
+  client: null,           // the SDK client (static/sdk/confab.js): the one connection
   hooks: {},
   connState: 'idle',
   rooms: new Map(),       // room id -> room (as the list answers, kept fresh by events)

@@ -15,10 +15,7 @@ async fn search_finds_only_messages_of_rooms_i_am_in_now() {
     let shared = app.room(&ann, "group", &[&bob]).await;
     let private = app.room(&ann, "group", &[]).await;
     let post = |room: Uuid, text: &str| {
-        let (path, body) = (
-            format!("/api/chat/rooms/{room}/messages"),
-            json!({"content": text}),
-        );
+        let (path, body) = (messages_path(room), json!({"content": text}));
         let app = &app;
         let token = ann.token.clone();
         async move {
@@ -277,11 +274,7 @@ async fn the_admin_api_reports_mints_and_moderates_within_its_tenant() {
     let room = app.room(&ann, "group", &[&bob]).await;
     let svc = app.platform_token(Uuid::new_v4(), DEFAULT_TENANT, "Platform", Role::Service);
     let m = app
-        .post(
-            &format!("/api/chat/rooms/{room}/messages"),
-            &bob.token,
-            json!({"content": "spam"}),
-        )
+        .post(&messages_path(room), &bob.token, json!({"content": "spam"}))
         .await;
     let _ws = app.ws(&ann.token).await;
     let stats = app.get("/api/admin/stats", &svc).await;
@@ -303,9 +296,7 @@ async fn the_admin_api_reports_mints_and_moderates_within_its_tenant() {
         )
         .await;
     assert_eq!(del.status, StatusCode::NO_CONTENT);
-    let h = app
-        .get(&format!("/api/chat/rooms/{room}/messages"), &ann.token)
-        .await;
+    let h = app.get(&messages_path(room), &ann.token).await;
     assert_eq!(h.body["results"][0]["is_deleted"], true);
     // Minting: service only; a token for a new platform user provisions them on first use.
     let newcomer = Uuid::new_v4();

@@ -1,9 +1,6 @@
 //! Several nodes: two real `confab` processes on one database, joined by a real redis-server.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use awc::http::StatusCode;
@@ -12,131 +9,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::helpers::*;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A redis-server of the test's own, on a free port; stop and start it to cut the link.
-struct Redis {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl Redis {
-    fn start() -> Redis {
-        let mut r = Redis {
-            port: free_port(),
-            child: None,
-        };
-        r.up();
-        r
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn up(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed (make test installs it: apt-get install -y redis-server)");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn down(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.down();
-    }
-}
-
-/// A Confab node running as its own process (so it can really be killed).
-struct Node {
-    http: Http,
-    child: Child,
-}
-
-impl std::ops::Deref for Node {
-    type Target = Http;
-    fn deref(&self) -> &Http {
-        &self.http
-    }
-}
-
-impl Node {
-    fn start(db_url: &str, secret: &str, redis: &str) -> Node {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_confab"))
-            .arg("serve")
-            .env("CONFAB_CONFIG_DIR", manifest_dir().join("config"))
-            .env("DATABASE_URL", db_url)
-            .env("CONFAB__DATABASE__URL", db_url)
-            .env("CONFAB__AUTH__JWT_SECRET", secret)
-            .env("CONFAB__SERVER__PORT", "0")
-            .env("CONFAB__SERVER__WORKERS", "1")
-            .env("CONFAB__DATABASE__POOL_SIZE", "6")
-            .env("CONFAB__BROKER__REDIS_URL", redis)
-            .env("CONFAB__BROKER__PRESENCE_TTL_SECS", "3")
-            .env("CONFAB__REALTIME__PRESENCE_GRACE_SECS", "1")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start a confab node");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = std::sync::mpsc::channel();
-        // The node says its port in its log; the rest of the log is drained so it never blocks.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("ERROR") || line.contains("WARN") || line.contains("redis") {
-                    eprintln!("node: {line}");
-                }
-                if let Some(port) = line.split("listening on port ").nth(1) {
-                    let _ = tx.send(port.trim().parse::<u16>().ok());
-                }
-            }
-        });
-        let port = rx
-            .recv_timeout(Duration::from_secs(60))
-            .ok()
-            .flatten()
-            .expect("node reports its port");
-        Node {
-            http: Http::new(port),
-            child,
-        }
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
+use crate::nodes::{Node, Redis};
 
 // Fields drop in order: the nodes stop before Redis and the database go.
 struct Cluster {
@@ -190,10 +63,6 @@ impl Cluster {
     }
 }
 
-fn seq(v: &Value) -> i64 {
-    v["seq"].as_i64().unwrap_or_else(|| panic!("no seq in {v}"))
-}
-
 /// Room events (frames with a seq) until `n` have arrived; acks and other frames are skipped.
 async fn events(ws: &mut Ws, n: usize) -> Vec<Value> {
     let mut out = Vec::new();
@@ -240,10 +109,8 @@ async fn clients_on_two_nodes_see_every_change_once_in_the_same_order() {
     // Both send at once, without waiting for acks.
     const EACH: usize = 25;
     for i in 0..EACH {
-        a.send(json!({"type": "send_message", "room_id": room, "content": format!("a{i}")}))
-            .await;
-        b.send(json!({"type": "send_message", "room_id": room, "content": format!("b{i}")}))
-            .await;
+        a.send(send_frame(room, format!("a{i}"))).await;
+        b.send(send_frame(room, format!("b{i}"))).await;
     }
     let on_a = events(&mut a, 2 * EACH).await;
     let on_b = events(&mut b, 2 * EACH).await;
@@ -337,33 +204,19 @@ async fn after_redis_comes_back_every_client_holds_every_message_once() {
     b.request(json!({"type": "join_room", "room_id": room}))
         .await;
     for i in 0..5 {
-        a.request(
-            json!({"type": "send_message", "room_id": room, "content": format!("before {i}")}),
-        )
-        .await;
+        a.request(send_frame(room, format!("before {i}"))).await;
     }
     c.redis.down();
     // Writes still commit and ack on both nodes, and local delivery goes on.
     for i in 0..5 {
-        let ack = a
-            .request(
-                json!({"type": "send_message", "room_id": room, "content": format!("during a{i}")}),
-            )
-            .await;
+        let ack = a.request(send_frame(room, format!("during a{i}"))).await;
         assert_eq!(ack["type"], "ack", "{ack}");
-        let ack = b
-            .request(
-                json!({"type": "send_message", "room_id": room, "content": format!("during b{i}")}),
-            )
-            .await;
+        let ack = b.request(send_frame(room, format!("during b{i}"))).await;
         assert_eq!(ack["type"], "ack", "{ack}");
     }
     // The last ones only node A knows of: nothing on node B reveals them.
     for i in 0..5 {
-        a.request(
-            json!({"type": "send_message", "room_id": room, "content": format!("late a{i}")}),
-        )
-        .await;
+        a.request(send_frame(room, format!("late a{i}"))).await;
     }
     let ready = c.a.send("GET", "/readyz", None, None).await;
     assert_eq!(ready.status, StatusCode::OK);
@@ -373,8 +226,7 @@ async fn after_redis_comes_back_every_client_holds_every_message_once() {
     // Back: node B notices by the event log and delivers what it missed, with no new traffic.
     let mut on_b = events(&mut b, 20).await;
     let on_a = events(&mut a, 20).await;
-    a.request(json!({"type": "send_message", "room_id": room, "content": "after"}))
-        .await;
+    a.request(send_frame(room, "after")).await;
     on_b.extend(events(&mut b, 1).await);
     let mut on_a = on_a;
     on_a.extend(events(&mut a, 1).await);
@@ -400,7 +252,8 @@ async fn after_redis_comes_back_every_client_holds_every_message_once() {
 }
 
 #[actix_rt::test]
-async fn when_a_node_dies_its_clients_resume_on_the_other_and_its_users_go_offline() {
+async fn when_a_node_dies_its_clients_resume_on_the_other_and_its_users_room_mates_see_them_go_offline(
+) {
     let mut c = cluster().await;
     let ann = c.user("ann").await;
     let bob = c.user("bob").await;
@@ -413,8 +266,7 @@ async fn when_a_node_dies_its_clients_resume_on_the_other_and_its_users_go_offli
         .await;
     b.request(json!({"type": "join_room", "room_id": room}))
         .await;
-    a.request(json!({"type": "send_message", "room_id": room, "content": "one"}))
-        .await;
+    a.request(send_frame(room, "one")).await;
     let last = seq(&b.recv_type("new_message").await);
     // Cat is only on node B; node A knows it through Redis.
     let mut online = Value::Null;
@@ -436,7 +288,8 @@ async fn when_a_node_dies_its_clients_resume_on_the_other_and_its_users_go_offli
     c.b.kill();
     let _ = b.until_closed().await;
     for i in 0..5 {
-        a.request(json!({"type": "send_message", "room_id": room, "content": format!("while b is gone {i}")})).await;
+        a.request(send_frame(room, format!("while b is gone {i}")))
+            .await;
     }
     // Bob reconnects to node A and resumes: exactly what he missed.
     let mut b = c.a.ws(&bob.token).await;
@@ -467,5 +320,20 @@ async fn when_a_node_dies_its_clients_resume_on_the_other_and_its_users_go_offli
         }
         assert!(Instant::now() < deadline, "still {:?}", p.body);
         tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // And Ann, Cat's room mate on the living node, is told so (once node B's word expired).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match a.next_frame(500).await {
+            Ok(Some(f))
+                if f["type"] == "presence_update"
+                    && f["presence"]["user_id"] == cat.id.to_string()
+                    && f["presence"]["status"] == "offline" =>
+            {
+                break
+            }
+            Ok(_) => assert!(Instant::now() < deadline, "no presence_update: cat offline"),
+            Err(closed) => panic!("ann's socket closed: {closed:?}"),
+        }
     }
 }

@@ -5,67 +5,12 @@
 use std::time::Duration;
 
 use awc::http::StatusCode;
-use diesel_async::RunQueryDsl;
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{spawn_app_with, Answer, TestApp};
-
-#[derive(diesel::QueryableByName)]
-struct Row {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    seq: i64,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    kind: String,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    message_id: Option<String>,
-}
-
-/// The room's event log: (seq, kind, message id of a new_message).
-async fn events(app: &TestApp, room: Uuid) -> Vec<Row> {
-    let mut conn = app.db.conn().await;
-    diesel::sql_query(
-        "SELECT seq, kind, payload::jsonb->'message'->>'id' AS message_id FROM room_events \
-         WHERE room_id = $1 ORDER BY seq",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(room)
-    .load(&mut conn)
-    .await
-    .expect("event log")
-}
-
-#[derive(diesel::QueryableByName)]
-struct Msg {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    seq: i64,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    id: String,
-}
-
-async fn messages(app: &TestApp, room: Uuid) -> Vec<Msg> {
-    let mut conn = app.db.conn().await;
-    diesel::sql_query("SELECT seq, id::text AS id FROM messages WHERE room_id = $1 ORDER BY seq")
-        .bind::<diesel::sql_types::Uuid, _>(room)
-        .load(&mut conn)
-        .await
-        .expect("messages")
-}
-
-async fn last_seq(app: &TestApp, room: Uuid) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct S {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        last_seq: i64,
-    }
-    let mut conn = app.db.conn().await;
-    diesel::sql_query("SELECT last_seq FROM rooms WHERE id = $1")
-        .bind::<diesel::sql_types::Uuid, _>(room)
-        .get_result::<S>(&mut conn)
-        .await
-        .expect("room")
-        .last_seq
-}
+use crate::helpers::{messages_path, spawn_app_with, Answer, TestApp};
+use crate::sql::{events, exec, last_seq, messages};
 
 async fn metric(app: &TestApp, name: &str) -> i64 {
     let mut m = app.client.get(app.url("/metrics")).send().await.unwrap();
@@ -76,17 +21,13 @@ async fn metric(app: &TestApp, name: &str) -> i64 {
         .unwrap_or_else(|| panic!("no {name} in /metrics"))
 }
 
-async fn exec(conn: &mut diesel_async::AsyncPgConnection, sql: &str) {
-    diesel::sql_query(sql).execute(conn).await.expect(sql);
-}
-
 fn post_message<'a>(
     app: &'a TestApp,
     token: &str,
     room: Uuid,
     body: Value,
 ) -> impl std::future::Future<Output = Answer> + 'a {
-    let path = format!("/api/chat/rooms/{room}/messages");
+    let path = messages_path(room);
     let token = token.to_owned();
     async move { app.post(&path, &token, body).await }
 }

@@ -298,6 +298,8 @@ pub struct Answer {
     pub status: StatusCode,
     pub body: Value,
     pub headers: awc::http::header::HeaderMap,
+    /// The body's bytes as they came off the wire.
+    pub raw: String,
 }
 
 impl Answer {
@@ -337,6 +339,7 @@ impl Http {
             status: resp.status(),
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
             headers: resp.headers().clone(),
+            raw: String::from_utf8_lossy(&bytes).into_owned(),
         }
     }
 
@@ -383,6 +386,7 @@ impl Http {
             status: resp.status(),
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
             headers: resp.headers().clone(),
+            raw: String::from_utf8_lossy(&bytes).into_owned(),
         }
     }
 
@@ -475,6 +479,8 @@ pub struct Ws {
     pending: VecDeque<Value>,
     next_ref: u64,
     pub hello: Value,
+    /// Every text frame received, as the bytes came off the wire.
+    pub raw: Vec<String>,
 }
 
 /// How a connection ended, as the client saw it.
@@ -520,6 +526,7 @@ impl Http {
                     pending: VecDeque::new(),
                     next_ref: 0,
                     hello: Value::Null,
+                    raw: Vec::new(),
                 };
                 let hello = ws.recv().await;
                 assert_eq!(hello["type"], "connection_established", "{hello}");
@@ -545,7 +552,7 @@ impl Ws {
     }
 
     /// Sends one WebSocket message of any kind (continuations, binary, bad bytes).
-    pub async fn send_message(&mut self, msg: ws::Message) {
+    pub async fn send_ws(&mut self, msg: ws::Message) {
         self.framed.send(msg).await.expect("frame sent");
     }
 
@@ -561,6 +568,7 @@ impl Ws {
             };
             match item {
                 ws::Frame::Text(bytes) => {
+                    self.raw.push(String::from_utf8_lossy(&bytes).into_owned());
                     return Ok(Some(
                         serde_json::from_slice(&bytes).expect("server frames are JSON"),
                     ));
@@ -577,6 +585,23 @@ impl Ws {
                 _ => {}
             }
         }
+    }
+
+    /// The next frame within `ms` (held ones first): Ok(None) when none came, Err when the
+    /// connection ended (and how).
+    pub async fn next_frame(&mut self, ms: u64) -> Result<Option<Value>, Closed> {
+        if let Some(v) = self.pending.pop_front() {
+            return Ok(Some(v));
+        }
+        self.read_frame(Duration::from_millis(ms)).await
+    }
+
+    /// Sends a frame; false when the connection is already gone.
+    pub async fn try_send(&mut self, frame: Value) -> bool {
+        self.framed
+            .send(ws::Message::Text(frame.to_string().into()))
+            .await
+            .is_ok()
     }
 
     /// The next frame (held ones first); panics after 10 s.
@@ -599,6 +624,11 @@ impl Ws {
                 return v;
             }
         }
+    }
+
+    /// Sends a text message to a room and answers the server's `ack` (or `error`).
+    pub async fn send_message(&mut self, room: Uuid, content: &str) -> Value {
+        self.request(send_frame(room, content)).await
     }
 
     /// Sends `frame` with a fresh ref and answers the matching `ack` or `error`; other frames that
@@ -689,4 +719,37 @@ pub fn pct(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// A message's (or an event's) `seq`.
+pub fn seq(v: &Value) -> i64 {
+    v["seq"].as_i64().unwrap_or_else(|| panic!("no seq in {v}"))
+}
+
+/// The REST path of a room's messages.
+pub fn messages_path(room: impl std::fmt::Display) -> String {
+    format!("/api/chat/rooms/{room}/messages")
+}
+
+/// A `send_message` frame; more fields with `with`.
+pub fn send_frame(room: impl serde::Serialize, content: impl Into<Value>) -> Value {
+    serde_json::json!({"type": "send_message", "room_id": room, "content": content.into()})
+}
+
+/// `v` with `key` set to `value`.
+pub fn with(mut v: Value, key: &str, value: impl Into<Value>) -> Value {
+    v[key] = value.into();
+    v
+}
+
+impl TestApp {
+    /// Posts a message over REST (`body` as the API takes it).
+    pub async fn post_message(
+        &self,
+        room: impl std::fmt::Display,
+        token: &str,
+        body: Value,
+    ) -> Answer {
+        self.post(&messages_path(room), token, body).await
+    }
 }

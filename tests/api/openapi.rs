@@ -21,9 +21,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/auth/login"),
     ("post", "/api/auth/refresh"),
     ("post", "/api/auth/logout"),
+    ("post", "/api/auth/password"),
     ("post", "/api/chat/uploads"),
     ("get", "/api/chat/uploads/{id}"),
     ("get", "/api/chat/uploads/{id}/thumbnail"),
+    ("get", "/embed/rooms/{room_id}"),
     ("get", "/api/chat/users/me"),
     ("patch", "/api/chat/users/me"),
     ("get", "/api/chat/users"),
@@ -91,6 +93,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/admin/messages/{message_id}"),
     ("post", "/api/admin/users/{user_id}/ban"),
     ("post", "/api/admin/users/{user_id}/unban"),
+    ("post", "/api/admin/users/{user_id}/password"),
     ("post", "/api/admin/tokens"),
     ("get", "/api/admin/sessions"),
     ("post", "/api/chat/ws-ticket"),
@@ -328,7 +331,7 @@ async fn real_answers_match_the_documented_schemas() {
     let (a, b, s) = (ann.token.as_str(), bob.token.as_str(), svc.as_str());
     let posted = app
         .post(
-            &format!("/api/chat/rooms/{room}/messages"),
+            &messages_path(room),
             a,
             serde_json::json!({"content": "hello budget", "client_id": "c1"}),
         )

@@ -8,29 +8,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::helpers::*;
-
-#[derive(diesel::QueryableByName)]
-struct Snapshot {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    s: String,
-}
-
-/// Everything a refused request could have changed, as one string.
-async fn snapshot(app: &TestApp) -> String {
-    use diesel_async::RunQueryDsl;
-    let mut conn = app.db.conn().await;
-    diesel::sql_query(
-        "SELECT concat_ws('|',
-            (SELECT string_agg(concat(id, name, description, is_active, last_seq, max_participants), ',' ORDER BY id) FROM rooms),
-            (SELECT string_agg(concat(room_id, user_id, role, left_at, last_read_seq, archived), ',' ORDER BY room_id, user_id) FROM room_members),
-            (SELECT string_agg(concat(id, content, is_deleted, edited_at), ',' ORDER BY id) FROM messages),
-            (SELECT count(*) FROM reactions), (SELECT count(*) FROM room_events), (SELECT count(*) FROM message_edits)) AS s",
-    )
-    .get_result::<Snapshot>(&mut conn)
-    .await
-    .unwrap()
-    .s
-}
+use crate::sql::snapshot;
 
 struct World {
     app: TestApp,
@@ -52,7 +30,7 @@ async fn world() -> World {
     let room = app.room(&owner, "group", &[&member]).await;
     let m = app
         .post(
-            &format!("/api/chat/rooms/{room}/messages"),
+            &messages_path(room),
             &member.token,
             json!({"content": "member says"}),
         )
@@ -60,7 +38,7 @@ async fn world() -> World {
     assert_eq!(m.status, StatusCode::CREATED, "{:?}", m.body);
     let o = app
         .post(
-            &format!("/api/chat/rooms/{room}/messages"),
+            &messages_path(room),
             &owner.token,
             json!({"content": "owner says"}),
         )
@@ -128,10 +106,10 @@ async fn outsiders_and_other_tenants_get_404_and_members_without_the_role_get_40
             format!("/api/chat/rooms/{room}/members/{owner}"),
             None,
         ),
-        ("GET", format!("/api/chat/rooms/{room}/messages"), None),
+        ("GET", messages_path(room), None),
         (
             "POST",
-            format!("/api/chat/rooms/{room}/messages"),
+            messages_path(room),
             Some(json!({"content": "intruder"})),
         ),
         ("GET", format!("/api/chat/rooms/{room}/messages/{m}"), None),
@@ -378,12 +356,9 @@ async fn every_room_and_member_endpoint_works_for_those_allowed() {
         .await;
     assert_eq!(rm.status, StatusCode::NO_CONTENT);
     assert_eq!(
-        app.get(
-            &format!("/api/chat/rooms/{room}/messages"),
-            &w.outsider.token
-        )
-        .await
-        .status,
+        app.get(&messages_path(room), &w.outsider.token)
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
     // Archive is per member.
@@ -435,11 +410,7 @@ async fn every_room_and_member_endpoint_works_for_those_allowed() {
     let gone = app.get(&format!("/api/chat/rooms/{room}"), t).await;
     assert_eq!(gone.body["is_active"], false);
     let post = app
-        .post(
-            &format!("/api/chat/rooms/{room}/messages"),
-            t,
-            json!({"content": "anyone?"}),
-        )
+        .post(&messages_path(room), t, json!({"content": "anyone?"}))
         .await;
     assert_eq!(post.status, StatusCode::FORBIDDEN);
 }
@@ -462,13 +433,9 @@ async fn public_rooms_are_joined_and_full_rooms_refuse() {
     assert_eq!(browse.body["results"][0]["id"], room.as_str());
     // Not a member yet: reading is refused with 403 (the room is public, so it may be known).
     assert_eq!(
-        app.post(
-            &format!("/api/chat/rooms/{room}/messages"),
-            &bob.token,
-            json!({"content": "hi"})
-        )
-        .await
-        .status,
+        app.post(&messages_path(&room), &bob.token, json!({"content": "hi"}))
+            .await
+            .status,
         StatusCode::FORBIDDEN
     );
     let j = app
@@ -613,7 +580,7 @@ async fn two_hundred_fifty_messages_page_back_without_gap_or_duplicate() {
     for i in 0..250 {
         let r = app
             .post(
-                &format!("/api/chat/rooms/{room}/messages"),
+                &messages_path(room),
                 &ann.token,
                 json!({"content": format!("n{i}")}),
             )
@@ -692,15 +659,11 @@ async fn a_message_posted_over_rest_arrives_on_a_websocket_with_the_next_seq() {
     b.request(json!({"type": "join_room", "room_id": room}))
         .await;
     let first = app
-        .post(
-            &format!("/api/chat/rooms/{room}/messages"),
-            &ann.token,
-            json!({"content": "one"}),
-        )
+        .post(&messages_path(room), &ann.token, json!({"content": "one"}))
         .await;
     let second = app
         .post(
-            &format!("/api/chat/rooms/{room}/messages"),
+            &messages_path(room),
             &ann.token,
             json!({"content": "two", "reply_to": first.body["id"]}),
         )
@@ -733,7 +696,7 @@ async fn unread_counts_are_exact_after_sends_deletes_and_reads() {
     let r2 = app.room(&ann, "group", &[&bob]).await;
     let post = |room: Uuid, who: &User, text: &str| {
         let (path, token, body) = (
-            format!("/api/chat/rooms/{room}/messages"),
+            messages_path(room),
             who.token.clone(),
             json!({"content": text}),
         );
@@ -824,11 +787,7 @@ async fn edits_keep_history_and_reactions_count_per_emoji() {
     let bob = app.register("bob").await;
     let room = app.room(&ann, "group", &[&bob]).await;
     let m = app
-        .post(
-            &format!("/api/chat/rooms/{room}/messages"),
-            &ann.token,
-            json!({"content": "v1"}),
-        )
+        .post(&messages_path(room), &ann.token, json!({"content": "v1"}))
         .await
         .body;
     let id = m["id"].as_str().unwrap();
@@ -937,11 +896,7 @@ async fn the_edit_window_closes_edits_when_configured() {
     let ann = app.register("ann").await;
     let room = app.room(&ann, "group", &[]).await;
     let m = app
-        .post(
-            &format!("/api/chat/rooms/{room}/messages"),
-            &ann.token,
-            json!({"content": "v1"}),
-        )
+        .post(&messages_path(room), &ann.token, json!({"content": "v1"}))
         .await
         .body;
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
@@ -964,7 +919,7 @@ async fn bad_input_is_refused_with_the_field_and_changes_nothing() {
     let ann = app.register("ann").await;
     let room = app.room(&ann, "group", &[]).await;
     let before = snapshot(&app).await;
-    let msgs = format!("/api/chat/rooms/{room}/messages");
+    let msgs = messages_path(room);
     let cases: Vec<(&str, String, Value, u16, Option<&str>)> = vec![
         (
             "POST",
@@ -1162,7 +1117,7 @@ async fn a_location_and_a_system_message_carry_their_metadata() {
     let app = spawn_app().await;
     let ann = app.register("ann").await;
     let room = app.room(&ann, "group", &[]).await;
-    let loc = app.post(&format!("/api/chat/rooms/{room}/messages"), &ann.token, json!({"content": "", "message_type": "location", "metadata": {"lat": 52.52, "lon": 13.4, "label": "Berlin"}})).await;
+    let loc = app.post(&messages_path(room), &ann.token, json!({"content": "", "message_type": "location", "metadata": {"lat": 52.52, "lon": 13.4, "label": "Berlin"}})).await;
     assert_eq!(loc.status, StatusCode::CREATED, "{:?}", loc.body);
     assert_eq!(loc.body["metadata"]["label"], "Berlin");
     let svc = app.platform_token(

@@ -29,7 +29,7 @@ async fn app_with(
     (app, dir)
 }
 
-async fn app() -> (TestApp, tempfile::TempDir) {
+pub(crate) async fn app() -> (TestApp, tempfile::TempDir) {
     app_with(|_| {}).await
 }
 
@@ -70,11 +70,12 @@ async fn upload(
         status: resp.status(),
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         headers: resp.headers().clone(),
+        raw: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
 
 /// Uploads and answers the attachment object (201 expected).
-async fn uploaded(app: &TestApp, user: &User, file_name: &str, bytes: &[u8]) -> Value {
+pub(crate) async fn uploaded(app: &TestApp, user: &User, file_name: &str, bytes: &[u8]) -> Value {
     let a = upload(
         app,
         &user.token,
@@ -87,14 +88,14 @@ async fn uploaded(app: &TestApp, user: &User, file_name: &str, bytes: &[u8]) -> 
     a.body
 }
 
-struct Download {
-    status: StatusCode,
+pub(crate) struct Download {
+    pub(crate) status: StatusCode,
     headers: HeaderMap,
-    body: Bytes,
+    pub(crate) body: Bytes,
 }
 
 impl Download {
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -102,8 +103,17 @@ impl Download {
     }
 }
 
-async fn download_with(app: &TestApp, token: &str, path: &str, range: Option<&str>) -> Download {
-    let mut req = app.client.get(app.url(path)).bearer_auth(token);
+/// A GET of `path` with `token` (none when empty, as `<img src>` fetches), optionally a range.
+pub(crate) async fn download_with(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    range: Option<&str>,
+) -> Download {
+    let mut req = app.client.get(app.url(path));
+    if !token.is_empty() {
+        req = req.bearer_auth(token);
+    }
     if let Some(r) = range {
         req = req.insert_header(("Range", r));
     }
@@ -129,10 +139,10 @@ async fn status_of(app: &TestApp, token: &str, path: &str) -> StatusCode {
 }
 
 /// Posts a message carrying `attachment` into `room`; answers the message.
-async fn share(app: &TestApp, user: &User, room: Uuid, attachment: &Value) -> Value {
+pub(crate) async fn share(app: &TestApp, user: &User, room: Uuid, attachment: &Value) -> Value {
     let a = app
         .post(
-            &format!("/api/chat/rooms/{room}/messages"),
+            &messages_path(room),
             &user.token,
             json!({"content": "have a look", "attachment_id": attachment["id"]}),
         )
@@ -141,7 +151,7 @@ async fn share(app: &TestApp, user: &User, room: Uuid, attachment: &Value) -> Va
     a.body
 }
 
-fn url(v: &Value, key: &str) -> String {
+pub(crate) fn url(v: &Value, key: &str) -> String {
     v[key]
         .as_str()
         .unwrap_or_else(|| panic!("no {key} in {v}"))
@@ -149,7 +159,7 @@ fn url(v: &Value, key: &str) -> String {
 }
 
 /// A w×h RGB gradient as PNG.
-fn png(w: u32, h: u32) -> Vec<u8> {
+pub(crate) fn png(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(w, h, |x, y| {
         image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
     });
@@ -205,9 +215,7 @@ async fn a_png_and_a_pdf_sent_as_messages_reach_the_other_member_byte_identical(
     assert_eq!(m2["message_type"], "file");
 
     // Bob finds them in the history and downloads them.
-    let h = app
-        .get(&format!("/api/chat/rooms/{room}/messages"), &bob.token)
-        .await;
+    let h = app.get(&messages_path(room), &bob.token).await;
     let seen: Vec<&Value> = h.body["results"]
         .as_array()
         .map(|ms| ms.iter().filter(|m| !m["attachment"].is_null()).collect())
@@ -552,7 +560,7 @@ async fn someone_elses_attachment_id_is_404() {
     let doc = uploaded(&app, &ann, "mine.pdf", &pdf()).await;
     let a = app
         .post(
-            &format!("/api/chat/rooms/{room}/messages"),
+            &messages_path(room),
             &bob.token,
             json!({"content": "stolen", "attachment_id": doc["id"]}),
         )
@@ -560,7 +568,11 @@ async fn someone_elses_attachment_id_is_404() {
     assert_eq!(a.status, StatusCode::NOT_FOUND, "{:?}", a.body);
     let mut ws = app.ws(&bob.token).await;
     let e = ws
-        .request(json!({"type": "send_message", "room_id": room, "content": "stolen", "attachment_id": doc["id"]}))
+        .request(with(
+            send_frame(room, "stolen"),
+            "attachment_id",
+            doc["id"].clone(),
+        ))
         .await;
     assert_eq!(e["error"]["code"], "not_found", "{e}");
     // Nothing was shared, so bob still cannot read it.

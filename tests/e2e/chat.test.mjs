@@ -6,8 +6,9 @@ import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
+
+import { png } from './png.mjs';
 
 const BASE = process.env.E2E_BASE_URL || 'http://127.0.0.1:8080';
 const SHOTS = process.env.E2E_SCREENSHOTS || 'target/e2e/screenshots';
@@ -112,43 +113,6 @@ async function messageAction(page, text, label) {
   const msg = finalMsg(page, text).first();
   await msg.hover();
   await msg.locator(`.msg-actions button[aria-label="${label}"]`).click();
-}
-
-/// A small valid PNG (RGB gradient), made here so the test needs no fixture file.
-function png(width, height) {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (buf) => {
-    let c = 0xffffffff;
-    for (const x of buf) c = crcTable[(c ^ x) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const c = Buffer.alloc(4); c.writeUInt32BE(crc(td));
-    return Buffer.concat([len, td, c]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0); ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; ihdr[9] = 2; ihdr[10] = 0; ihdr[11] = 0; ihdr[12] = 0;
-  const rows = [];
-  for (let y = 0; y < height; y++) {
-    const row = Buffer.alloc(1 + width * 3);
-    for (let x = 0; x < width; x++) {
-      row[1 + x * 3] = Math.round((x / width) * 255);
-      row[2 + x * 3] = Math.round((y / height) * 255);
-      row[3 + x * 3] = 180;
-    }
-    rows.push(row);
-  }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0)),
-  ]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,7 +224,8 @@ test('an image upload shows a thumbnail on the other side', async () => {
   const img = finalMsg(b, 'Here is the plan').locator('.thumb img');
   await img.waitFor({ timeout: T });
   await b.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle(), { timeout: T });
-  assert.match(await img.getAttribute('src'), /^blob:/);
+  // Shown by its signed URL (no token in a header, none in page memory as a blob).
+  assert.match(await img.getAttribute('src'), /\/api\/chat\/uploads\/[0-9a-f-]+\/thumbnail\?uid=[0-9a-f-]+&exp=\d+&sig=/);
   // The thumbnail opens the full image.
   await finalMsg(b, 'Here is the plan').locator('.thumb').click();
   const full = b.locator('dialog .lightbox-img');

@@ -153,7 +153,9 @@ const server = http.createServer(async (req, res) => {
   }
   if (p === '/api/auth/logout') { tokens.delete(`r:${b.refresh_token}`); return json(res, 204); }
   const uid = tokens.get((req.headers.authorization || '').replace(/^Bearer /, ''));
-  if (!uid) return err(res, 401, 'unauthorized', 'no or bad token');
+  // A "signed" file URL (the mock signs nothing: it only takes the shape) needs no token.
+  const signedFile = /^\/api\/chat\/uploads\/[^/]+(\/thumbnail)?$/.test(p) && url.searchParams.has('sig');
+  if (!uid && !signedFile) return err(res, 401, 'unauthorized', 'no or bad token');
   const M = req.method;
   let m;
   if (p === '/api/chat/users/me' && M === 'PATCH') { const u = users.get(uid); if (b.display_name) u.display_name = b.display_name; return json(res, 200, userView(u)); }
@@ -212,6 +214,8 @@ const server = http.createServer(async (req, res) => {
     const fid = id();
     const view = { id: fid, url: `/api/chat/uploads/${fid}`, file_name: name, file_size: data.length, content_type: isPng ? 'image/png' : 'application/octet-stream',
       thumbnail_url: isPng ? `/api/chat/uploads/${fid}/thumbnail` : null, width: isPng ? data.readUInt32BE(16) : null, height: isPng ? data.readUInt32BE(20) : null };
+    const q = `?uid=${uid}&exp=${Math.floor(Date.now() / 1000) + 600}&sig=mock`;
+    Object.assign(view, { signed_url: view.url + q, signed_thumbnail_url: view.thumbnail_url && view.thumbnail_url + q, signed_until: new Date(Date.now() + 600000).toISOString() });
     files.set(fid, { data, view });
     return json(res, 201, view);
   }
@@ -282,7 +286,7 @@ server.on('upgrade', (req, sock, head) => {
             for (const e of r.events) if (e.seq > x.after_seq) send(e);
             send({ type: 'resumed', room_id: r.id, last_seq: r.seq });
           }
-          return undefined;
+          return send({ type: 'ack', ref: f.ref });
         case 'send_message': { if (!room) return fail('not_found', 'not found'); const [st, out] = postMessage(room, uid, f); return st < 300 ? send({ type: 'ack', ref: f.ref, message: out }) : send({ type: 'error', ref: f.ref, ...out }); }
         case 'edit_message': { const [r, msg] = findMsg(f.message_id); if (!msg || msg.sender.id !== uid) return fail('not_found', 'not found'); msg.content = f.content; msg.edited_at = now(); emit(r, 'message_updated', { message: msg }); return send({ type: 'ack', ref: f.ref, message: msg }); }
         case 'delete_message': { const [r, msg] = findMsg(f.message_id); if (!msg) return fail('not_found', 'not found'); Object.assign(msg, { is_deleted: true, content: '', attachment: null }); emit(r, 'message_deleted', { message_id: msg.id }); return send({ type: 'ack', ref: f.ref }); }

@@ -88,12 +88,18 @@ else
     "$PSQL" "$ADMIN_URL" -qc "CREATE DATABASE \"$DB_NAME\"" >/dev/null
     PORT=$(free_port)
     BASE="http://127.0.0.1:$PORT"
+    # A host platform's page on another origin (embed.test.mjs): it may frame the embed page and
+    # load the SDK.
+    E2E_HOST_PORT=$(free_port)
+    HOST_ORIGIN="http://127.0.0.1:$E2E_HOST_PORT"
+    CSP="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self' $HOST_ORIGIN"
     JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')"
     mkdir -p "$OUT/uploads"
     DATABASE_URL="${BASE_DB_URL%/*}/$DB_NAME" \
     CONFAB__SERVER__HOST=127.0.0.1 \
     CONFAB__SERVER__PORT="$PORT" \
-    CONFAB__SERVER__ALLOWED_ORIGINS="$BASE,http://localhost:$PORT" \
+    CONFAB__SERVER__ALLOWED_ORIGINS="$BASE,http://localhost:$PORT,$HOST_ORIGIN" \
+    CONFAB__SERVER__CONTENT_SECURITY_POLICY="$CSP" \
     CONFAB__AUTH__JWT_SECRET="$JWT_SECRET" \
     CONFAB__UPLOADS__DIR="$OUT/uploads" \
     RUST_LOG="${RUST_LOG:-info}" \
@@ -104,7 +110,8 @@ else
     E2E_PLATFORM_NAME="Carol Platform"
     E2E_PLATFORM_TOKEN=$(DATABASE_URL="${BASE_DB_URL%/*}/$DB_NAME" CONFAB__AUTH__JWT_SECRET="$JWT_SECRET" \
         "$BIN" token --user-id "$(node -e 'console.log(crypto.randomUUID())')" --name "$E2E_PLATFORM_NAME" --ttl-secs 3600 2>>"$OUT/server.log" || true)
-    export E2E_PLATFORM_NAME E2E_PLATFORM_TOKEN
+    E2E_JWT_SECRET="$JWT_SECRET"
+    export E2E_PLATFORM_NAME E2E_PLATFORM_TOKEN E2E_JWT_SECRET E2E_HOST_PORT
     say "confab ($PROFILE) on $BASE, database $DB_NAME"
 fi
 
@@ -114,7 +121,7 @@ E2E_BASE_URL="$BASE" E2E_SCREENSHOTS="$OUT/screenshots" E2E_CHROMIUM="$CHROMIUM"
     node --test --test-concurrency=1 \
         --test-reporter=spec --test-reporter-destination=stdout \
         --test-reporter=tap --test-reporter-destination="$OUT/results.tap" \
-        "$E2E_DIR/chat.test.mjs"
+        "$E2E_DIR/chat.test.mjs" "$E2E_DIR/embed.test.mjs"
 STATUS=$?
 set -e
 

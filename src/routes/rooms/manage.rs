@@ -6,9 +6,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{member_room, room_view, visible_room, write};
-use crate::actors::room::WriteOp;
 use crate::auth::AuthUser;
-use crate::domain;
+use crate::commands::{Command, UpdateRoom};
 use crate::error::ErrorEnvelope;
 use crate::error::{AppError, AppResult};
 use crate::protocol::views::RoomView;
@@ -80,39 +79,17 @@ pub(super) async fn patch(
     Json(body): Json<PatchBody>,
 ) -> AppResult<web::Json<RoomView>> {
     let room_id = path.into_inner();
-    let name = body
-        .name
-        .as_deref()
-        .map(|n| domain::text("name", n, 1, 100, false))
-        .transpose()?;
-    let description = body
-        .description
-        .as_deref()
-        .map(|d| domain::text("description", d, 0, 1000, true))
-        .transpose()?;
-    let max = state.settings.limits.max_room_members;
-    if let Some(Some(m)) = body.max_participants {
-        if !(1..=max).contains(&m) {
-            return Err(AppError::bad_request(
-                "max_participants",
-                format!("max_participants must be 1 to {max}"),
-            ));
-        }
-    }
+    let update = UpdateRoom::parse(
+        &state.settings,
+        body.name.as_deref(),
+        body.description.as_deref(),
+        body.max_participants,
+    )?;
     {
         let mut conn = state.pool.get().await?;
-        let (room, _) = member_room(&mut conn, &user, room_id).await?;
-        if room.room_type == "direct" && body.max_participants.is_some() {
-            return Err(AppError::Conflict("a direct room has two members".into()));
-        }
+        member_room(&mut conn, &user, room_id).await?;
     }
-    let op = WriteOp::UpdateRoom {
-        name,
-        description,
-        max_participants: body.max_participants,
-        is_active: None,
-    };
-    let out = write(&state, &user, room_id, op).await?;
+    let out = write(&state, &user, room_id, Command::UpdateRoom(update)).await?;
     let room = out
         .room
         .ok_or_else(|| AppError::internal("the room actor answered no room"))?;
@@ -171,12 +148,12 @@ pub(super) async fn deactivate(
         let mut conn = state.pool.get().await?;
         member_room(&mut conn, &user, room_id).await?;
     }
-    let op = WriteOp::UpdateRoom {
-        name: None,
-        description: None,
-        max_participants: None,
-        is_active: Some(false),
-    };
-    write(&state, &user, room_id, op).await?;
+    write(
+        &state,
+        &user,
+        room_id,
+        Command::UpdateRoom(UpdateRoom::deactivate()),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -6,10 +6,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{member_room, room_view, visible_room, write};
-use crate::actors::room::WriteOp;
 use crate::auth::AuthUser;
+use crate::commands::{AddMember, Command, JoinRoom, RemoveMember, SetRole};
 use crate::db;
-use crate::domain;
+use crate::domain::role::Role;
 use crate::error::ErrorEnvelope;
 use crate::error::{AppError, AppResult};
 use crate::protocol::views::{MemberView, RoomView};
@@ -44,27 +44,9 @@ pub(super) async fn join(
     let room_id = path.into_inner();
     let room = {
         let mut conn = state.pool.get().await?;
-        let (room, role) = visible_room(&mut conn, &user, room_id).await?;
-        if role.is_some() {
-            return Err(AppError::Conflict("already a member".into()));
-        }
-        if room.room_type != "public" {
-            return Err(AppError::Forbidden(
-                "only public rooms can be joined".into(),
-            ));
-        }
-        room
+        visible_room(&mut conn, &user, room_id).await?.0
     };
-    write(
-        &state,
-        &user,
-        room_id,
-        WriteOp::AddMember {
-            user_id: user.id,
-            role: "member",
-        },
-    )
-    .await?;
+    write(&state, &user, room_id, Command::Join(JoinRoom)).await?;
     let mut conn = state.pool.get().await?;
     Ok(web::Json(room_view(&mut conn, &user, &room).await?))
 }
@@ -93,21 +75,12 @@ pub(super) async fn leave(
     let room_id = path.into_inner();
     {
         let mut conn = state.pool.get().await?;
-        let (room, role) = member_room(&mut conn, &user, room_id).await?;
-        if role.is_none() {
-            return Err(AppError::NotFound);
-        }
-        if room.room_type == "direct" {
-            return Err(AppError::Forbidden("nobody leaves a direct room".into()));
-        }
+        member_room(&mut conn, &user, room_id).await?;
     }
-    write(
-        &state,
-        &user,
-        room_id,
-        WriteOp::RemoveMember { user_id: user.id },
-    )
-    .await?;
+    let leave = RemoveMember {
+        user_id: user.id.into(),
+    };
+    write(&state, &user, room_id, Command::RemoveMember(leave)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -170,7 +143,7 @@ pub(super) async fn add_member(
     Json(body): Json<AddMemberBody>,
 ) -> AppResult<WithStatus<MemberView>> {
     let room_id = path.into_inner();
-    let role = domain::room_role("role", body.role.as_deref().unwrap_or("member"))?;
+    let role = Role::parse("role", body.role.as_deref().unwrap_or("member"))?;
     {
         let mut conn = state.pool.get().await?;
         member_room(&mut conn, &user, room_id).await?;
@@ -179,10 +152,10 @@ pub(super) async fn add_member(
         &state,
         &user,
         room_id,
-        WriteOp::AddMember {
-            user_id: body.user_id,
+        Command::AddMember(AddMember {
+            user_id: body.user_id.into(),
             role,
-        },
+        }),
     )
     .await?;
     let member = out
@@ -221,7 +194,7 @@ pub(super) async fn set_role(
     Json(body): Json<RoleBody>,
 ) -> AppResult<web::Json<MemberView>> {
     let (room_id, target) = path.into_inner();
-    let role = domain::room_role("role", &body.role)?;
+    let role = Role::parse("role", &body.role)?;
     {
         let mut conn = state.pool.get().await?;
         member_room(&mut conn, &user, room_id).await?;
@@ -230,10 +203,10 @@ pub(super) async fn set_role(
         &state,
         &user,
         room_id,
-        WriteOp::SetRole {
-            user_id: target,
+        Command::SetRole(SetRole {
+            user_id: target.into(),
             role,
-        },
+        }),
     )
     .await?;
     match out.member {
@@ -282,7 +255,9 @@ pub(super) async fn remove_member(
         &state,
         &user,
         room_id,
-        WriteOp::RemoveMember { user_id: target },
+        Command::RemoveMember(RemoveMember {
+            user_id: target.into(),
+        }),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())

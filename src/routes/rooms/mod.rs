@@ -14,17 +14,16 @@ use actix_web::web;
 use uuid::Uuid;
 
 use super::endpoint::Endpoint;
-use crate::actors::frame_text;
 use crate::actors::presence::NotifyUsers;
-use crate::actors::room::WriteOp;
 use crate::actors::supervisor;
-use crate::actors::Actor as Caller;
 use crate::auth::AuthUser;
+use crate::commands::{access, Caller, Command, Outcome};
 use crate::db;
 use crate::db::listing::{ListFilter, RoomRow};
 use crate::db::models::Room;
-use crate::error::{AppError, AppResult};
-use crate::protocol::frames::ServerFrame;
+use crate::error::AppResult;
+use crate::policy::Access;
+use crate::protocol::frames::{frame_text, ServerFrame};
 use crate::protocol::views::{MessageView, RoomView, UserView};
 use crate::state::AppState;
 
@@ -115,16 +114,7 @@ pub async fn visible_room(
     user: &AuthUser,
     room_id: Uuid,
 ) -> AppResult<(Room, Option<String>)> {
-    let room = db::rooms::find(conn, user.tenant_id, room_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let role = db::rooms::membership(conn, room_id, user.id)
-        .await?
-        .map(|m| m.role);
-    if role.is_none() && !user.is_admin_or_service() && room.room_type != "public" {
-        return Err(AppError::NotFound);
-    }
-    Ok((room, role))
+    room_with(conn, user, room_id, Access::See).await
 }
 
 /// The room if the caller is a current member (or trusted); 404 otherwise.
@@ -133,11 +123,18 @@ pub async fn member_room(
     user: &AuthUser,
     room_id: Uuid,
 ) -> AppResult<(Room, Option<String>)> {
-    let (room, role) = visible_room(conn, user, room_id).await?;
-    if role.is_none() && !user.is_admin_or_service() {
-        return Err(AppError::NotFound);
-    }
-    Ok((room, role))
+    room_with(conn, user, room_id, Access::Read).await
+}
+
+/// The room and the caller's role in it, when the policy grants `access`.
+async fn room_with(
+    conn: &mut db::Conn,
+    user: &AuthUser,
+    room_id: Uuid,
+    access: Access,
+) -> AppResult<(Room, Option<String>)> {
+    let (room, role) = access::room(conn, &Caller::from_auth(user), room_id, access).await?;
+    Ok((room, role.map(|r| r.as_str().to_owned())))
 }
 
 /// Tells the other first members of a new room (on every node) that they are in it.
@@ -216,7 +213,8 @@ async fn write(
     state: &AppState,
     user: &AuthUser,
     room_id: Uuid,
-    op: WriteOp,
-) -> AppResult<crate::actors::room::Outcome> {
-    supervisor::apply(&state.supervisor, room_id, Caller::from_auth(user), op).await
+    command: Command,
+) -> AppResult<Outcome> {
+    let caller = Caller::from_auth(user);
+    supervisor::apply(&state.supervisor, room_id.into(), caller, command).await
 }

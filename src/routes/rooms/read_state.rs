@@ -6,9 +6,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{member_room, write};
-use crate::actors::room::{ListTyping, WriteOp};
+use crate::actors::room::ListTyping;
 use crate::actors::supervisor;
 use crate::auth::AuthUser;
+use crate::commands::{Command, MarkRead};
 use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::routes::answers::{BadRequest, NotFound, TooLarge, Unauthorized};
@@ -133,7 +134,13 @@ pub(super) async fn mark_read(
         let mut conn = state.pool.get().await?;
         member_room(&mut conn, &user, room_id).await?;
     }
-    let out = write(&state, &user, room_id, WriteOp::MarkRead { seq }).await?;
+    let out = write(
+        &state,
+        &user,
+        room_id,
+        Command::MarkRead(MarkRead::parse(seq)?),
+    )
+    .await?;
     Ok(web::Json(ReadState {
         room_id,
         last_read_seq: out.last_read_seq,
@@ -170,11 +177,11 @@ pub(super) async fn typing(
             return Err(AppError::NotFound);
         }
     }
-    let addr = supervisor::room(&state.supervisor, room_id).await?;
+    let addr = supervisor::room(&state.supervisor, room_id.into()).await?;
     let users = addr
         .send(ListTyping {
-            tenant_id: user.tenant_id,
-            user_id: user.id,
+            tenant_id: user.tenant_id.into(),
+            user_id: user.id.into(),
         })
         .await
         .map_err(AppError::internal)??;

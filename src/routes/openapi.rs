@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use actix_web::web;
 use serde_json::{json, Value};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::answers::{
@@ -42,6 +42,14 @@ impl Modify for BearerScheme {
                         .bearer_format("JWT")
                         .build(),
                 ),
+            );
+        // A file's signed URL (`?uid=&exp=&sig=`) reads it without a token.
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "signed_url",
+                SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::new("sig"))),
             );
     }
 }

@@ -155,7 +155,7 @@ async fn readable(
     path = "/api/chat/uploads/{id}",
     operation_id = "uploads_get",
     tag = "uploads",
-    security(("bearer" = []), ()),
+    security(("bearer" = []), ("signed_url" = [])),
     params(
         ("id" = Uuid, Path, description = "The attachment's id"),
         ("uid" = Option<Uuid>, Query, description = "Signed URL: the user it was made for (instead of a bearer token)"),
@@ -186,7 +186,7 @@ async fn download_file(
     path = "/api/chat/uploads/{id}/thumbnail",
     operation_id = "uploads_thumbnail",
     tag = "uploads",
-    security(("bearer" = []), ()),
+    security(("bearer" = []), ("signed_url" = [])),
     params(
         ("id" = Uuid, Path, description = "The attachment's id"),
         ("uid" = Option<Uuid>, Query, description = "Signed URL: the user it was made for"),

@@ -8,6 +8,7 @@ mod add_member;
 mod batch;
 mod caller;
 mod delete;
+pub mod direct;
 mod edit;
 mod join;
 mod mark_read;

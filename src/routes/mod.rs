@@ -41,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(admin::configure)
     .configure(uploads::configure)
     .configure(ws::configure)
+    .configure(crate::dialects::configure)
     .configure(openapi::configure);
 }
 

@@ -4,6 +4,7 @@ mod admin;
 mod auth;
 mod cluster;
 mod commit;
+mod dialect_drf;
 mod health;
 mod helpers;
 mod migrations;

@@ -100,6 +100,11 @@ struct HistoryQuery {
     after_seq: Option<i64>,
     /// Page size (default 50).
     limit: Option<i64>,
+    /// Seed 004's page-number paging (docs/DIALECTS.md): the page, oldest messages first; the
+    /// answer is then `{count, next, previous, results}` in 004's message shape.
+    page: Option<i64>,
+    /// Seed 004's page size (default 50, at most `limits.max_page_size`).
+    page_size: Option<i64>,
 }
 
 // ---- answer shapes, for the OpenAPI document ---------------------------------------------------
@@ -183,11 +188,17 @@ pub struct Reacted {
 )]
 async fn history(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     user: AuthUser,
     path: web::Path<Uuid>,
     q: web::Query<HistoryQuery>,
 ) -> AppResult<HttpResponse> {
     let room_id = path.into_inner();
+    if q.page.is_some() || q.page_size.is_some() {
+        let (page, size) = (q.page, q.page_size);
+        return crate::dialects::drf::rest::messages_page(&state, &req, &user, room_id, page, size)
+            .await;
+    }
     let limit = q
         .limit
         .unwrap_or(50)

@@ -84,3 +84,71 @@ impl DrfMessage {
         }
     }
 }
+
+impl From<&crate::db::models::User> for DrfUser {
+    fn from(u: &crate::db::models::User) -> Self {
+        DrfUser {
+            email: u.email.clone(),
+            ..DrfUser::new(u.id, &u.display_name, u.avatar_url.as_deref())
+        }
+    }
+}
+
+/// 004's page: `count`, the `next` and `previous` page URLs, and the page's items.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DrfPage<T: ToSchema> {
+    pub count: i64,
+    pub next: Option<String>,
+    pub previous: Option<String>,
+    pub results: Vec<T>,
+}
+
+/// 004's room object.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DrfRoom {
+    pub id: Uuid,
+    pub name: String,
+    pub room_type: String,
+    pub participants: Vec<DrfUser>,
+    pub created_by: Option<DrfUser>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub is_active: bool,
+    pub last_message: Option<DrfMessage>,
+    pub unread_count: i64,
+    /// For a direct room, the member who is not the caller.
+    pub other_user: Option<DrfUser>,
+}
+
+/// One user typing in a room (004's TypingIndicator).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DrfTyping {
+    pub room: Uuid,
+    pub user: DrfUser,
+    pub is_typing: bool,
+    /// Confab keeps who types now, not since when: the time of the answer.
+    pub last_seen: String,
+}
+
+/// The answer to 004's `react`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DrfReacted {
+    pub reactions: BTreeMap<String, Vec<Uuid>>,
+    pub message: String,
+}
+
+/// The answer to 004's per-message `mark_read`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DrfMarkedRead {
+    pub status: String,
+    pub was_already_read: bool,
+}
+
+/// 004's error: DRF's `detail`, the field's messages by name for a bad field, Confab's `code`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DrfErrorBody {
+    pub detail: String,
+    pub code: String,
+    #[serde(flatten)]
+    pub fields: BTreeMap<String, Vec<String>>,
+}

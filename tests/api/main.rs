@@ -5,6 +5,7 @@ mod auth;
 mod cluster;
 mod commit;
 mod dialect_drf;
+mod dialect_drf_node;
 mod dialect_drf_rest;
 mod health;
 mod helpers;

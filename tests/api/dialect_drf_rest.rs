@@ -264,3 +264,46 @@ async fn typing_users_lists_who_types_now() {
     );
     drf_error(&app.get(&path, "").await, StatusCode::UNAUTHORIZED);
 }
+
+#[actix_rt::test]
+async fn sessions_list_the_callers_open_sockets() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let room = app.room(&ann, "group", &[&bob]).await;
+    let _socket = app
+        .ws_dialect(&format!("/ws/chat/{room}/"), Some(&ann.token))
+        .await
+        .expect("socket");
+    let _other = app.ws(&bob.token).await;
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let path = "/api/chat/sessions/active_sessions/";
+    let a = app.get(path, &ann.token).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let list = a.body.as_array().expect("an array");
+    assert_eq!(list.len(), 1, "only the caller's: {list:?}");
+    assert_eq!(list[0]["is_active"], true);
+    assert!(list[0]["session_id"].is_string() && list[0]["connected_at"].is_string());
+    let across = app.get(path, &stranger(&app)).await;
+    assert_eq!(across.body, json!([]));
+    drf_error(&app.get(path, "").await, StatusCode::UNAUTHORIZED);
+    let cleanup = "/api/chat/sessions/cleanup_old_sessions/";
+    let c = app.post(cleanup, &ann.token, json!({})).await;
+    assert_eq!(
+        c.body,
+        json!({"status": "cleanup completed", "deleted_sessions": 0})
+    );
+    drf_error(
+        &app.post(cleanup, "", json!({})).await,
+        StatusCode::UNAUTHORIZED,
+    );
+    assert_eq!(
+        app.get(path, &ann.token)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -9,9 +9,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::views::{
-    reaction_map, DrfErrorBody, DrfMarkedRead, DrfMessage, DrfPage, DrfReacted, DrfRoom, DrfTyping,
-    DrfUser,
+    reaction_map, DrfCleanup, DrfErrorBody, DrfMarkedRead, DrfMessage, DrfPage, DrfReacted,
+    DrfRoom, DrfSession, DrfTyping, DrfUser,
 };
+use crate::actors::presence::ListSessions;
 use crate::actors::room::ListTyping;
 use crate::actors::supervisor;
 use crate::auth::AuthUser;
@@ -85,6 +86,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/api/chat/rooms/{room_id}/messages/{message_id}/mark_read/",
         || web::post().to(mark_message_read),
     );
+    both(cfg, "/api/chat/sessions/active_sessions/", || {
+        web::get().to(active_sessions)
+    });
+    both(cfg, "/api/chat/sessions/cleanup_old_sessions/", || {
+        web::post().to(cleanup_old_sessions)
+    });
 }
 
 /// 004's messages with their readers (members whose read pointer reached them, sender aside).
@@ -325,5 +332,44 @@ async fn mark_message_read(
     Ok(HttpResponse::Ok().json(DrfMarkedRead {
         status: "marked as read".into(),
         was_already_read: before >= m.seq,
+    }))
+}
+
+/// `GET /api/chat/sessions/active_sessions/`: the caller's open WebSocket connections on this node.
+async fn active_sessions(
+    state: web::Data<AppState>,
+    user: Result<AuthUser, AppError>,
+) -> DrfResult {
+    let user = user?;
+    let sessions = state
+        .presence
+        .send(ListSessions {
+            tenant_id: user.tenant_id,
+            user_id: Some(user.id),
+        })
+        .await
+        .map_err(AppError::internal)?;
+    let body: Vec<DrfSession> = sessions
+        .into_iter()
+        .map(|s| DrfSession {
+            session_id: s.session_id,
+            session_type: "websocket".into(),
+            is_active: true,
+            last_ping: None,
+            connected_at: time::format(&s.connected_at),
+            user_agent: None,
+            ip_address: None,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// `POST /api/chat/sessions/cleanup_old_sessions/`: Confab forgets a connection when it closes,
+/// so there is never an inactive one to delete.
+async fn cleanup_old_sessions(user: Result<AuthUser, AppError>) -> DrfResult {
+    user?;
+    Ok(HttpResponse::Ok().json(DrfCleanup {
+        status: "cleanup completed".into(),
+        deleted_sessions: 0,
     }))
 }

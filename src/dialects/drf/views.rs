@@ -152,3 +152,23 @@ pub struct DrfErrorBody {
     #[serde(flatten)]
     pub fields: BTreeMap<String, Vec<String>>,
 }
+
+/// One of the caller's open connections (004's ChatSession); what Confab does not record about
+/// a connection (user agent, address, last ping) is null.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DrfSession {
+    pub session_id: Uuid,
+    pub session_type: String,
+    pub is_active: bool,
+    pub last_ping: Option<String>,
+    pub connected_at: String,
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+}
+
+/// The answer to 004's `cleanup_old_sessions`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DrfCleanup {
+    pub status: String,
+    pub deleted_sessions: u64,
+}

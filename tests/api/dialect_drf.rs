@@ -286,3 +286,48 @@ async fn simplejwt_tokens_work_with_a_claim_mapping() {
         assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{bad}");
     }
 }
+
+#[actix_rt::test]
+async fn the_native_permissions_hold_through_the_dialect() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let room = app.room(&ann, "group", &[&bob]).await;
+    let id = app
+        .post_message(room, &ann.token, json!({"content": "hi"}))
+        .await
+        .body["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let to_observer = format!("/api/chat/rooms/{room}/members/{}", bob.id);
+    let a = app
+        .patch(&to_observer, &ann.token, json!({"role": "observer"}))
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let mut b = room_socket(&app, &bob, room).await;
+    // An observer may listen and mark read, not post, type or react.
+    b.send(json!({"type": "message", "content": "let me in"}))
+        .await;
+    assert_eq!(b.recv().await["code"], "forbidden");
+    let react = format!("/api/chat/rooms/{room}/messages/{id}/react/");
+    let r = app.post(&react, &bob.token, json!({"emoji": "👍"})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+    assert!(r.body["detail"].is_string());
+    let read = format!("/api/chat/rooms/{room}/messages/{id}/mark_read/");
+    assert_eq!(
+        app.post(&read, &bob.token, json!({})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(messages(&app, room).await.len(), 1, "nothing posted");
+    // A deactivated room takes no more messages from anyone.
+    let gone = app
+        .delete(&format!("/api/chat/rooms/{room}"), &ann.token)
+        .await;
+    assert!(gone.status.is_success(), "{:?}", gone.body);
+    let mut a = room_socket(&app, &ann, room).await;
+    a.send(json!({"type": "message", "content": "still here?"}))
+        .await;
+    assert_eq!(a.recv().await["type"], "error");
+    assert_eq!(messages(&app, room).await.len(), 1);
+}

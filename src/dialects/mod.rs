@@ -78,7 +78,7 @@ async fn open_room_socket(
     };
     let dialect = Dialect {
         translate,
-        first_frames: vec![drf::socket::join_frame(room_id)],
+        first_frames: drf::socket::first_frames(room_id),
     };
     ws::start(state, req, body, user, Some(dialect)).await
 }

@@ -331,3 +331,25 @@ async fn the_native_permissions_hold_through_the_dialect() {
     assert_eq!(a.recv().await["type"], "error");
     assert_eq!(messages(&app, room).await.len(), 1);
 }
+
+#[actix_rt::test]
+async fn others_joining_and_leaving_the_room_are_announced() {
+    let app = spawn_app_with(|s| s.realtime.presence_grace_secs = 0).await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let room = app.room(&ann, "group", &[&bob]).await;
+    let mut a = room_socket(&app, &ann, room).await;
+    let b = room_socket(&app, &bob, room).await;
+    let joined = next_of(&mut a, "user_joined").await;
+    assert_eq!(joined["user_id"], bob.id.to_string());
+    assert!(joined["user"].is_string());
+    b.close().await;
+    let left = next_of(&mut a, "user_left").await;
+    assert_eq!(left["user_id"], bob.id.to_string());
+    // Nobody is told about themselves.
+    let rest = a.drain(300).await;
+    assert!(
+        rest.iter().all(|f| f["user_id"] != ann.id.to_string()),
+        "{rest:?}"
+    );
+}

@@ -1,6 +1,12 @@
 //! Seed 004's per-room socket (`/ws/chat/{room_id}/`, `/ws/direct/{user_id}/`): its frames
 //! (`message`, `typing`, `read_receipt`) translated into native frames for the room, and the
-//! native events rendered as its `message`, `typing` and `error` frames.
+//! native events rendered as its `message`, `typing`, `user_joined`, `user_left` and `error`
+//! frames. Joining and leaving are Confab's presence: a room socket sets the user's
+//! `current_room` to its room (a native `update_presence`), so the others' sockets of the room
+//! hear `user_joined`; the user going offline or to another room is `user_left`.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
 
 use bytestring::ByteString;
 use serde::Serialize;
@@ -12,15 +18,20 @@ use crate::auth::AuthUser;
 use crate::protocol::frames::ServerFrame;
 use crate::transport::Translate;
 
-/// The native frame that subscribes the connection to its room.
-pub fn join_frame(room_id: Uuid) -> String {
-    json!({"type": "join_room", "room_id": room_id}).to_string()
+/// The native frames a room socket starts with: subscribe to the room, and be present in it.
+pub fn first_frames(room_id: Uuid) -> Vec<String> {
+    vec![
+        json!({"type": "join_room", "room_id": room_id}).to_string(),
+        json!({"type": "update_presence", "status": "online", "current_room": room_id}).to_string(),
+    ]
 }
 
 /// The translation of one connection to one room.
 pub struct RoomFrames {
     room_id: Uuid,
     user_id: Uuid,
+    /// Others this connection was told joined (and not yet that they left).
+    present: Mutex<HashSet<Uuid>>,
 }
 
 impl RoomFrames {
@@ -28,6 +39,7 @@ impl RoomFrames {
         RoomFrames {
             room_id,
             user_id: user.id,
+            present: Mutex::new(HashSet::new()),
         }
     }
 }
@@ -43,6 +55,15 @@ enum DrfFrame {
         user: String,
         user_id: Uuid,
         is_typing: bool,
+    },
+    UserJoined {
+        /// 004 sends the user's e-mail; Confab sends the user id.
+        user: String,
+        user_id: Uuid,
+    },
+    UserLeft {
+        user: String,
+        user_id: Uuid,
     },
     Error {
         error: String,
@@ -99,6 +120,11 @@ impl Translate for RoomFrames {
                 user_id,
                 is_typing,
             },
+            ServerFrame::PresenceUpdate { presence } if presence.user_id != self.user_id => {
+                let here =
+                    presence.status != "offline" && presence.current_room == Some(self.room_id);
+                self.arrival(presence.user_id, here)?
+            }
             ServerFrame::Error { error, .. } => DrfFrame::Error {
                 error: error.message.clone(),
                 code: error.code,
@@ -107,5 +133,21 @@ impl Translate for RoomFrames {
             _ => return None,
         };
         serde_json::to_string(&frame).ok().map(ByteString::from)
+    }
+}
+
+impl RoomFrames {
+    /// `user_joined` when a user arrives in the room, `user_left` when one who had goes; None
+    /// when nothing changed for this connection.
+    fn arrival(&self, user_id: Uuid, here: bool) -> Option<DrfFrame> {
+        let mut present = self.present.lock().ok()?;
+        let user = user_id.to_string();
+        if here && present.insert(user_id) {
+            Some(DrfFrame::UserJoined { user, user_id })
+        } else if !here && present.remove(&user_id) {
+            Some(DrfFrame::UserLeft { user, user_id })
+        } else {
+            None
+        }
     }
 }

@@ -15,6 +15,48 @@ pub struct Settings {
     pub rate_limits: RateLimitSettings,
     pub uploads: UploadSettings,
     pub broker: BrokerSettings,
+    #[serde(default)]
+    pub dialects: DialectSettings,
+}
+
+/// The seed systems' dialects (docs/DIALECTS.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DialectSettings {
+    /// What a per-room socket `/ws/chat/{room_id}/` speaks when the URL does not say
+    /// (`?dialect=`): `drf` (seed 004) or `wasgo` (seed 003).
+    pub room_socket: String,
+}
+
+impl Default for DialectSettings {
+    fn default() -> Self {
+        DialectSettings {
+            room_socket: "drf".into(),
+        }
+    }
+}
+
+/// Which claims of a token name the user, the tenant and the display name, so a platform's
+/// existing tokens work unchanged (e.g. SimpleJWT: `user = "user_id"`, no tenant claim).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ClaimMapping {
+    pub user: String,
+    pub tenant: String,
+    pub name: String,
+    /// The tenant of a token without the tenant claim; empty: such tokens are refused.
+    pub default_tenant: String,
+}
+
+impl Default for ClaimMapping {
+    fn default() -> Self {
+        ClaimMapping {
+            user: "sub".into(),
+            tenant: "tenant".into(),
+            name: "name".into(),
+            default_tenant: String::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -58,6 +100,8 @@ pub struct AuthSettings {
     pub login_max_failures_per_account: u32,
     pub login_max_failures_per_ip: u32,
     pub login_window_secs: u64,
+    #[serde(default)]
+    pub claims: ClaimMapping,
 }
 
 // The secret never reaches a log through `{:?}`.

@@ -18,6 +18,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod dialects;
 pub mod domain;
 pub mod error;
 pub mod metrics;

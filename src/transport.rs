@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use actix_codec::{Decoder, Encoder};
@@ -46,6 +47,15 @@ pub enum ReadError {
     Protocol(String),
 }
 
+/// Translates one connection's frames between a seed's dialect and the native protocol
+/// (`dialects/`); a native connection has none.
+pub trait Translate: Send + Sync + 'static {
+    /// A client's text frame as the native frame the session reads.
+    fn inbound(&self, text: &str) -> String;
+    /// A native frame as this connection's client reads it; None: not sent to this client.
+    fn outbound(&self, text: &str) -> Option<ByteString>;
+}
+
 /// Tells a connection to close: an optional last text frame, then a close frame.
 pub struct CloseRequest {
     /// A `closing` frame to send first.
@@ -77,6 +87,7 @@ pub struct FrameReader {
     /// A message arriving in continuation frames: (is text, bytes so far).
     partial: Option<(bool, BytesMut)>,
     max: usize,
+    translate: Option<Arc<dyn Translate>>,
 }
 
 impl FrameReader {
@@ -87,11 +98,28 @@ impl FrameReader {
             buf: BytesMut::new(),
             partial: None,
             max,
+            translate: None,
         }
+    }
+
+    /// Text frames are translated from a dialect before the session reads them.
+    pub fn translated(mut self, translate: Arc<dyn Translate>) -> Self {
+        self.translate = Some(translate);
+        self
     }
 
     /// The next message; None when the client has gone.
     pub async fn next(&mut self) -> Option<Result<Incoming, ReadError>> {
+        let item = self.next_native().await;
+        match (&self.translate, item) {
+            (Some(t), Some(Ok(Incoming::Text(text)))) => {
+                Some(Ok(Incoming::Text(t.inbound(&text).into())))
+            }
+            (_, item) => item,
+        }
+    }
+
+    async fn next_native(&mut self) -> Option<Result<Incoming, ReadError>> {
         loop {
             match self.codec.decode(&mut self.buf) {
                 Ok(Some(frame)) => {
@@ -179,6 +207,7 @@ pub struct OutboundBody {
     codec: Codec,
     buf: BytesMut,
     finished: bool,
+    translate: Option<Arc<dyn Translate>>,
 }
 
 /// At most this much is encoded for one write.
@@ -192,6 +221,21 @@ impl OutboundBody {
             codec: Codec::new(),
             buf: BytesMut::new(),
             finished: false,
+            translate: None,
+        }
+    }
+
+    /// Text frames are translated into a dialect before they are written.
+    pub fn translated(mut self, translate: Arc<dyn Translate>) -> Self {
+        self.translate = Some(translate);
+        self
+    }
+
+    fn encode_text(&mut self, text: ByteString) {
+        match self.translate.as_ref().map(|t| t.outbound(&text)) {
+            None => self.encode(Message::Text(text)),
+            Some(Some(translated)) => self.encode(Message::Text(translated)),
+            Some(None) => {}
         }
     }
 
@@ -217,7 +261,7 @@ impl Stream for OutboundBody {
                 if let Ok(req) = req {
                     this.buf.clear();
                     if let Some(text) = req.closing {
-                        this.encode(Message::Text(text));
+                        this.encode_text(text);
                     }
                     this.encode(Message::Close(Some(req.reason)));
                     this.finished = true;
@@ -227,7 +271,7 @@ impl Stream for OutboundBody {
         }
         while this.buf.len() < WRITE_CHUNK {
             match this.rx.poll_recv(cx) {
-                Poll::Ready(Some(Outgoing::Text(text))) => this.encode(Message::Text(text)),
+                Poll::Ready(Some(Outgoing::Text(text))) => this.encode_text(text),
                 Poll::Ready(Some(Outgoing::Ping)) => this.encode(Message::Ping(Bytes::new())),
                 Poll::Ready(Some(Outgoing::Pong(bytes))) => this.encode(Message::Pong(bytes)),
                 Poll::Ready(None) => {

@@ -152,6 +152,15 @@ impl SessionActor {
             .ok_or(AppError::NotFound)
     }
 
+    /// The seq of a message of the room (not found when it is not the room's).
+    async fn seq_of(app: &SessionDeps, room_id: Uuid, message_id: Uuid) -> AppResult<i64> {
+        let mut conn = app.pool.get().await?;
+        db::messages::find_in_room(&mut conn, room_id, message_id)
+            .await?
+            .map(|m| m.seq)
+            .ok_or(AppError::NotFound)
+    }
+
     /// Handles one frame to the end (the reader waits, so a connection's frames keep their order).
     fn dispatch(&mut self, reference: Option<String>, frame: ClientFrame) -> Reply {
         match frame {
@@ -427,7 +436,16 @@ impl SessionActor {
                 let react = React::parse(message_id.into(), &emoji, false)?;
                 (room_of(message_id, room_id).await?, Command::React(react))
             }
-            ClientFrame::MarkRead { room_id, seq } => {
+            ClientFrame::MarkRead {
+                room_id,
+                seq,
+                message_id,
+            } => {
+                // A message named instead of a seq (dialects): read up to its seq.
+                let seq = match (seq, message_id) {
+                    (None, Some(m)) => Some(Self::seq_of(app, room_id, m).await?),
+                    (seq, _) => seq,
+                };
                 (room_id, Command::MarkRead(MarkRead::parse(seq)?))
             }
             _ => return Err(AppError::bad_request("type", "not a write")),

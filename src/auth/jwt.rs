@@ -75,6 +75,7 @@ pub struct JwtKeys {
     issuer: Option<String>,
     audience: Option<String>,
     leeway: u64,
+    claims: crate::config::ClaimMapping,
 }
 
 impl JwtKeys {
@@ -120,6 +121,7 @@ impl JwtKeys {
             issuer: non_empty(&s.issuer),
             audience: non_empty(&s.audience),
             leeway: s.leeway_secs,
+            claims: s.claims.clone(),
         })
     }
 
@@ -176,7 +178,8 @@ impl JwtKeys {
         v.leeway = self.leeway;
         v.validate_exp = true;
         v.validate_nbf = true;
-        let mut required = vec!["exp", "sub"];
+        // The user claim is the mapped one (`auth.claims.user`), checked when the claims are read.
+        let mut required = vec!["exp"];
         match &self.issuer {
             Some(iss) => {
                 v.set_issuer(&[iss]);
@@ -192,8 +195,9 @@ impl JwtKeys {
             None => v.validate_aud = false,
         }
         v.set_required_spec_claims(&required);
-        decode::<Claims>(token, key, &v)
+        let raw = decode::<serde_json::Map<String, serde_json::Value>>(token, key, &v)
             .map(|d| d.claims)
-            .map_err(|_| unauthorized())
+            .map_err(|_| unauthorized())?;
+        self.claims.read(raw)
     }
 }

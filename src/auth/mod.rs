@@ -1,5 +1,6 @@
 //! Authentication: argon2id passwords, JWT access tokens, refresh tokens, login throttling.
 
+pub mod claims;
 pub mod credentials;
 pub mod extractor;
 pub mod jwt;

@@ -343,3 +343,27 @@ pub async fn read_by(
         .load(conn)
         .await
 }
+
+/// Page-number paging (seed 004): the room's messages oldest first, `limit` after `offset`, and
+/// how many the room holds.
+pub async fn numbered_page(
+    conn: &mut Conn,
+    room_id: Uuid,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<Message>, i64)> {
+    let total: i64 = messages::table
+        .filter(messages::room_id.eq(room_id))
+        .count()
+        .get_result(conn)
+        .await?;
+    let rows = messages::table
+        .filter(messages::room_id.eq(room_id))
+        .select(Message::as_select())
+        .order(messages::seq.asc())
+        .offset(offset)
+        .limit(limit)
+        .load(conn)
+        .await?;
+    Ok((rows, total))
+}

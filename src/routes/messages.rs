@@ -2,7 +2,7 @@
 //! are in `reactions`).
 //! Writes go through the room's actor, so connected clients see them live with their seq.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, Either, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -124,6 +124,11 @@ struct HistoryQuery {
     after_seq: Option<i64>,
     /// Page size (default 50).
     limit: Option<i64>,
+    /// Seed 004's page-number paging (docs/DIALECTS.md): the page, oldest messages first; the
+    /// answer is then `{count, next, previous, results}` in 004's message shape.
+    page: Option<i64>,
+    /// Seed 004's page size (default 50, at most `limits.max_page_size`).
+    page_size: Option<i64>,
 }
 
 /// A page of a room's messages in seq order.
@@ -191,11 +196,18 @@ pub struct ReadBy {
 )]
 async fn history(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     user: AuthUser,
     path: web::Path<Uuid>,
     q: web::Query<HistoryQuery>,
-) -> AppResult<web::Json<MessagePage>> {
+) -> AppResult<Either<web::Json<MessagePage>, HttpResponse>> {
     let room_id = path.into_inner();
+    if q.page.is_some() || q.page_size.is_some() {
+        let (page, size) = (q.page, q.page_size);
+        let drf =
+            crate::dialects::drf::rest::messages_page(&state, &req, &user, room_id, page, size);
+        return Ok(Either::Right(drf.await?));
+    }
     let limit = q
         .limit
         .unwrap_or(50)
@@ -217,11 +229,11 @@ async fn history(
     let (room, _) = member_room(&mut conn, &user, room_id).await?;
     let (rows, has_more) = db::messages::page(&mut conn, room_id, cursor, limit).await?;
     let results = signed(&state, &user, views(&mut conn, &rows).await?);
-    Ok(web::Json(MessagePage {
+    Ok(Either::Left(web::Json(MessagePage {
         results,
         has_more,
         last_seq: room.last_seq,
-    }))
+    })))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -37,6 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }
         .into()
     }))
+    // First: a seed's path (`rooms/direct_message`) must not be taken for a native `{room_id}`.
+    .configure(crate::dialects::configure)
     .configure(health::configure)
     .configure(auth::configure)
     .configure(users::configure)

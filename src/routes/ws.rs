@@ -182,16 +182,36 @@ async fn open(
     query: ConnectQuery,
     path_tenant: Option<Uuid>,
 ) -> AppResult<HttpResponse> {
-    if !origin_allowed(&req, &state.settings.server.allowed_origins) {
+    let user = authenticate_query(&state, &req, query).await?;
+    if let Some(id) = path_tenant.filter(|t| *t != user.tenant_id) {
+        // Not the caller's tenant: a seed's per-room socket (`/ws/chat/{room_id}/`), or 404.
+        return crate::dialects::room_socket(state, req, body, user, id).await;
+    }
+    start(&state, &req, body, user, None).await
+}
+
+/// The user of a handshake (its origin checked): the header, else `?ticket=`, else `?token=`.
+pub async fn authenticate_handshake(state: &AppState, req: &HttpRequest) -> AppResult<AuthUser> {
+    let query = web::Query::<ConnectQuery>::from_query(req.query_string())
+        .map_err(|e| AppError::bad_request_plain(format!("invalid query: {e}")))?;
+    authenticate_query(state, req, query.into_inner()).await
+}
+
+async fn authenticate_query(
+    state: &AppState,
+    req: &HttpRequest,
+    query: ConnectQuery,
+) -> AppResult<AuthUser> {
+    if !origin_allowed(req, &state.settings.server.allowed_origins) {
         return Err(AppError::Forbidden(
             "this origin may not open a WebSocket".into(),
         ));
     }
     // Header first (non-browser clients), then a one-time ticket, then a token in the URL.
-    let user = match (bearer(&req), query.ticket, query.token) {
-        (Some(token), _, _) => authenticate(&state, &token).await?,
-        (None, Some(ticket), _) => authenticate_ticket(&state, &ticket).await?,
-        (None, None, Some(token)) => authenticate(&state, &token).await?,
+    let user = match (bearer(req), query.ticket, query.token) {
+        (Some(token), _, _) => authenticate(state, &token).await?,
+        (None, Some(ticket), _) => authenticate_ticket(state, &ticket).await?,
+        (None, None, Some(token)) => authenticate(state, &token).await?,
         (None, None, None) => return Err(AppError::Unauthorized("missing token or ticket".into())),
     };
     if user.role == Role::Service {
@@ -199,16 +219,42 @@ async fn open(
             "service tokens do not connect as chat users".into(),
         ));
     }
-    if path_tenant.is_some_and(|t| t != user.tenant_id) {
-        return Err(AppError::NotFound);
-    }
+    Ok(user)
+}
+
+/// A dialect's translation of a connection, and the native frames its session starts with
+/// (as if the client had sent them first: a per-room socket joins its room).
+pub struct Dialect {
+    pub translate: std::sync::Arc<dyn transport::Translate>,
+    pub first_frames: Vec<String>,
+}
+
+/// Accepts the handshake and runs the session of an authenticated user.
+pub async fn start(
+    state: &AppState,
+    req: &HttpRequest,
+    body: web::Payload,
+    user: AuthUser,
+    dialect: Option<Dialect>,
+) -> AppResult<HttpResponse> {
     let (prepared, outbound) = Prepared::new(
         state.settings.limits.max_outbound_queue,
         &user,
         state.settings.realtime.heartbeat_secs,
     );
     let max = state.settings.limits.max_frame_bytes;
-    let (response, reader) = transport::accept(&req, body, max, outbound)?;
+    let (outbound, translate) = match &dialect {
+        Some(d) => (
+            outbound.translated(d.translate.clone()),
+            Some(d.translate.clone()),
+        ),
+        None => (outbound, None),
+    };
+    let (response, reader) = transport::accept(req, body, max, outbound)?;
+    let reader = match translate {
+        Some(t) => reader.translated(t),
+        None => reader,
+    };
     state
         .presence
         .send(Connect {
@@ -219,6 +265,11 @@ async fn open(
         })
         .await
         .map_err(AppError::internal)??;
+    for text in dialect.map(|d| d.first_frames).unwrap_or_default() {
+        prepared
+            .addr
+            .do_send(crate::actors::session::Inbound { text });
+    }
     prepared.run(state.sessions.clone(), user, reader);
     Ok(response)
 }

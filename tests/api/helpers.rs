@@ -750,3 +750,25 @@ impl TestApp {
         self.post(&messages_path(room), token, body).await
     }
 }
+
+impl Http {
+    /// Opens a dialect's WebSocket at `path` (which sends no `connection_established`);
+    /// Err(status) when the handshake is refused.
+    pub async fn ws_dialect(&self, path: &str, token: Option<&str>) -> Result<Ws, u16> {
+        let mut req = self.client.ws(self.ws_url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        match req.connect().await {
+            Ok((_, framed)) => Ok(Ws {
+                framed,
+                pending: VecDeque::new(),
+                next_ref: 0,
+                hello: Value::Null,
+                raw: Vec::new(),
+            }),
+            Err(awc::error::WsClientError::InvalidResponseStatus(s)) => Err(s.as_u16()),
+            Err(e) => panic!("websocket connect failed: {e}"),
+        }
+    }
+}

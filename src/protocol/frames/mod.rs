@@ -79,6 +79,9 @@ pub enum ClientFrame {
         #[serde(alias = "conversation_id")]
         room_id: Uuid,
         seq: Option<i64>,
+        /// Confab addition: read up to this message (instead of `seq`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message_id: Option<Uuid>,
     },
     UpdatePresence {
         status: String,

@@ -256,6 +256,7 @@ fn every_client_frame_round_trips_and_aliases_are_accepted() {
         ClientFrame::MarkRead {
             room_id: r,
             seq: Some(4),
+            message_id: None,
         },
         ClientFrame::UpdatePresence {
             status: "away".into(),
@@ -288,7 +289,8 @@ fn a_frame_names_its_room_only_when_it_carries_one() {
     assert_eq!(
         ClientFrame::MarkRead {
             room_id: r,
-            seq: None
+            seq: None,
+            message_id: None
         }
         .room_id(),
         Some(r)

@@ -7,12 +7,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{announce, room_view, visible_room};
-use crate::auth::{AuthUser, Role};
+use crate::auth::AuthUser;
+use crate::commands::create_room::external_ref;
+use crate::commands::{self, Caller, CreateRoom, RoomDraft};
 use crate::db;
-use crate::db::models::{NewRoom, Room};
-use crate::domain;
+use crate::db::models::Room;
 use crate::error::ErrorEnvelope;
-use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::protocol::views::RoomView;
 use crate::routes::answers::{
     created, ok, BadRequest, NotFound, TooLarge, Unauthorized, WithStatus,
@@ -47,107 +48,25 @@ pub(super) struct CreateBody {
     max_participants: Option<i32>,
 }
 
-fn external_ref(kind: &str, id: &str) -> AppResult<(String, String)> {
-    let ok_kind = (1..=32).contains(&kind.len())
-        && kind
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if !ok_kind {
-        return Err(AppError::bad_request(
-            "external_ref.kind",
-            "kind must be 1 to 32 of a-z, 0-9, _",
-        ));
-    }
-    let id = id.trim();
-    if id.is_empty() || id.chars().count() > 128 || id.chars().any(char::is_control) {
-        return Err(AppError::bad_request(
-            "external_ref.id",
-            "id must be 1 to 128 characters",
-        ));
-    }
-    Ok((kind.to_owned(), id.to_owned()))
-}
-
-/// A room as the body asks for it, validated; answers the new room and its first members.
+/// A room as the body asks for it: the command parses and writes it; its first members hear of it.
 async fn create_room(
     state: &AppState,
     user: &AuthUser,
     body: &CreateBody,
     reference: Option<(String, String)>,
 ) -> AppResult<Room> {
-    let room_type = body.room_type.as_str();
-    if !["group", "channel", "public"].contains(&room_type) {
-        let hint = if room_type == "direct" {
-            ": use POST /api/chat/rooms/direct"
-        } else {
-            ""
-        };
-        return Err(AppError::bad_request(
-            "room_type",
-            format!("room_type must be group, channel or public{hint}"),
-        ));
-    }
-    let name = domain::text("name", body.name.as_deref().unwrap_or(""), 1, 100, false)?;
-    let description = domain::text(
-        "description",
-        body.description.as_deref().unwrap_or(""),
-        0,
-        1000,
-        true,
-    )?;
-    let max = state.settings.limits.max_room_members;
-    if let Some(m) = body.max_participants {
-        if !(1..=max).contains(&m) {
-            return Err(AppError::bad_request(
-                "max_participants",
-                format!("max_participants must be 1 to {max}"),
-            ));
-        }
-    }
-    let mut participants: Vec<Uuid> = body
-        .participant_ids
-        .iter()
-        .copied()
-        .filter(|p| *p != user.id)
-        .collect();
-    participants.sort();
-    participants.dedup();
-    let creator_joins = user.role != Role::Service;
-    let total = participants.len() + usize::from(creator_joins);
-    if total as i64 > i64::from(body.max_participants.unwrap_or(max)) {
-        return Err(AppError::Conflict(
-            "more participants than the room allows".into(),
-        ));
-    }
-    let mut conn = state.pool.get().await?;
-    let found = db::users::existing_in_tenant(&mut conn, user.tenant_id, &participants).await?;
-    if found.len() != participants.len() {
-        return Err(AppError::unknown(
-            "participant_ids",
-            "every participant must be a user of your tenant",
-        ));
-    }
-    let mut members: Vec<(Uuid, &str)> = participants.iter().map(|p| (*p, "member")).collect();
-    if creator_joins {
-        members.insert(0, (user.id, "owner"));
-    }
-    let new = NewRoom {
-        tenant_id: user.tenant_id,
-        name: &name,
-        description: &description,
-        room_type,
-        external_ref_kind: reference.as_ref().map(|r| r.0.as_str()),
-        external_ref_id: reference.as_ref().map(|r| r.1.as_str()),
-        direct_key: None,
-        created_by: Some(user.id),
+    let caller = Caller::from_auth(user);
+    let draft = RoomDraft {
+        name: body.name.as_deref(),
+        room_type: &body.room_type,
+        description: body.description.as_deref(),
+        participant_ids: &body.participant_ids,
         max_participants: body.max_participants,
     };
-    let room = db::rooms::create(&mut conn, &new, &members)
-        .await
-        .map_err(|e| {
-            AppError::unique_or_internal(e, "a room with this external_ref already exists")
-        })?;
-    announce(state, &room, participants, user.id);
+    let command = CreateRoom::parse(&state.settings, &caller, &draft, reference)?;
+    let mut conn = state.pool.get().await?;
+    let room = command.apply(&mut conn, &caller).await?;
+    announce(state, &room, command.participants, user.id);
     Ok(room)
 }
 
@@ -211,55 +130,16 @@ pub(super) async fn direct(
     user: AuthUser,
     Json(body): Json<DirectBody>,
 ) -> AppResult<WithStatus<RoomView>> {
-    if body.user_id == user.id {
-        return Err(AppError::Conflict(
-            "a direct room needs another user".into(),
-        ));
-    }
-    if user.role == Role::Service {
-        return Err(AppError::Forbidden("service tokens do not chat".into()));
-    }
     let mut conn = state.pool.get().await?;
-    let other = db::users::find_in_tenant(&mut conn, user.tenant_id, body.user_id)
-        .await?
-        .filter(|u| u.role != "service")
-        .ok_or(AppError::NotFound)?;
-    let (a, b) = if user.id < other.id {
-        (user.id, other.id)
-    } else {
-        (other.id, user.id)
-    };
-    let key = format!("{a}:{b}");
-    if let Some(room) = db::rooms::find_direct(&mut conn, user.tenant_id, &key).await? {
-        return Ok(ok(room_view(&mut conn, &user, &room).await?));
+    let caller = Caller::from_auth(&user);
+    let direct = commands::direct::open(&mut conn, &caller, body.user_id).await?;
+    let view = room_view(&mut conn, &user, &direct.room).await?;
+    if !direct.created {
+        return Ok(ok(view));
     }
-    let name = format!("{} & {}", user.display_name, other.display_name);
-    let name: String = name.chars().take(100).collect();
-    let new = NewRoom {
-        tenant_id: user.tenant_id,
-        name: &name,
-        description: "",
-        room_type: "direct",
-        external_ref_kind: None,
-        external_ref_id: None,
-        direct_key: Some(&key),
-        created_by: Some(user.id),
-        max_participants: Some(2),
-    };
-    match db::rooms::create(&mut conn, &new, &[(user.id, "owner"), (other.id, "owner")]).await {
-        Ok(room) => {
-            announce(&state, &room, vec![other.id], user.id);
-            Ok(created(room_view(&mut conn, &user, &room).await?))
-        }
-        // The other user asked at the same moment: theirs is the room.
-        Err(e) if is_unique_violation(&e) => {
-            let room = db::rooms::find_direct(&mut conn, user.tenant_id, &key)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            Ok(ok(room_view(&mut conn, &user, &room).await?))
-        }
-        Err(e) => Err(e.into()),
-    }
+    let other = body.user_id;
+    announce(&state, &direct.room, vec![other], user.id);
+    Ok(created(view))
 }
 
 /// A platform reference in a path: `/by-ref/{kind}/{ref_id}`.

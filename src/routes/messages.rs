@@ -125,9 +125,12 @@ struct HistoryQuery {
     /// Page size (default 50).
     limit: Option<i64>,
     /// Seed 004's page-number paging (docs/DIALECTS.md): the page, oldest messages first; the
-    /// answer is then `{count, next, previous, results}` in 004's message shape.
+    /// answer is then `{count, next, previous, results}` in 004's message shape. A dialect's
+    /// parameter, so not in the native API's document.
+    #[param(ignore)]
     page: Option<i64>,
     /// Seed 004's page size (default 50, at most `limits.max_page_size`).
+    #[param(ignore)]
     page_size: Option<i64>,
 }
 

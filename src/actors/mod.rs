@@ -71,34 +71,32 @@ impl Outbox {
     }
 
     /// Queues a frame, waiting up to 10 s for room (for replays longer than the queue); false
-    /// (and the connection marked a slow consumer) when the client does not read. It waits until
-    /// a quarter of the queue would still be free after it, so the frames pushed without waiting
-    /// while a replay streams (acks, `resumed`, events) always find room.
+    /// (and the connection marked a slow consumer) when the client does not read. It takes a slot
+    /// only while more than a quarter of the queue is free, so the frames pushed without waiting
+    /// while a replay streams (acks, `resumed`, events) always find room. It never holds more than
+    /// the one slot it fills: reserving the quarter too (as it once did) left the queue with no
+    /// free slot for that instant, and an ack pushed by another thread then closed the connection.
     pub async fn send_wait(&self, text: ByteString) -> bool {
-        if self.overflowed.load(Ordering::Relaxed) {
-            return false;
-        }
         let headroom = (self.capacity / 4).max(1);
-        let sent = tokio::time::timeout(
-            std::time::Duration::from_secs(10),
-            self.tx.reserve_many(headroom + 1),
-        )
-        .await;
-        match sent {
-            Ok(Ok(mut permits)) => {
-                // One slot is used; the others go back to the queue when `permits` drops.
-                if let Some(permit) = permits.next() {
-                    permit.send(Outgoing::Text(text));
-                }
-                true
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if self.overflowed.load(Ordering::Relaxed) || self.tx.is_closed() {
+                return false;
             }
-            Ok(Err(_)) => false,
-            Err(_) => {
+            if self.tx.capacity() > headroom {
+                if let Ok(permit) = self.tx.try_reserve() {
+                    permit.send(Outgoing::Text(text));
+                    return true;
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
                 if !self.overflowed.swap(true, Ordering::Relaxed) {
                     self.session.do_send(session::SlowConsumer);
                 }
-                false
+                return false;
             }
+            // The client is reading the queue down; look again in a moment.
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         }
     }
 

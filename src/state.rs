@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::Addr;
-use uuid::Uuid;
 
 use crate::actors::presence::PresenceActor;
 use crate::actors::session::SessionDeps;
@@ -16,7 +15,6 @@ use crate::broker::Broker;
 use crate::commands::RateLimits;
 use crate::config::{ConfigError, Settings};
 use crate::db::DbPool;
-use crate::error::AppResult;
 use crate::metrics::Metrics;
 use crate::uploads::Uploads;
 
@@ -77,13 +75,5 @@ impl AppState {
             pool: parts.pool,
             settings,
         })
-    }
-
-    pub fn check_frame_rate(&self, user_id: Uuid) -> AppResult<()> {
-        self.rates.check_frame(user_id)
-    }
-
-    pub fn check_message_rate(&self, user_id: Uuid) -> AppResult<()> {
-        self.rates.check_message(user_id)
     }
 }

@@ -23,10 +23,15 @@ pub async fn room(
     let role = db::rooms::membership(conn, room_id, caller.user_id.uuid())
         .await?
         .map(|m| Role::from_store(&m.role));
+    may(caller, &room, role, access)?;
+    Ok((room, role))
+}
+
+/// The policy's answer for `caller`, whose role in `room` is `role`.
+pub fn may(caller: &Caller, room: &Room, role: Option<Role>, access: Access) -> AppResult<()> {
     let who = Standing {
         trusted: caller.is_trusted(),
         role,
     };
-    policy::may(who, facts(&room), access)?;
-    Ok((room, role))
+    policy::may(who, facts(room), access)
 }

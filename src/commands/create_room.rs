@@ -147,6 +147,16 @@ impl CreateRoom {
     }
 }
 
+/// Only a trusted back end (an admin or service token) gets or creates the room of a platform
+/// reference: that is how a course or ticket module claims its room.
+pub fn may_claim_reference(caller: &Caller) -> AppResult<()> {
+    if caller.is_trusted() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("needs a service or admin token".into()))
+    }
+}
+
 /// A service creates rooms for others; anyone else is the new room's owner.
 fn creator_joins(caller: &Caller) -> bool {
     caller.token_role != TokenRole::Service

@@ -35,8 +35,9 @@ pub enum Access {
     Listen,
     /// Show or stop a typing indicator.
     Type,
-    /// Keep a room in my own list or out of it (archive, unarchive).
-    ArchiveForMe,
+    /// What only a member does or sees (archive the room for me, the typing list): anyone else,
+    /// trusted callers too, is told nothing.
+    AsMember,
     /// See a message's earlier versions.
     EditHistory { own: bool },
 }
@@ -151,8 +152,8 @@ fn may_access(who: Standing, room: RoomFacts, access: Access) -> AppResult<()> {
     match access {
         Access::See if who.trusted || member || room.kind == RoomType::Public => Ok(()),
         Access::Read if who.trusted || member => Ok(()),
-        Access::ArchiveForMe if member => Ok(()),
-        Access::See | Access::Read | Access::ArchiveForMe => Err(AppError::NotFound),
+        Access::AsMember if member => Ok(()),
+        Access::See | Access::Read | Access::AsMember => Err(AppError::NotFound),
         Access::Listen => member_gate(who, room),
         Access::Type => {
             member_gate(who, room)?;

@@ -113,7 +113,7 @@ fn who_may_see_read_and_listen() {
         (Group, TRUSTED, Access::Listen.into(), N),
         (Public, OUTSIDER, Access::Listen.into(), F),
         (Group, member(Observer), Access::Listen.into(), Y),
-        (Group, TRUSTED, Access::ArchiveForMe.into(), N),
+        (Group, TRUSTED, Access::AsMember.into(), N),
         (
             Group,
             member(Member),

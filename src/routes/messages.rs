@@ -19,14 +19,13 @@ use super::schemas;
 use crate::actors::supervisor;
 use crate::auth::AuthUser;
 use crate::commands::{
-    self, Caller, Command, DeleteMessage, Draft, EditMessage, Outcome, SendMessage,
+    access, Caller, Command, DeleteMessage, Draft, EditMessage, Outcome, SendMessage,
 };
 use crate::db;
 use crate::db::messages::Cursor;
 use crate::db::models::Message;
-use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, ErrorEnvelope};
-use crate::policy::{self, Access, Standing};
+use crate::policy::Access;
 use crate::protocol::views::{summarize_reactions, MessageView};
 use crate::state::AppState;
 
@@ -520,16 +519,13 @@ async fn edit_history(
 ) -> AppResult<web::Json<EditHistory>> {
     let (room_id, message_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
-    let (room, role) = member_room(&mut conn, &user, room_id).await?;
+    let caller = Caller::from_auth(&user);
+    let (room, role) = access::room(&mut conn, &caller, room_id, Access::Read).await?;
     let m = db::messages::find_in_room(&mut conn, room_id, message_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let who = Standing {
-        trusted: user.is_admin_or_service(),
-        role: role.as_deref().map(Role::from_store),
-    };
     let own = m.sender_id == user.id;
-    policy::may(who, commands::facts(&room), Access::EditHistory { own })?;
+    access::may(&caller, &room, role, Access::EditHistory { own })?;
     let edits = db::messages::edits(&mut conn, message_id).await?;
     let results = edits
         .into_iter()

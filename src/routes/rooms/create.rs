@@ -205,9 +205,7 @@ pub(super) async fn put_by_ref(
     path: web::Path<RefPath>,
     Json(body): Json<CreateBody>,
 ) -> AppResult<WithStatus<RoomView>> {
-    if !user.is_admin_or_service() {
-        return Err(AppError::Forbidden("needs a service or admin token".into()));
-    }
+    commands::create_room::may_claim_reference(&Caller::from_auth(&user))?;
     let reference = external_ref(&path.kind, &path.ref_id)?;
     {
         let mut conn = state.pool.get().await?;

@@ -127,6 +127,15 @@ pub async fn member_room(
 }
 
 /// The room and the caller's role in it, when the policy grants `access`.
+/// The room if the caller is a member of it (not only trusted); 404 otherwise.
+pub async fn own_room(
+    conn: &mut db::Conn,
+    user: &AuthUser,
+    room_id: Uuid,
+) -> AppResult<(Room, Option<String>)> {
+    room_with(conn, user, room_id, Access::AsMember).await
+}
+
 async fn room_with(
     conn: &mut db::Conn,
     user: &AuthUser,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{member_room, write};
+use super::{member_room, own_room, write};
 use crate::actors::room::ListTyping;
 use crate::actors::supervisor;
 use crate::auth::AuthUser;
@@ -47,10 +47,7 @@ async fn set_archived(
     archived: bool,
 ) -> AppResult<web::Json<ArchiveState>> {
     let mut conn = state.pool.get().await?;
-    let (_, role) = member_room(&mut conn, user, room_id).await?;
-    if role.is_none() {
-        return Err(AppError::NotFound);
-    }
+    own_room(&mut conn, user, room_id).await?;
     db::rooms::set_archived(&mut conn, room_id, user.id, archived).await?;
     Ok(web::Json(ArchiveState { room_id, archived }))
 }
@@ -172,10 +169,7 @@ pub(super) async fn typing(
     let room_id = path.into_inner();
     {
         let mut conn = state.pool.get().await?;
-        let (_, role) = member_room(&mut conn, &user, room_id).await?;
-        if role.is_none() {
-            return Err(AppError::NotFound);
-        }
+        own_room(&mut conn, &user, room_id).await?;
     }
     let addr = supervisor::room(&state.supervisor, room_id.into()).await?;
     let users = addr

@@ -6,6 +6,9 @@
 #
 #   scripts/schemathesis.sh                    build nothing; run target/debug/confab (make test)
 #   ST_MAX_EXAMPLES=50 scripts/schemathesis.sh more examples per operation (default 15)
+#   ST_SEED=random scripts/schemathesis.sh     a new seed each run, to explore (default: a fixed
+#                                              seed, so `make test` generates the same cases
+#                                              every time and a red run is never luck)
 #
 # Installs Schemathesis into a virtualenv under target/schemathesis/venv (PyPI, pinned below),
 # starts `confab serve` on a free port with a fresh database on the private cluster (or on
@@ -85,11 +88,15 @@ set +e
 # Run from target/schemathesis/, where Schemathesis keeps its cache (.schemathesis/, which replays
 # earlier failures first).
 cd "$OUT"
+SEED="${ST_SEED:-20261127}"
+SEED_ARGS=()
+if [ "$SEED" != random ]; then SEED_ARGS=(--seed "$SEED"); fi
 PYTHONPATH="$ROOT/scripts" SCHEMATHESIS_HOOKS=schemathesis_hooks \
     "$VENV/bin/schemathesis" --config-file "$ROOT/scripts/schemathesis.toml" run "$BASE/api/openapi.json" \
     --checks all \
     --exclude-path-regex '^/ws/' \
     --max-examples "${ST_MAX_EXAMPLES:-15}" \
+    ${SEED_ARGS[@]+"${SEED_ARGS[@]}"} \
     --header "Authorization: Bearer $TOKEN" \
     --workers 1 \
     --no-color \

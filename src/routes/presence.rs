@@ -113,22 +113,33 @@ async fn query(
     user: AuthUser,
     q: web::Query<IdsQuery>,
 ) -> AppResult<web::Json<Results<PresenceView>>> {
-    let mut ids = Vec::new();
-    for part in q
-        .user_ids
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        ids.push(part.parse::<Uuid>().map_err(|_| {
-            AppError::bad_request("user_ids", "user_ids must be comma-separated UUIDs")
-        })?);
+    let ids = parse_ids(&q.user_ids)?;
+    let results = presence_of(&state, user.tenant_id, ids).await?;
+    Ok(web::Json(Results::new(results)))
+}
+
+/// `user_ids` as the document states it: empty, or up to 200 UUIDs joined by commas, nothing
+/// else (no spaces, no empty parts).
+fn parse_ids(raw: &str) -> AppResult<Vec<Uuid>> {
+    if raw.is_empty() {
+        return Ok(Vec::new());
     }
+    let bad = || AppError::bad_request("user_ids", "user_ids must be comma-separated UUIDs");
+    let ids = raw
+        .split(',')
+        .map(|part| {
+            let well_formed =
+                part.len() == 36 && part.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit());
+            well_formed
+                .then(|| part.parse::<Uuid>().ok())
+                .flatten()
+                .ok_or_else(bad)
+        })
+        .collect::<AppResult<Vec<Uuid>>>()?;
     if ids.len() > 200 {
         return Err(AppError::bad_request("user_ids", "at most 200 user_ids"));
     }
-    let results = presence_of(&state, user.tenant_id, ids).await?;
-    Ok(web::Json(Results::new(results)))
+    Ok(ids)
 }
 
 /// The caller's presence.

@@ -1172,6 +1172,26 @@ async fn presence_endpoints_answer_my_status_and_who_is_online() {
         )
         .await;
     assert_eq!(bobs.body["results"][1]["status"], "offline");
+    // The id list is exactly the documented pattern: no spaces, no empty parts, no other forms.
+    for bad in [
+        format!("%20{}", ann.id),
+        format!("{},", ann.id),
+        format!("{},,{}", ann.id, bob.id),
+        "%C2%85".to_string(),
+        ann.id.simple().to_string(),
+        "x".repeat(36),
+    ] {
+        let got = app
+            .get(&format!("/api/chat/presence?user_ids={bad}"), &bob.token)
+            .await;
+        assert_eq!(got.status, StatusCode::BAD_REQUEST, "{bad}: {:?}", got.body);
+        assert_eq!(got.body["error"]["field"], "user_ids", "{bad}");
+    }
+    let many = vec![ann.id.to_string(); 201].join(",");
+    let got = app
+        .get(&format!("/api/chat/presence?user_ids={many}"), &bob.token)
+        .await;
+    assert_eq!(got.status, StatusCode::BAD_REQUEST);
     // Back to online clears the manual status; other tenants see nobody.
     let back = app
         .put(

@@ -7,6 +7,10 @@ mod commit;
 mod dialect_drf;
 mod dialect_drf_node;
 mod dialect_drf_rest;
+// Issue 13, seeds 000/002.
+mod dialect_notifications;
+mod dialect_notifications_node;
+mod dialect_notifications_rest;
 mod embed;
 mod fuzz;
 mod health;

@@ -50,7 +50,7 @@ mod tests {
         for url in [
             "/media/chat-files/doc.pdf".to_owned(),
             format!("/api/chat/uploads/{id}/thumbnail"),
-            format!("https://chat.example"),
+            "https://chat.example".to_owned(),
             String::new(),
         ] {
             assert_eq!(attachment_of(&url), None, "{url}");

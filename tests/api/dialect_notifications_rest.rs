@@ -310,6 +310,16 @@ async fn bad_unauthorized_and_other_tenant_requests_change_nothing() {
         .post(&format!("{BASE}/conversations/"), &ann.token, no_title)
         .await;
     assert!(a.body["title"].is_array(), "{:?}", a.body);
+    let nul = json!({"title": "a\u{0}b", "conversation_type": "group"});
+    let a = app
+        .post(&format!("{BASE}/conversations/"), &ann.token, nul)
+        .await;
+    assert_drf_error(&a, 400);
+    let huge = json!({"title": "x".repeat(app.settings.limits.max_json_body_bytes)});
+    let a = app
+        .post(&format!("{BASE}/conversations/"), &ann.token, huge)
+        .await;
+    assert_drf_error(&a, 413);
     assert_drf_error(&app.get(&conv("not-a-uuid"), &ann.token).await, 404);
     let stranger = json!({"user_id": Uuid::new_v4(), "role": "member"});
     let add = app

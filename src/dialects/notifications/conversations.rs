@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::paging::{body, cut, page_answer, page_of, path_id, seed, Answer};
+use super::paging::{cut, page_answer, page_of, path_id, seed, Answer};
 use super::views::{Conversation, Participant};
 use super::BASE;
 use crate::actors::supervisor;
@@ -18,6 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::policy::Access;
 use crate::protocol::views::RoomView;
 use crate::routes::endpoint::Endpoint;
+use crate::routes::extract::Json;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -125,11 +126,11 @@ fn group() -> String {
 async fn create(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
-    bytes: web::Bytes,
+    body: Result<Json<CreateBody>, AppError>,
 ) -> Answer {
     seed(async {
         let user = user?;
-        let b: CreateBody = body(&bytes)?;
+        let Json(b) = body?;
         let ids = b
             .participant_ids
             .iter()
@@ -203,12 +204,12 @@ async fn update(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
     path: web::Path<String>,
-    bytes: web::Bytes,
+    body: Result<Json<UpdateBody>, AppError>,
 ) -> Answer {
     seed(async {
         let user = user?;
         let id = path_id(&path)?;
-        let b: UpdateBody = body(&bytes)?;
+        let Json(b) = body?;
         let command = UpdateRoom::parse(
             &state.settings,
             b.title.as_deref(),
@@ -284,12 +285,12 @@ async fn add_participant(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
     path: web::Path<String>,
-    bytes: web::Bytes,
+    body: Result<Json<AddBody>, AppError>,
 ) -> Answer {
     seed(async {
         let user = user?;
         let id = path_id(&path)?;
-        let b: AddBody = body(&bytes)?;
+        let Json(b) = body?;
         let target = crate::auth::claims::platform_user_id(&b.user_id)
             .ok_or_else(|| AppError::bad_request("user_id", "user_id must be a user id"))?;
         let role = Role::parse("role", b.role.as_deref().unwrap_or("member"))?;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::conversations::{answer, write};
-use super::paging::{body, page_answer, page_of, path_id, seed, Answer};
+use super::paging::{page_answer, page_of, path_id, seed, Answer};
 use super::views::{ChatMessage, ChatReaction};
 use super::{attachment_of, BASE};
 use crate::auth::AuthUser;
@@ -17,6 +17,7 @@ use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::policy::Access;
 use crate::routes::endpoint::Endpoint;
+use crate::routes::extract::Json;
 use crate::routes::messages::{signed, views};
 use crate::state::AppState;
 
@@ -105,12 +106,12 @@ async fn post(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
     path: web::Path<String>,
-    bytes: web::Bytes,
+    body: Result<Json<SendBody>, AppError>,
 ) -> Answer {
     seed(async {
         let user = user?;
         let room_id = path_id(&path)?;
-        let b: SendBody = body(&bytes)?;
+        let Json(b) = body?;
         let file = file_of(b.file_url.as_deref())?;
         let draft = Draft {
             content: &b.content,
@@ -163,12 +164,12 @@ async fn edit(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
     path: web::Path<(String, String)>,
-    bytes: web::Bytes,
+    body: Result<Json<EditBody>, AppError>,
 ) -> Answer {
     seed(async {
         let user = user?;
         let (room_id, id) = (path_id(&path.0)?, path_id(&path.1)?);
-        let b: EditBody = body(&bytes)?;
+        let Json(b) = body?;
         let command = EditMessage::parse(&state.settings, id.into(), &b.content)?;
         let out = write(&state, &user, room_id, Command::Edit(command)).await?;
         let view = out
@@ -240,12 +241,12 @@ async fn react(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
     path: web::Path<String>,
-    bytes: web::Bytes,
+    body: Result<Json<ReactBody>, AppError>,
 ) -> Answer {
     seed(async {
         let user = user?;
         let id = path_id(&path)?;
-        let b: ReactBody = body(&bytes)?;
+        let Json(b) = body?;
         let command = React::parse(id.into(), &b.emoji, true)?;
         let emoji = command.emoji.clone();
         let room_id = {

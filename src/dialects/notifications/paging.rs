@@ -2,14 +2,12 @@
 //! paths, JSON bodies, and DRF's page-number pages (`{count, next, previous, results}`).
 
 use actix_web::{HttpRequest, HttpResponse};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::dialects::drf::rest::DrfError;
 use crate::dialects::drf::views::DrfPage;
 use crate::error::{AppError, AppResult};
-use crate::protocol::json::parse_json;
 
 pub type Answer = Result<HttpResponse, DrfError>;
 
@@ -49,11 +47,6 @@ pub fn seed_error(e: impl Into<AppError>) -> DrfError {
 /// An id in a path: anything but a UUID is a path that does not exist (DRF's `<uuid:pk>`).
 pub fn path_id(raw: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
-}
-
-/// A JSON body, errors naming the field.
-pub fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    parse_json(bytes)
 }
 
 /// `?page=&page_size=` of a list.

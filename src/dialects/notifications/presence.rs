@@ -7,7 +7,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::conversations::answer;
-use super::paging::{body, cut, page_answer, page_of, seed, Answer};
+use super::paging::{cut, page_answer, page_of, seed, Answer};
 use super::views::{Uploaded, UserPresence};
 use super::BASE;
 use crate::actors::presence::SetStatus;
@@ -15,6 +15,7 @@ use crate::auth::AuthUser;
 use crate::db;
 use crate::error::AppError;
 use crate::routes::endpoint::Endpoint;
+use crate::routes::extract::Json;
 use crate::routes::presence::presence_of;
 use crate::state::AppState;
 
@@ -85,11 +86,11 @@ struct StatusBody {
 async fn set_me(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
-    bytes: web::Bytes,
+    body: Result<Json<StatusBody>, AppError>,
 ) -> Answer {
     seed(async {
         let user = user?;
-        let b: StatusBody = body(&bytes)?;
+        let Json(b) = body?;
         let view = state
             .presence
             .send(SetStatus {

@@ -375,3 +375,69 @@ async fn bad_unauthorized_and_other_tenant_requests_change_nothing() {
         1
     );
 }
+
+#[actix_rt::test]
+async fn native_permissions_hold_through_the_dialect() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let obs = app.register("obs").await;
+    let eve = app.register("eve").await;
+    let group = conversation(&app, &ann, &[&bob]).await;
+    let watch = json!({"user_id": obs.id, "role": "observer"});
+    let p = app
+        .post(&format!("{}participants/", conv(group)), &ann.token, watch)
+        .await;
+    assert_eq!(p.status, StatusCode::CREATED, "{:?}", p.body);
+    let channel = json!({"title": "News", "conversation_type": "channel"});
+    let c = app
+        .post(&format!("{BASE}/conversations/"), &ann.token, channel)
+        .await;
+    let channel: Uuid = c.body["id"].as_str().unwrap().parse().unwrap();
+    let add = json!({"user_id": bob.id});
+    let p = app
+        .post(&format!("{}participants/", conv(channel)), &ann.token, add)
+        .await;
+    assert_eq!(p.status, StatusCode::CREATED, "{:?}", p.body);
+    let hello = json!({"content": "hello"});
+    let first = app
+        .post(&format!("{}messages/", conv(group)), &ann.token, hello.clone())
+        .await;
+    let mid = first.body["id"].as_str().unwrap().to_owned();
+    let before = message_count(&app).await;
+    // An observer posts nowhere, a member does not post in a channel: 403, over REST and socket.
+    for (user, room) in [(&obs, group), (&bob, channel)] {
+        let a = app
+            .post(&format!("{}messages/", conv(room)), &user.token, hello.clone())
+            .await;
+        assert_drf_error(&a, 403);
+        let mut ws = app
+            .ws_dialect(&format!("/ws/chat/{}/", user.tenant_id), Some(&user.token))
+            .await
+            .unwrap();
+        let frame = json!({"type": "send_message", "conversation_id": room, "content": "x"});
+        let e = ws.request(frame).await;
+        assert_eq!(e["error"]["code"], "forbidden", "{e}");
+    }
+    // A member deletes nobody else's message and adds nobody to a group; eve adds herself nowhere.
+    let theirs = format!("{}messages/{mid}/", conv(group));
+    assert_drf_error(&app.delete(&theirs, &bob.token).await, 403);
+    let add_eve = json!({"user_id": eve.id});
+    let a = app
+        .post(&format!("{}participants/", conv(group)), &bob.token, add_eve.clone())
+        .await;
+    assert_drf_error(&a, 403);
+    let a = app
+        .post(&format!("{}participants/", conv(group)), &eve.token, add_eve)
+        .await;
+    assert_drf_error(&a, 404);
+    // A deactivated conversation takes no new message.
+    assert_eq!(app.delete(&conv(group), &ann.token).await.status, StatusCode::NO_CONTENT);
+    let a = app
+        .post(&format!("{}messages/", conv(group)), &bob.token, hello)
+        .await;
+    assert_drf_error(&a, 403);
+    assert_eq!(message_count(&app).await, before);
+    let members = "SELECT count(*) AS n FROM room_members WHERE left_at IS NULL";
+    assert_eq!(count(&app, members).await, 5);
+}

@@ -267,6 +267,10 @@ async fn a_token_in_the_first_frame_is_checked_like_any_other() {
     ws.send(json!({"type": "send_message", "conversation_id": id, "content": "in"}))
         .await;
     next_of(&mut ws, "new_message").await;
+    // The token again on an authenticated socket changes nothing: a pong.
+    ws.send(json!({"type": "authenticate", "token": ann.token}))
+        .await;
+    next_of(&mut ws, "pong").await;
 }
 
 #[actix_rt::test]

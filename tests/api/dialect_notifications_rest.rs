@@ -257,14 +257,45 @@ async fn file_and_presence_examples_answer_as_documented() {
     assert_drf_error(&bad, 400);
 }
 
-#[actix_rt::test]
-async fn bad_unauthorized_and_other_tenant_requests_change_nothing() {
+/// Ann's conversation, eve (of her tenant, not in it) and oz (of another tenant).
+struct Strangers {
+    app: TestApp,
+    _dir: tempfile::TempDir,
+    ann: User,
+    eve: User,
+    id: Uuid,
+    messages: String,
+    oz: String,
+}
+
+async fn strangers() -> Strangers {
     let (app, _dir) = crate::uploads::app().await;
     let ann = app.register("ann").await;
     let eve = app.register("eve").await;
     let id = conversation(&app, &ann, &[]).await;
-    let messages = format!("{}messages/", conv(id));
     let oz = app.platform_token(Uuid::new_v4(), Uuid::new_v4(), "Oz", Role::User);
+    Strangers {
+        messages: format!("{}messages/", conv(id)),
+        app,
+        _dir,
+        ann,
+        eve,
+        id,
+        oz,
+    }
+}
+
+#[actix_rt::test]
+async fn bad_unauthorized_and_other_tenant_requests_change_nothing() {
+    let Strangers {
+        app,
+        _dir,
+        ann,
+        eve,
+        id,
+        messages,
+        oz,
+    } = strangers().await;
     let hello = json!({"message_type": "text", "content": "hi"});
     // No token: 401; another tenant or a stranger: 404, never data.
     let none = app.send("POST", &messages, None, Some(hello.clone())).await;
@@ -439,30 +470,23 @@ async fn native_permissions_hold_through_the_dialect() {
 
 #[actix_rt::test]
 async fn other_tenants_and_strangers_reach_no_reaction_message_or_upload() {
-    let (app, _dir) = crate::uploads::app().await;
-    let ann = app.register("ann").await;
-    let eve = app.register("eve").await;
-    let id = conversation(&app, &ann, &[]).await;
-    let messages = format!("{}messages/", conv(id));
-    let oz = app.platform_token(Uuid::new_v4(), Uuid::new_v4(), "Oz", Role::User);
+    let s = strangers().await;
+    let (app, ann, messages, oz) = (&s.app, &s.ann, &s.messages, &s.oz);
     let hello = json!({"message_type": "text", "content": "hi"});
     // Other tenant's reactions and messages by id.
-    let m = app.post(&messages, &ann.token, hello).await;
+    let m = app.post(messages, &ann.token, hello).await;
     let mid = m.body["id"].as_str().unwrap().to_owned();
     let reactions = format!("{BASE}/messages/{mid}/reactions/");
-    assert_drf_error(
-        &app.post(&reactions, &oz, json!({"emoji": "👍"})).await,
-        404,
-    );
-    assert_drf_error(&app.get(&reactions, &eve.token).await, 404);
+    assert_drf_error(&app.post(&reactions, oz, json!({"emoji": "👍"})).await, 404);
+    assert_drf_error(&app.get(&reactions, &s.eve.token).await, 404);
     assert_drf_error(
         &app.post(&reactions, &ann.token, json!({"emoji": ""})).await,
         400,
     );
-    assert_drf_error(&app.delete(&format!("{messages}{mid}/"), &oz).await, 404);
+    assert_drf_error(&app.delete(&format!("{messages}{mid}/"), oz).await, 404);
     // Uploads: no token, too large.
     let big = vec![b'x'; usize::try_from(app.settings.limits.max_upload_bytes).unwrap() + 1];
-    assert_drf_error(&upload(&app, &ann.token, "big.pdf", &big).await, 413);
+    assert_drf_error(&upload(app, &ann.token, "big.pdf", &big).await, 413);
     let (content_type, body) = crate::uploads::form("a.pdf", "application/pdf", b"%PDF");
     let anon = app
         .send_raw(
@@ -473,10 +497,7 @@ async fn other_tenants_and_strangers_reach_no_reaction_message_or_upload() {
         )
         .await;
     assert_drf_error(&anon, 401);
-    assert_eq!(count(&app, "SELECT count(*) AS n FROM reactions").await, 0);
-    assert_eq!(
-        count(&app, "SELECT count(*) AS n FROM attachments").await,
-        0
-    );
-    assert_eq!(message_count(&app).await, 1);
+    assert_eq!(count(app, "SELECT count(*) AS n FROM reactions").await, 0);
+    assert_eq!(count(app, "SELECT count(*) AS n FROM attachments").await, 0);
+    assert_eq!(message_count(app).await, 1);
 }

@@ -7,6 +7,7 @@ mod commit;
 mod dialect_drf;
 mod dialect_drf_node;
 mod dialect_drf_rest;
+mod dialect_drf_slashed;
 mod embed;
 mod fuzz;
 mod health;

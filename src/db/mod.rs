@@ -6,8 +6,6 @@ pub mod events;
 pub mod listing;
 pub mod messages;
 pub mod models;
-// Issue 13, seeds 000/002: the totals of page-number pages.
-pub mod numbered;
 pub mod pool;
 pub mod presence;
 pub mod rooms;

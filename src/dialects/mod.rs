@@ -76,8 +76,15 @@ async fn open_room_socket(
     room_id: Uuid,
     kind: RoomSocket,
 ) -> AppResult<HttpResponse> {
+    let mut conn = state.pool.get().await?;
+    let members: Vec<_> = crate::db::rooms::active_members(&mut conn, room_id)
+        .await?
+        .into_iter()
+        .map(|(_, u)| u)
+        .collect();
+    drop(conn);
     let translate = match kind {
-        RoomSocket::Drf => Arc::new(drf::socket::RoomFrames::new(room_id, &user)),
+        RoomSocket::Drf => Arc::new(drf::socket::RoomFrames::new(room_id, &user, &members)),
     };
     let dialect = Dialect {
         translate,

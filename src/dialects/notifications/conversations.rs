@@ -80,13 +80,11 @@ async fn list(
             room_type: None,
             cursor: None,
             room_id: None,
-            limit: paging.0 * paging.1,
+            limit: paging.1,
+            offset: (paging.0 - 1) * paging.1,
         };
-        let rows = cut(
-            db::listing::my_rooms(&mut conn, user.id, &filter).await?,
-            paging,
-        );
-        let count = db::numbered::my_room_count(&mut conn, user.id).await?;
+        let rows = db::listing::my_rooms(&mut conn, user.id, &filter).await?;
+        let count = db::listing::count_my_rooms(&mut conn, user.id).await?;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.room.id).collect();
         let last = db::listing::last_messages(&mut conn, &ids).await?;
         let mut last = crate::routes::messages::views(&mut conn, &last).await?;

@@ -3,6 +3,8 @@
 //! A dialect holds no rule of its own: permissions, limits and validation are the commands'.
 
 pub mod drf;
+// Seeds 000 and 002 (issue 13).
+pub mod notifications;
 
 use std::sync::Arc;
 
@@ -19,6 +21,7 @@ use crate::state::AppState;
 /// Every dialect's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(drf::configure);
+    cfg.configure(notifications::configure);
 }
 
 /// Which frames a per-room socket speaks.

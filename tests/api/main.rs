@@ -8,6 +8,10 @@ mod dialect_drf;
 mod dialect_drf_node;
 mod dialect_drf_rest;
 mod dialect_drf_slashed;
+// Issue 13, seeds 000/002.
+mod dialect_notifications;
+mod dialect_notifications_node;
+mod dialect_notifications_rest;
 mod embed;
 mod fuzz;
 mod health;

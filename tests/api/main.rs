@@ -17,6 +17,7 @@ mod fuzz;
 mod health;
 mod helpers;
 mod http_entry;
+mod import;
 mod lifecycle;
 mod migrations;
 mod nodes;

@@ -8,10 +8,9 @@ use uuid::Uuid;
 use super::paging::{cut, page_answer, page_of, path_id, seed, Answer};
 use super::views::{Conversation, Participant};
 use super::BASE;
-use crate::actors::supervisor;
 use crate::auth::AuthUser;
+use crate::commands::UpdateRoom;
 use crate::commands::{access, direct, AddMember, Caller, Command, CreateRoom, RoomDraft};
-use crate::commands::{Outcome, UpdateRoom};
 use crate::db::{self, listing::ListFilter, models::Room};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
@@ -54,16 +53,7 @@ pub async fn conversation(conn: &mut db::Conn, room: &Room) -> AppResult<Convers
     Ok(Conversation::from(view))
 }
 
-/// A write to a room through its actor, as every native write.
-pub async fn write(
-    state: &AppState,
-    user: &AuthUser,
-    room_id: Uuid,
-    command: Command,
-) -> AppResult<Outcome> {
-    let caller = Caller::from_auth(user);
-    supervisor::apply(&state.supervisor, room_id.into(), caller, command).await
-}
+pub use crate::routes::rooms::write;
 
 /// `GET conversations/`: the caller's conversations, newest activity first, DRF pages.
 async fn list(

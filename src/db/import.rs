@@ -183,9 +183,12 @@ pub async fn stage_reads(conn: &mut Conn, r: &Marks) -> diesel::QueryResult<usiz
         .await
 }
 
-/// Staging fixes made before the move: users named only by reference, direct rooms that are not
-/// pairs (groups then), and a platform reference or pair claimed twice (the first room keeps it).
-const PREPARE: [&str; 5] = [
+/// Staging fixes made before the move: statistics for the planner (temporary tables get none by
+/// themselves, and without them it joins 100,000 rows by nested loops), users named only by
+/// reference, direct rooms that are not pairs (groups then), and a platform reference or pair
+/// claimed twice (the first room keeps it).
+const PREPARE: [&str; 6] = [
+    "ANALYZE imp_users, imp_rooms, imp_members, imp_messages, imp_reactions, imp_reads",
     "INSERT INTO imp_users (id, display_name)
      SELECT DISTINCT u, 'User ' || left(u::text, 8) FROM (
          SELECT created_by AS u FROM imp_rooms WHERE created_by IS NOT NULL
@@ -208,17 +211,19 @@ const PREPARE: [&str; 5] = [
 
 /// The move, in order; `$1` is the tenant. Rows already there (an earlier run) are skipped; a
 /// message is numbered only among the messages that can be written, so seqs have no gap.
-const MOVE: [(&str, &str); 9] = [
+const MOVE_ROOMS: [(&str, &str); 3] = [
     ("users", "INSERT INTO users (id, tenant_id, username, email, display_name)
      SELECT i.id, $1,
-         CASE WHEN NOT EXISTS (SELECT 1 FROM users x WHERE x.tenant_id = $1 AND x.username = i.username)
-              AND NOT EXISTS (SELECT 1 FROM imp_users o WHERE o.username = i.username AND o.id < i.id)
-              THEN i.username END,
-         CASE WHEN NOT EXISTS (SELECT 1 FROM users x WHERE x.tenant_id = $1 AND lower(x.email) = lower(i.email))
-              AND NOT EXISTS (SELECT 1 FROM imp_users o WHERE lower(o.email) = lower(i.email) AND o.id < i.id)
-              THEN i.email END,
+         CASE WHEN i.first_username AND NOT EXISTS (SELECT 1 FROM users x
+             WHERE x.tenant_id = $1 AND x.username = i.username) THEN i.username END,
+         CASE WHEN i.first_email AND NOT EXISTS (SELECT 1 FROM users x
+             WHERE x.tenant_id = $1 AND lower(x.email) = lower(i.email)) THEN i.email END,
          i.display_name
-     FROM imp_users i ON CONFLICT DO NOTHING"),
+     FROM (SELECT *,
+               row_number() OVER (PARTITION BY username ORDER BY id) = 1 AS first_username,
+               row_number() OVER (PARTITION BY lower(email) ORDER BY id) = 1 AS first_email
+           FROM imp_users) i
+     ON CONFLICT DO NOTHING"),
     ("rooms", "INSERT INTO rooms (id, tenant_id, name, description, room_type, external_ref_kind,
          external_ref_id, direct_key, created_by, created_at, updated_at, is_active, max_participants)
      SELECT r.id, $1, r.name, r.description, r.room_type,
@@ -237,6 +242,13 @@ const MOVE: [(&str, &str); 9] = [
      JOIN rooms r ON r.id = m.room_id AND r.tenant_id = $1
      JOIN users u ON u.id = m.user_id AND u.tenant_id = $1
      ON CONFLICT DO NOTHING"),
+];
+
+/// Fresh statistics of what the messages are joined with: a new database's planner would
+/// otherwise take the just-filled rooms and users for empty and join by nested loops.
+const ANALYZE_MOVED: &str = "ANALYZE users, rooms, room_members";
+
+const MOVE_MESSAGES: [(&str, &str); 6] = [
     ("messages", "INSERT INTO messages (id, room_id, tenant_id, seq, sender_id, message_type, content,
          created_at, edited_at, is_deleted, deleted_at)
      SELECT m.id, m.room_id, $1,
@@ -290,10 +302,11 @@ const LEGACY: &str = "INSERT INTO legacy_ids (tenant_id, kind, legacy_pk, id)
          WHERE char_length(m.legacy) BETWEEN 1 AND 128
      ON CONFLICT DO NOTHING";
 
-/// How many rows one step of the move wrote.
+/// How many rows one step of the move wrote, and how long it took.
 pub struct Moved {
     pub step: &'static str,
     pub rows: usize,
+    pub took: std::time::Duration,
 }
 
 /// Moves the staged rows into the tenant's tables in one transaction.
@@ -303,12 +316,12 @@ pub async fn move_staged(conn: &mut Conn, tenant: Uuid) -> diesel::QueryResult<V
             diesel::sql_query(sql).execute(c).await?;
         }
         let mut moved = Vec::new();
-        for (step, sql) in MOVE {
-            let rows = diesel::sql_query(sql)
-                .bind::<SqlUuid, _>(tenant)
-                .execute(c)
-                .await?;
-            moved.push(Moved { step, rows });
+        for (step, sql) in MOVE_ROOMS {
+            moved.push(move_step(c, tenant, step, sql).await?);
+        }
+        diesel::sql_query(ANALYZE_MOVED).execute(c).await?;
+        for (step, sql) in MOVE_MESSAGES {
+            moved.push(move_step(c, tenant, step, sql).await?);
         }
         diesel::sql_query(LEGACY)
             .bind::<SqlUuid, _>(tenant)
@@ -317,6 +330,21 @@ pub async fn move_staged(conn: &mut Conn, tenant: Uuid) -> diesel::QueryResult<V
         Ok(moved)
     })
     .await
+}
+
+async fn move_step(
+    c: &mut Conn,
+    tenant: Uuid,
+    step: &'static str,
+    sql: &str,
+) -> diesel::QueryResult<Moved> {
+    let started = std::time::Instant::now();
+    let rows = diesel::sql_query(sql)
+        .bind::<SqlUuid, _>(tenant)
+        .execute(c)
+        .await?;
+    let took = started.elapsed();
+    Ok(Moved { step, rows, took })
 }
 
 #[derive(QueryableByName)]

@@ -49,8 +49,10 @@ pub struct Report {
     pub read: BTreeMap<String, u64>,
     pub skipped: Vec<Skipped>,
     pub skipped_count: u64,
-    /// Rows written, by step (empty for a dry or refused run).
-    pub moved: Vec<(String, usize)>,
+    /// Rows written and the time it took, by step (empty for a dry or refused run).
+    pub moved: Vec<(String, usize, Duration)>,
+    /// Reading and staging the file.
+    pub staged_in: Duration,
     /// Staged messages and rooms that are not in the tenant after the move.
     pub messages_left_out: i64,
     pub rooms_left_out: i64,
@@ -88,10 +90,11 @@ pub async fn run(pool: &DbPool, opts: Options) -> AppResult<Report> {
         report.elapsed = started.elapsed();
         return Ok(report);
     }
+    report.staged_in = started.elapsed();
     let moved: Vec<Moved> = sql::move_staged(&mut conn, tenant).await?;
     report.moved = moved
         .into_iter()
-        .map(|m| (m.step.to_owned(), m.rows))
+        .map(|m| (m.step.to_owned(), m.rows, m.took))
         .collect();
     report.messages_left_out = sql::not_moved(&mut conn, tenant, "messages").await?;
     report.rooms_left_out = sql::not_moved(&mut conn, tenant, "rooms").await?;
@@ -317,9 +320,10 @@ impl Report {
             out.push_str(&format!("  {model}: {n}\n"));
         }
         if self.written {
-            out.push_str("written:\n");
-            for (step, n) in &self.moved {
-                out.push_str(&format!("  {step}: {n}\n"));
+            let staged = self.staged_in.as_secs_f64();
+            out.push_str(&format!("written (file read and staged in {staged:.1} s):\n"));
+            for (step, n, took) in &self.moved {
+                out.push_str(&format!("  {step}: {n} ({:.1} s)\n", took.as_secs_f64()));
             }
         } else {
             out.push_str("written: nothing (dry run or --strict)\n");

@@ -322,3 +322,34 @@ async fn contents(ws: &mut Ws, ty: &str) -> Vec<(String, i64)> {
     }
     out
 }
+
+#[actix_rt::test]
+async fn a_silent_or_oversized_socket_is_closed() {
+    let app = spawn_app_with(|s| s.auth.ws_ticket_ttl_secs = 1).await;
+    let ann = app.register("ann").await;
+    // No token in time: an error, then close 1008.
+    let mut silent = app.ws_dialect(&tenant_path(&ann), None).await.unwrap();
+    let (frames, closed) = silent.until_closed().await;
+    assert_eq!(frames.len(), 1, "{frames:?}");
+    assert_eq!(frames[0]["error"]["code"], "unauthorized");
+    let policy: u16 = CloseCode::Policy.into();
+    assert!(
+        matches!(closed, Closed::Code(c, _) if c == policy),
+        "{closed:?}"
+    );
+    // A frame over `limits.max_frame_bytes` closes the socket with 1009, as natively.
+    let mut a = app
+        .ws_dialect(&tenant_path(&ann), Some(&ann.token))
+        .await
+        .unwrap();
+    next_of(&mut a, "connection_established").await;
+    let big = "x".repeat(app.settings.limits.max_frame_bytes + 1);
+    a.send_raw(big).await;
+    let (_, closed) = a.until_closed().await;
+    let size: u16 = CloseCode::Size.into();
+    assert!(
+        matches!(closed, Closed::Code(c, _) if c == size),
+        "{closed:?}"
+    );
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM messages").await, 0);
+}

@@ -101,6 +101,19 @@ async fn conversation_and_participant_examples_answer_as_documented() {
     assert_eq!(mine.body["count"], 1);
     assert_eq!(mine.body["next"], Value::Null);
     assert_eq!(mine.body["results"][0]["participant_count"], 2);
+    // A second conversation: two pages of one.
+    conversation(&app, &ann, &[&bob]).await;
+    let first_page = format!("{BASE}/conversations/?page=1&page_size=1");
+    let p1 = app.get(&first_page, &bob.token).await;
+    assert_eq!(p1.body["count"], 2, "{:?}", p1.body);
+    let next = p1.body["next"].as_str().unwrap();
+    let p2 = app
+        .get(&next[next.find("/api/").unwrap()..], &bob.token)
+        .await;
+    assert_eq!(p2.status, StatusCode::OK, "{:?}", p2.body);
+    assert_eq!(p2.body["results"].as_array().unwrap().len(), 1);
+    assert_ne!(p2.body["results"][0]["id"], p1.body["results"][0]["id"]);
+    assert_eq!(p2.body["next"], Value::Null);
     let one = app.get(&conv(&id), &bob.token).await;
     assert_eq!(one.status, StatusCode::OK);
     assert_eq!(one.body["title"], "Project Team Chat");

@@ -2,10 +2,10 @@
 //! paths, JSON bodies, and DRF's page-number pages (`{count, next, previous, results}`).
 
 use actix_web::{HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
-use crate::dialects::drf::rest::DrfError;
+use crate::dialects::drf::rest::{page_link, DrfError, Paging};
 use crate::dialects::drf::views::DrfPage;
 use crate::error::{AppError, AppResult};
 
@@ -49,29 +49,10 @@ pub fn path_id(raw: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
 }
 
-/// `?page=&page_size=` of a list.
-#[derive(Debug, Deserialize)]
-pub struct PageQuery {
-    pub page: Option<i64>,
-    pub page_size: Option<i64>,
-}
-
-/// The page asked for: (page ≥ 1, size 1..=max, default 50), else a 400 naming the field.
+/// The page asked for (`?page=&page_size=`, as seed 004's: page from 1, size 50 by default and
+/// at most `max`).
 pub fn page_of(req: &HttpRequest, max: i64) -> Result<(i64, i64), AppError> {
-    let q = actix_web::web::Query::<PageQuery>::from_query(req.query_string())
-        .map_err(|e| AppError::bad_request("page", format!("invalid page: {e}")))?;
-    let page = q.page.unwrap_or(1);
-    if page < 1 {
-        return Err(AppError::bad_request("page", "page must be >= 1"));
-    }
-    let size = q.page_size.unwrap_or(50);
-    if !(1..=max).contains(&size) {
-        return Err(AppError::bad_request(
-            "page_size",
-            format!("page_size must be 1 to {max}"),
-        ));
-    }
-    Ok((page, size))
+    Paging::of(req)?.resolve(max)
 }
 
 /// DRF's page of `results` (already cut to `page`), with links to its neighbours.
@@ -84,15 +65,7 @@ pub fn page_answer<T: Serialize + utoipa::ToSchema>(
     if results.is_empty() && page > 1 {
         return Err(AppError::NotFound);
     }
-    let link = |p: i64| {
-        let info = req.connection_info();
-        format!(
-            "{}://{}{}?page={p}&page_size={size}",
-            info.scheme(),
-            info.host(),
-            req.path()
-        )
-    };
+    let link = |p: i64| page_link(req, p, size);
     Ok(HttpResponse::Ok().json(DrfPage {
         count,
         next: (page * size < count).then(|| link(page + 1)),

@@ -35,6 +35,9 @@ pub struct Outcome {
     pub last_seq: i64,
     pub member: Option<MemberView>,
     pub room: Option<RoomView>,
+    // Seed 003 (dialect issue 13):
+    /// `MarkRead`: the read position already covered the target (nothing moved).
+    pub already_read: bool,
 }
 
 /// A change of membership the room actor applies to its cache once committed.

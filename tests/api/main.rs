@@ -7,6 +7,9 @@ mod commit;
 mod dialect_drf;
 mod dialect_drf_node;
 mod dialect_drf_rest;
+// Seeds 001 and 003 (issue 13):
+mod dialect_wasgo;
+mod dialect_wasgo_rest;
 mod embed;
 mod fuzz;
 mod health;

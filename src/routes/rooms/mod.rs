@@ -147,7 +147,7 @@ async fn room_with(
 }
 
 /// Tells the other first members of a new room (on every node) that they are in it.
-fn announce(state: &AppState, room: &Room, members: Vec<Uuid>, creator: Uuid) {
+pub fn announce(state: &AppState, room: &Room, members: Vec<Uuid>, creator: Uuid) {
     let others: Vec<Uuid> = members.into_iter().filter(|m| *m != creator).collect();
     if others.is_empty() {
         return;

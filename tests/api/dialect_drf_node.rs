@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::helpers::*;
 
 /// Runs `cmd` off the server's thread; panics with its output unless it succeeds.
-async fn run(mut cmd: Command, what: &'static str) {
+pub async fn run(mut cmd: Command, what: &'static str) {
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await
         .expect("joined")

@@ -20,7 +20,8 @@ mod remove_member;
 pub mod send;
 mod set_role;
 mod update_room;
-// Seed 003 (dialect issue 13):
+// Seeds 001 and 003 (dialect issue 13):
+mod notice;
 pub mod support;
 
 pub use add_member::AddMember;

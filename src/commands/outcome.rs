@@ -63,6 +63,10 @@ pub struct Applied {
     pub mentions: Vec<Uuid>,
     pub mention_frame: Option<ByteString>,
     pub member_change: Option<MemberChange>,
+    // Seed 001 (dialect issue 13):
+    /// A second event after `event`: the `system` message of a join or leave
+    /// (`realtime.membership_messages`).
+    pub notice: Option<Event>,
 }
 
 impl Applied {

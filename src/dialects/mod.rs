@@ -2,6 +2,7 @@
 //! reads, and Confab's outcomes and events rendered back in their shapes (docs/DIALECTS.md).
 //! A dialect holds no rule of its own: permissions, limits and validation are the commands'.
 
+pub mod academia;
 pub mod drf;
 pub mod wasgo;
 
@@ -20,6 +21,8 @@ use crate::state::AppState;
 /// Every dialect's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(drf::configure);
+    // 001 before 003: they share `/chat/messages/…`.
+    cfg.configure(academia::configure);
     cfg.configure(wasgo::configure);
 }
 

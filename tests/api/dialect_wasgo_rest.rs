@@ -12,12 +12,12 @@ use uuid::Uuid;
 use crate::helpers::*;
 use crate::sql::{count, snapshot};
 
-fn stranger(app: &TestApp) -> String {
+pub fn stranger(app: &TestApp) -> String {
     app.platform_token(Uuid::new_v4(), Uuid::new_v4(), "Oz", Role::User)
 }
 
 /// A DRF error: `detail`, and the status.
-fn drf_error(a: &Answer, status: StatusCode) {
+pub fn drf_error(a: &Answer, status: StatusCode) {
     assert_eq!(a.status, status, "{:?}", a.body);
     assert!(a.body["detail"].is_string(), "{:?}", a.body);
 }

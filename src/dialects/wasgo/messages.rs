@@ -35,6 +35,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Deserialize)]
 struct ListQuery {
+    /// 001 filters by `room`.
+    #[serde(alias = "room")]
     conversation: Option<Uuid>,
     page: Option<i64>,
     page_size: Option<i64>,
@@ -54,7 +56,21 @@ async fn list(
             "the conversation query parameter is required",
         )
     })?;
-    let (page, size) = paging(state, q.page, q.page_size)?;
+    let extra = format!("conversation={room_id}&");
+    room_page(state, req, user, room_id, (q.page, q.page_size), &extra).await
+}
+
+/// A room's messages, oldest first, as DRF's page (`?page=&page_size=`); `extra` goes into the
+/// page links' query.
+pub async fn room_page(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &AuthUser,
+    room_id: Uuid,
+    (page, page_size): (Option<i64>, Option<i64>),
+    extra: &str,
+) -> WasgoResult {
+    let (page, size) = paging(state, page, page_size)?;
     let mut conn = state.pool.get().await?;
     access::room(&mut conn, &Caller::from_auth(user), room_id, Access::Read).await?;
     let (rows, count) =
@@ -63,17 +79,18 @@ async fn list(
         return Err(AppError::NotFound.into());
     }
     let results = wasgo_messages(&mut conn, &rows).await?;
-    let extra = format!("conversation={room_id}&");
     Ok(HttpResponse::Ok().json(WasgoPage {
         count,
-        next: (page * size < count).then(|| page_link(req, page + 1, size, &extra)),
-        previous: (page > 1).then(|| page_link(req, page - 1, size, &extra)),
+        next: (page * size < count).then(|| page_link(req, page + 1, size, extra)),
+        previous: (page > 1).then(|| page_link(req, page - 1, size, extra)),
         results,
     }))
 }
 
 #[derive(Deserialize)]
 struct SendBody {
+    /// 001 names it `room`.
+    #[serde(alias = "room")]
     conversation: Uuid,
     #[serde(default)]
     content: String,
@@ -99,18 +116,32 @@ async fn send(
         metadata: body.metadata.as_ref(),
         client_id: None,
     };
-    let post = SendMessage::accept(&state.settings, &state.rates, user.id, &draft)?;
-    let out = write(state, user, body.conversation, Command::Send(post)).await?;
+    let message = post(state, user, body.conversation, &draft).await?;
+    Ok(HttpResponse::build(StatusCode::CREATED).json(message))
+}
+
+/// Sends `draft` to the room (every limit and rule of `SendMessage`); the message in 003's shape.
+pub async fn post(
+    state: &AppState,
+    user: &AuthUser,
+    room_id: Uuid,
+    draft: &Draft<'_>,
+) -> AppResult<super::views::WasgoMessage> {
+    let post = SendMessage::accept(&state.settings, &state.rates, user.id, draft)?;
+    let out = write(state, user, room_id, Command::Send(post)).await?;
     let id = out
         .message
         .map(|m| m.id)
         .ok_or_else(|| AppError::internal("the room actor answered no message"))?;
-    let message = one(state, user, id).await?;
-    Ok(HttpResponse::build(StatusCode::CREATED).json(message))
+    one(state, user, id).await
 }
 
 /// A message of a conversation the caller may read, in 003's shape (404 otherwise).
-async fn one(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<super::views::WasgoMessage> {
+pub async fn one(
+    state: &AppState,
+    user: &AuthUser,
+    id: Uuid,
+) -> AppResult<super::views::WasgoMessage> {
     let (_, row) = readable(state, user, id).await?;
     let mut conn = state.pool.get().await?;
     wasgo_messages(&mut conn, &[row])
@@ -120,7 +151,7 @@ async fn one(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<super::vi
 }
 
 /// The message and its room, when the caller may read the room.
-async fn readable(
+pub async fn readable(
     state: &AppState,
     user: &AuthUser,
     id: Uuid,

@@ -29,11 +29,14 @@ impl From<&User> for WasgoUser {
 }
 
 /// 003's ChatMessage: its conversation, sender, type, reply, metadata, attachment, edit and
-/// delete state, reactions (each emoji with its count and users), and Confab's `seq`.
+/// delete state, reactions (each emoji with its count and users), and Confab's `seq`. It is
+/// also seed 001's (which shares `/chat/messages/`): `room`, `file`, `updated_at`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WasgoMessage {
     pub id: Uuid,
     pub conversation: Uuid,
+    /// 001's name of the conversation.
+    pub room: Uuid,
     pub sender: WasgoUser,
     pub sender_id: Uuid,
     pub content: String,
@@ -43,11 +46,15 @@ pub struct WasgoMessage {
     pub file_url: Option<String>,
     pub file_name: Option<String>,
     pub file_size: Option<i64>,
+    /// 001's name of `file_url`.
+    pub file: Option<String>,
     pub is_edited: bool,
     pub edited_at: Option<String>,
     pub is_deleted: bool,
     pub created_at: String,
     pub timestamp: String,
+    /// The last edit, else `created_at`.
+    pub updated_at: String,
     pub reactions: Vec<ReactionSummary>,
     pub seq: i64,
 }
@@ -57,9 +64,11 @@ impl WasgoMessage {
     pub fn from_view(m: &MessageView, username: Option<&str>) -> Self {
         let file = m.attachment.as_ref();
         let at = time::format(&m.created_at);
+        let url = file.map(|f| f.signed_url.clone().unwrap_or_else(|| f.url.clone()));
         WasgoMessage {
             id: m.id,
             conversation: m.room_id,
+            room: m.room_id,
             sender: WasgoUser {
                 id: m.sender.id,
                 username: username.unwrap_or(&m.sender.display_name).to_owned(),
@@ -70,12 +79,17 @@ impl WasgoMessage {
             message_type: m.message_type.clone(),
             reply_to: m.reply_to,
             metadata: m.metadata.clone().unwrap_or_else(|| serde_json::json!({})),
-            file_url: file.map(|f| f.signed_url.clone().unwrap_or_else(|| f.url.clone())),
+            file_url: url.clone(),
+            file: url,
             file_name: file.map(|f| f.file_name.clone()),
             file_size: file.map(|f| f.file_size),
             is_edited: m.edited_at.is_some(),
             edited_at: m.edited_at.as_ref().map(time::format),
             is_deleted: m.is_deleted,
+            updated_at: m
+                .edited_at
+                .as_ref()
+                .map_or_else(|| at.clone(), time::format),
             created_at: at.clone(),
             timestamp: at,
             reactions: m.reactions.clone(),

@@ -2,6 +2,7 @@
 //! frames (by `?dialect=wasgo` and by the `dialects.room_socket` setting), `ws/notifications/`,
 //! bad frames, strangers, other tenants and missing tokens.
 
+use awc::http::StatusCode;
 use confab::auth::Role;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -241,4 +242,69 @@ async fn notifications_tell_of_messages_in_any_conversation_and_new_ones() {
         .await
         .iter()
         .all(|f| f["type"] != "notification"));
+}
+
+#[actix_rt::test]
+async fn messages_cross_dialects_once_each_in_seq_order() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let room = app.room(&ann, "group", &[&bob]).await;
+    let mut native = app.ws(&bob.token).await;
+    let ack = native
+        .request(json!({"type": "join_room", "room_id": room}))
+        .await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    let mut drf = chat_socket(&app, &bob, &format!("/ws/chat/{room}/?dialect=drf")).await;
+    let mut wasgo = chat_socket(&app, &bob, &chat_path(room)).await;
+    let mut a = chat_socket(&app, &ann, &chat_path(room)).await;
+    let mut d = chat_socket(&app, &ann, &format!("/ws/chat/{room}/?dialect=drf")).await;
+    // 003's socket, 004's socket and REST (001 and 003's /chat/messages/) interleaved.
+    for i in 0..6 {
+        let content = format!("m{i}");
+        match i % 3 {
+            0 => {
+                a.send(json!({"type": "send_message", "content": content, "message_type": "text"}))
+                    .await
+            }
+            1 => d.send(json!({"type": "message", "content": content})).await,
+            _ => {
+                let body = json!({"conversation": room, "content": content});
+                assert_eq!(
+                    app.post("/chat/messages/", &ann.token, body).await.status,
+                    StatusCode::CREATED
+                );
+            }
+        }
+        // Each send is answered before the next goes, so the seq order is the send order.
+        next_of(&mut a, "new_message").await;
+    }
+    let (mut n_seqs, mut d_seqs, mut w_seqs) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..6 {
+        let content = format!("m{i}");
+        let n = native.recv_type("new_message").await;
+        assert_eq!(n["message"]["content"], content);
+        n_seqs.push(seq(&n));
+        let f = next_of(&mut drf, "message").await;
+        assert_eq!(f["message"]["content"], content);
+        d_seqs.push(f["message"]["seq"].as_i64().unwrap());
+        let w = next_of(&mut wasgo, "new_message").await;
+        assert_eq!(w["message"]["content"], content);
+        w_seqs.push(w["message"]["seq"].as_i64().unwrap());
+    }
+    assert!(n_seqs.windows(2).all(|w| w[0] < w[1]), "{n_seqs:?}");
+    assert_eq!(n_seqs, d_seqs);
+    assert_eq!(n_seqs, w_seqs);
+    for extra in [
+        native.drain(300).await,
+        drf.drain(100).await,
+        wasgo.drain(100).await,
+    ] {
+        assert!(
+            extra
+                .iter()
+                .all(|f| f["type"] != "new_message" && f["type"] != "message"),
+            "{extra:?}"
+        );
+    }
 }

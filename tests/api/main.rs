@@ -9,6 +9,7 @@ mod dialect_drf_node;
 mod dialect_drf_rest;
 // Seeds 001 and 003 (issue 13):
 mod dialect_academia;
+mod dialect_matrix;
 mod dialect_wasgo;
 mod dialect_wasgo_node;
 mod dialect_wasgo_rest;

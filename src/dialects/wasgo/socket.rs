@@ -140,7 +140,12 @@ impl Translate for ConversationFrames {
             ServerFrame::NewMessage {
                 room_id, message, ..
             } if room_id == self.room_id => {
-                let m = WasgoMessage::from_view(&message, None);
+                let known = self
+                    .names
+                    .lock()
+                    .ok()
+                    .and_then(|n| n.get(&message.sender.id).cloned());
+                let m = WasgoMessage::from_view(&message, known.as_deref());
                 self.remember(&m);
                 WasgoFrame::NewMessage {
                     message: Box::new(m),

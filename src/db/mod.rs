@@ -3,9 +3,11 @@
 pub mod admin;
 pub mod attachments;
 pub mod events;
+pub mod import;
 pub mod listing;
 pub mod messages;
 pub mod models;
+// Issue 13, seeds 000/002: the totals of page-number pages.
 pub mod pool;
 pub mod presence;
 pub mod rooms;

@@ -4,6 +4,9 @@
 
 pub mod academia;
 pub mod drf;
+// Seeds 000 and 002 (issue 13).
+pub mod notifications;
+// Seed 003 (issue 13).
 pub mod wasgo;
 
 use std::sync::Arc;
@@ -21,6 +24,7 @@ use crate::state::AppState;
 /// Every dialect's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(drf::configure);
+    cfg.configure(notifications::configure);
     // 001 before 003: they share `/chat/messages/…`.
     cfg.configure(academia::configure);
     cfg.configure(wasgo::configure);
@@ -81,15 +85,20 @@ async fn open_room_socket(
     room_id: Uuid,
     kind: RoomSocket,
 ) -> AppResult<HttpResponse> {
+    let mut conn = state.pool.get().await?;
+    let members: Vec<_> = crate::db::rooms::active_members(&mut conn, room_id)
+        .await?
+        .into_iter()
+        .map(|(_, u)| u)
+        .collect();
+    drop(conn);
     let translate: Arc<dyn crate::transport::Translate> = match kind {
-        RoomSocket::Drf => Arc::new(drf::socket::RoomFrames::new(room_id, &user)),
-        RoomSocket::Wasgo => {
-            let mut conn = state.pool.get().await?;
-            let names = wasgo::rest::usernames(&mut conn, room_id).await?;
-            Arc::new(wasgo::socket::ConversationFrames::new(
-                room_id, user.id, names,
-            ))
-        }
+        RoomSocket::Drf => Arc::new(drf::socket::RoomFrames::new(room_id, &user, &members)),
+        RoomSocket::Wasgo => Arc::new(wasgo::socket::ConversationFrames::new(
+            room_id,
+            user.id,
+            wasgo::rest::usernames(&members),
+        )),
     };
     let dialect = Dialect {
         translate,

@@ -5,7 +5,7 @@
 //! `current_room` to its room (a native `update_presence`), so the others' sockets of the room
 //! hear `user_joined`; the user going offline or to another room is `user_left`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use bytestring::ByteString;
@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::views::DrfMessage;
 use crate::auth::AuthUser;
+use crate::db::models::User;
 use crate::protocol::frames::ServerFrame;
 use crate::transport::Translate;
 
@@ -32,15 +33,35 @@ pub struct RoomFrames {
     user_id: Uuid,
     /// Others this connection was told joined (and not yet that they left).
     present: Mutex<HashSet<Uuid>>,
+    /// What 004's frames call a user (`user`): the members' e-mail, else their username, as
+    /// they were when the socket opened.
+    names: HashMap<Uuid, String>,
 }
 
 impl RoomFrames {
-    pub fn new(room_id: Uuid, user: &AuthUser) -> Self {
+    pub fn new(room_id: Uuid, user: &AuthUser, members: &[User]) -> Self {
+        let names = members
+            .iter()
+            .filter_map(|u| {
+                let name = u.email.clone().or_else(|| u.username.clone())?;
+                Some((u.id, name))
+            })
+            .collect();
         RoomFrames {
             room_id,
             user_id: user.id,
             present: Mutex::new(HashSet::new()),
+            names,
         }
+    }
+
+    /// 004's `user` of a frame: the e-mail or username, the user id for one who has neither
+    /// (or joined after the socket opened).
+    fn name(&self, user_id: Uuid) -> String {
+        self.names
+            .get(&user_id)
+            .cloned()
+            .unwrap_or_else(|| user_id.to_string())
     }
 }
 
@@ -51,13 +72,12 @@ enum DrfFrame {
         message: Box<DrfMessage>,
     },
     Typing {
-        /// 004 sends the user's e-mail; Confab has none and sends the user id.
+        /// The user's e-mail (see `RoomFrames::name`).
         user: String,
         user_id: Uuid,
         is_typing: bool,
     },
     UserJoined {
-        /// 004 sends the user's e-mail; Confab sends the user id.
         user: String,
         user_id: Uuid,
     },
@@ -104,7 +124,7 @@ impl Translate for RoomFrames {
                 user_id,
                 is_typing,
             } if room_id == self.room_id && user_id != self.user_id => DrfFrame::Typing {
-                user: user_id.to_string(),
+                user: self.name(user_id),
                 user_id,
                 is_typing,
             },
@@ -129,7 +149,7 @@ impl RoomFrames {
     /// when nothing changed for this connection.
     fn arrival(&self, user_id: Uuid, here: bool) -> Option<DrfFrame> {
         let mut present = self.present.lock().ok()?;
-        let user = user_id.to_string();
+        let user = self.name(user_id);
         if here && present.insert(user_id) {
             Some(DrfFrame::UserJoined { user, user_id })
         } else if !here && present.remove(&user_id) {

@@ -47,12 +47,11 @@ pub async fn get_or_post_only() -> WasgoResult {
 }
 
 /// The usernames (else display names) of a room's participants, by id.
-pub async fn usernames(conn: &mut db::Conn, room_id: Uuid) -> AppResult<HashMap<Uuid, String>> {
-    let members = db::rooms::active_members(conn, room_id).await?;
-    Ok(members
+pub fn usernames(members: &[db::models::User]) -> HashMap<Uuid, String> {
+    members
         .iter()
-        .map(|(_, u)| (u.id, WasgoUser::from(u).username))
-        .collect())
+        .map(|u| (u.id, WasgoUser::from(u).username))
+        .collect()
 }
 
 /// Messages in 003's shape, with their senders' usernames.

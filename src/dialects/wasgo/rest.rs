@@ -12,9 +12,8 @@ use super::socket::NotificationFrames;
 use super::views::{
     conversation_type, related, WasgoConversation, WasgoMessage, WasgoParticipant, WasgoUser,
 };
-use crate::actors::supervisor;
 use crate::auth::AuthUser;
-use crate::commands::{Caller, Command, Outcome, SupportConversation};
+use crate::commands::SupportConversation;
 use crate::db::{self, models::Room};
 use crate::domain::time;
 use crate::error::{AppError, AppResult};
@@ -138,21 +137,8 @@ pub fn confab_role(role: &str) -> &str {
     }
 }
 
-/// Sends a write through the room's actor.
-pub async fn write(
-    state: &AppState,
-    user: &AuthUser,
-    room_id: Uuid,
-    command: Command,
-) -> AppResult<Outcome> {
-    supervisor::apply(
-        &state.supervisor,
-        room_id.into(),
-        Caller::from_auth(user),
-        command,
-    )
-    .await
-}
+/// Writes go through the one path every entry point uses.
+pub use crate::routes::rooms::write;
 
 /// `?page=&page_size=` of a DRF list: (page, size) with the page 1 or more.
 pub fn paging(

@@ -38,6 +38,14 @@ impl DeleteMessage {
         if let Err(e) = b.may(caller, Change::Delete { own }) {
             return Ok(Err(e));
         }
+        // The delete window binds a sender deleting their own message, not a moderator.
+        let window = b.settings.limits.delete_window_secs;
+        let moderating = b.may(caller, Change::Delete { own: false }).is_ok();
+        if own && !moderating && window > 0 && (Utc::now() - m.created_at).num_seconds() > window {
+            return Ok(Err(AppError::Forbidden(
+                "the delete window has passed".into(),
+            )));
+        }
         if m.is_deleted {
             return Ok(Ok(Applied::default()));
         }

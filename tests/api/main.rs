@@ -12,6 +12,12 @@ mod dialect_drf_slashed;
 mod dialect_notifications;
 mod dialect_notifications_node;
 mod dialect_notifications_rest;
+// Seeds 001 and 003 (issue 13):
+mod dialect_academia;
+mod dialect_matrix;
+mod dialect_wasgo;
+mod dialect_wasgo_node;
+mod dialect_wasgo_rest;
 mod embed;
 mod fuzz;
 mod health;

@@ -253,15 +253,10 @@ async fn mark_message_read(
     let caller = Caller::from_auth(&user);
     let mut conn = state.pool.get().await?;
     access::room(&mut conn, &caller, room_id, Access::Read).await?;
-    let m = db::messages::find_in_room(&mut conn, room_id, message_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let before = db::rooms::membership(&mut conn, room_id, user.id)
-        .await?
-        .map_or(0, |mem| mem.last_read_seq);
     drop(conn);
-    let command = MarkRead::parse(Some(m.seq))?;
-    supervisor::apply(
+    // The command knows whether the read position already covered the message.
+    let command = MarkRead::of_messages("message_id", vec![message_id])?;
+    let out = supervisor::apply(
         &state.supervisor,
         room_id.into(),
         caller,
@@ -270,7 +265,7 @@ async fn mark_message_read(
     .await?;
     Ok(HttpResponse::Ok().json(DrfMarkedRead {
         status: "marked as read".into(),
-        was_already_read: before >= m.seq,
+        was_already_read: out.already_read,
     }))
 }
 

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use bytestring::ByteString;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::views::DrfMessage;
@@ -94,13 +94,10 @@ enum DrfFrame {
 
 impl Translate for RoomFrames {
     fn inbound(&self, text: &str) -> String {
-        let Ok(Value::Object(mut seed)) = serde_json::from_str::<Value>(text) else {
-            // Not an object: the session answers its parse error.
-            return text.to_owned();
+        let (kind, mut seed) = match crate::dialects::seed_frame(text) {
+            Ok(frame) => frame,
+            Err(unchanged) => return unchanged,
         };
-        let kind = seed
-            .remove("type")
-            .and_then(|t| t.as_str().map(str::to_owned));
         let native = match kind.as_deref() {
             Some("message") => "send_message",
             Some("typing") => match seed.remove("is_typing") {
@@ -109,19 +106,10 @@ impl Translate for RoomFrames {
             },
             Some("read_receipt") => "mark_read",
             // Anything else is not a frame of this socket: the session refuses it by its name.
-            Some(other) => {
-                return json!({ "type": format!("{other} (not a frame of this socket)") })
-                    .to_string()
-            }
+            Some(other) => return crate::dialects::not_a_frame(other),
             None => return Value::Object(seed).to_string(),
         };
-        let mut frame = Map::new();
-        frame.insert("type".into(), native.into());
-        frame.insert("room_id".into(), self.room_id.to_string().into());
-        for (k, v) in seed {
-            frame.entry(k).or_insert(v);
-        }
-        Value::Object(frame).to_string()
+        crate::dialects::room_frame(native, self.room_id, seed)
     }
 
     fn outbound(&self, text: &str) -> Option<ByteString> {

@@ -20,6 +20,9 @@ mod remove_member;
 pub mod send;
 mod set_role;
 mod update_room;
+// Issue 14: a member's own notification settings (no room event; not a `Command` variant).
+pub mod notify_settings;
+pub mod webhooks;
 
 pub use add_member::AddMember;
 pub use batch::{all_written, facts, may, standing, Batch, Known, Shared};

@@ -20,7 +20,7 @@ use crate::db::{self, DbPool};
 use crate::domain::webhook::now_text;
 use crate::error::AppResult;
 
-/// Rooms one decision transaction takes at most.
+/// Rooms one round decides at most.
 const ROOMS_PER_ROUND: i64 = 50;
 
 /// The `notification` event body.
@@ -62,28 +62,34 @@ pub struct NotifiedMessage {
     pub mention: bool,
 }
 
-/// Decides one round of due rooms; answers how many notifications it wrote to the outbox.
+/// Decides one round of due rooms, each in its own short transaction (it holds the room's row,
+/// as a commit does); answers how many notifications it wrote to the outbox.
 pub async fn decide_due(pool: &DbPool, settings: &Settings) -> AppResult<usize> {
-    let n = &settings.notifications;
-    let delay = n.delay_secs as f64;
-    let defaults = (n.default_direct.as_str(), n.default_other.as_str());
-    let max = n.max_messages.max(1);
     let mut conn = pool.get().await?;
-    let written = conn
-        .transaction::<_, diesel::result::Error, _>(async |c| {
-            let rooms = db::notifications::take_due(c, ROOMS_PER_ROUND).await?;
-            let mut rows = Vec::new();
-            for room in &rooms {
-                let cut = db::notifications::last_seq(c, room.room_id).await?;
-                let unread = db::notifications::unread(c, room.room_id, cut, defaults).await?;
-                rows.extend(notifications(room, unread, max));
-                db::notifications::decided(c, room.room_id, room.tenant_id, cut, delay).await?;
-            }
-            db::outbox::enqueue(c, &rows, &[], delay).await?;
-            Ok(rows.len())
-        })
-        .await?;
+    let due = db::notifications::due(&mut conn, ROOMS_PER_ROUND).await?;
+    let mut written = 0;
+    for room in due {
+        written += conn
+            .transaction::<_, diesel::result::Error, _>(async |c| decide(c, settings, room).await)
+            .await?;
+    }
     Ok(written)
+}
+
+/// Decides one room, if its mark is still due and no one else holds it.
+async fn decide(c: &mut db::Conn, settings: &Settings, room: Uuid) -> diesel::QueryResult<usize> {
+    let n = &settings.notifications;
+    let Some(room) = db::notifications::take(c, room).await? else {
+        return Ok(0);
+    };
+    let defaults = (n.default_direct.as_str(), n.default_other.as_str());
+    let cut = db::notifications::last_seq(c, room.room_id).await?;
+    let unread = db::notifications::unread(c, room.room_id, cut, defaults).await?;
+    let rows = notifications(&room, unread, n.max_messages.max(1));
+    let delay = n.delay_secs as f64;
+    db::notifications::decided(c, room.room_id, room.tenant_id, cut, delay).await?;
+    db::outbox::enqueue(c, &rows, &[], delay).await?;
+    Ok(rows.len())
 }
 
 /// One outbox row per recipient of `unread` (ordered by recipient, then seq).

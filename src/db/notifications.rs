@@ -19,18 +19,38 @@ pub struct DueRoom {
     pub room_name: String,
 }
 
-/// Takes (deletes, inside the caller's transaction) up to `limit` rooms whose decision is due;
-/// rooms another node is deciding are skipped.
-pub async fn take_due(conn: &mut Conn, limit: i64) -> QueryResult<Vec<DueRoom>> {
-    diesel::sql_query(
-        "WITH m AS (DELETE FROM notification_marks WHERE room_id IN (SELECT room_id \
-           FROM notification_marks WHERE due_at <= now() ORDER BY due_at LIMIT $1 \
-           FOR UPDATE SKIP LOCKED) RETURNING room_id, tenant_id) \
-         SELECT m.room_id, m.tenant_id, r.name AS room_name FROM m JOIN rooms r ON r.id = m.room_id",
+#[derive(QueryableByName)]
+struct RoomId {
+    #[diesel(sql_type = SqlUuid)]
+    room_id: Uuid,
+}
+
+/// Up to `limit` rooms whose decision is due (oldest first); nothing is locked yet.
+pub async fn due(conn: &mut Conn, limit: i64) -> QueryResult<Vec<Uuid>> {
+    let rows: Vec<RoomId> = diesel::sql_query(
+        "SELECT room_id FROM notification_marks WHERE due_at <= now() ORDER BY due_at LIMIT $1",
     )
     .bind::<BigInt, _>(limit)
     .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.room_id).collect())
+}
+
+/// Takes (deletes, inside the caller's transaction) the due mark of `room`, after locking the
+/// room's row the way the committer does (room first, then its mark: no deadlock with a
+/// commit); None when the mark is gone, not due, or the room is being committed right now (it
+/// is taken on a later round).
+pub async fn take(conn: &mut Conn, room: Uuid) -> QueryResult<Option<DueRoom>> {
+    diesel::sql_query(
+        "WITH r AS (SELECT id, name FROM rooms WHERE id = $1 FOR UPDATE SKIP LOCKED), \
+         m AS (DELETE FROM notification_marks WHERE room_id IN (SELECT id FROM r) \
+           AND due_at <= now() RETURNING room_id, tenant_id) \
+         SELECT m.room_id, m.tenant_id, r.name AS room_name FROM m JOIN r ON r.id = m.room_id",
+    )
+    .bind::<SqlUuid, _>(room)
+    .get_result(conn)
     .await
+    .optional()
 }
 
 /// One unread message a member is to be told of.

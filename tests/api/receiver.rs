@@ -44,6 +44,8 @@ impl Got {
 struct Shared {
     got: Mutex<Vec<Got>>,
     fail_first: AtomicUsize,
+    /// Milliseconds to wait before answering (a slow receiver).
+    delay_ms: AtomicUsize,
 }
 
 pub struct Receiver {
@@ -54,15 +56,25 @@ pub struct Receiver {
 impl Receiver {
     /// A receiver that answers 500 to its first `fail_first` requests, then 200.
     pub async fn start(fail_first: usize) -> Receiver {
+        Self::start_with(fail_first, 0).await
+    }
+
+    /// A receiver that waits `delay_ms` before each answer.
+    pub async fn slow(delay_ms: usize) -> Receiver {
+        Self::start_with(0, delay_ms).await
+    }
+
+    async fn start_with(fail_first: usize, delay_ms: usize) -> Receiver {
         let shared = Arc::new(Shared::default());
         shared.fail_first.store(fail_first, Ordering::SeqCst);
+        shared.delay_ms.store(delay_ms, Ordering::SeqCst);
         let data = web::Data::from(shared.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .default_service(web::to(take))
         })
-        .workers(1)
+        .workers(2)
         .disable_signals()
         .bind(("127.0.0.1", 0))
         .expect("bind a receiver");
@@ -120,6 +132,10 @@ async fn take(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) -> 
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
         .is_ok();
     let answered = if fail { 500 } else { 200 };
+    let delay = shared.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay as u64)).await;
+    }
     shared.got.lock().expect("lock").push(Got {
         id: header("webhook-id"),
         timestamp: header("webhook-timestamp"),

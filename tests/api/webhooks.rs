@@ -466,3 +466,102 @@ async fn a_node_killed_after_committing_delivers_after_restart_once_per_webhook_
         .collect();
     assert_eq!(contents, vec!["k0", "k1", "k2", "k3", "k4"]);
 }
+
+#[actix_rt::test]
+async fn a_slow_receiver_slows_neither_ingest_nor_another_tenants_deliveries() {
+    let app = hook_app().await;
+    let slow = Receiver::slow(4000).await;
+    let fast = Receiver::start(0).await;
+    let other = Uuid::new_v4();
+    let (admin_a, admin_b) = (admin_of(&app, DEFAULT_TENANT), admin_of(&app, other));
+    add_endpoint(&app, &admin_a, &slow.url, &["message.created"]).await;
+    add_endpoint(&app, &admin_b, &fast.url, &["message.created"]).await;
+    let (owner, _, room) = group(&app).await;
+    let b1 = app.platform_token(Uuid::new_v4(), other, "B one", Role::User);
+    let b_room = app
+        .post(
+            "/api/chat/rooms",
+            &b1,
+            json!({"name": "b", "room_type": "group"}),
+        )
+        .await;
+    let b_room = b_room.body["id"].as_str().expect("room id").to_owned();
+
+    say(&app, room, &owner, "to the slow one").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // While the slow receiver holds its delivery: ingest and the other tenant go on.
+    let started = std::time::Instant::now();
+    for i in 0..3 {
+        say(&app, room, &owner, &format!("more {i}")).await;
+    }
+    let ingest = started.elapsed();
+    assert!(ingest < Duration::from_secs(2), "3 sends took {ingest:?}");
+    let sent = std::time::Instant::now();
+    let b = app
+        .post(
+            &messages_path(&b_room),
+            &b1,
+            json!({"content": "to the fast one"}),
+        )
+        .await;
+    assert_eq!(b.status, StatusCode::CREATED);
+    fast.wait_delivered(1, 10).await;
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        sent.elapsed()
+    );
+    assert!(
+        slow.delivered().is_empty(),
+        "the slow one is still answering"
+    );
+    // The slow one gets everything in the end, in order.
+    let got = slow.wait_delivered(4, 60).await;
+    assert_eq!(
+        got[0].json()["data"]["event"]["message"]["content"],
+        "to the slow one"
+    );
+}
+
+#[actix_rt::test]
+async fn a_delivery_failing_past_the_window_is_given_up_and_its_endpoint_marked_failing() {
+    let app = spawn_app_with(|s| {
+        hook_settings(s);
+        s.webhooks.give_up_after_secs = 1;
+    })
+    .await;
+    let rx = Receiver::start(usize::MAX).await;
+    let admin = admin_of(&app, DEFAULT_TENANT);
+    let (id, _) = add_endpoint(&app, &admin, &rx.url, &["message.created"]).await;
+    let (owner, _, room) = group(&app).await;
+    say(&app, room, &owner, "nobody takes this").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let row = loop {
+        let list = app
+            .get(&format!("/api/admin/webhooks/{id}/deliveries"), &admin)
+            .await;
+        let row = list.body["results"][0].clone();
+        if row["status"] == "failed" {
+            break row;
+        }
+        assert!(std::time::Instant::now() < deadline, "{:?}", list.body);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(row["attempts"].as_i64().unwrap_or(0) >= 2, "{row}");
+    assert_eq!(row["last_status"], 500);
+    assert!(row["next_attempt_at"].is_null());
+    let ep = app.get(&format!("/api/admin/webhooks/{id}"), &admin).await;
+    assert_eq!(ep.body["status"], "failing", "{:?}", ep.body);
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .body()
+        .await
+        .expect("body");
+    let text = String::from_utf8_lossy(&metrics);
+    assert!(text.contains("confab_webhook_given_up_total 1"), "{text}");
+    assert!(text.contains("confab_webhook_failures_total"), "{text}");
+}

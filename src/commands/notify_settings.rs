@@ -8,10 +8,12 @@ use uuid::Uuid;
 
 use super::access;
 use super::Caller;
+use crate::config::Settings;
 use crate::db::models::Room;
 use crate::db::{self, notifications::NotifyChange, notifications::NotifySettings};
 use crate::error::{AppError, AppResult};
 use crate::policy::Access;
+use crate::protocol::notify::NotifyView;
 
 /// The notify levels a member may choose.
 pub const LEVELS: [&str; 3] = ["all", "mentions", "none"];
@@ -94,4 +96,21 @@ pub async fn current(
         .await?
         .ok_or(AppError::NotFound)?;
     Ok((room, s))
+}
+
+/// The settings as the wire shows them (the room type's default when the member never chose).
+pub fn view(settings: &Settings, room: &Room, s: NotifySettings) -> NotifyView {
+    let n = &settings.notifications;
+    let default = if room.room_type == "direct" {
+        &n.default_direct
+    } else {
+        &n.default_other
+    };
+    NotifyView {
+        room_id: room.id,
+        notify_default: s.notify.is_none(),
+        notify: s.notify.unwrap_or_else(|| default.clone()),
+        muted: s.muted,
+        muted_until: s.muted_until,
+    }
 }

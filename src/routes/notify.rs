@@ -1,8 +1,7 @@
 //! A member's own notification settings in a room: `GET`/`PATCH /api/chat/rooms/{id}/members/me`.
 
 use actix_web::web;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -13,9 +12,8 @@ use super::extract::Json;
 use crate::auth::AuthUser;
 use crate::commands::notify_settings::{self, SetNotify};
 use crate::commands::Caller;
-use crate::db::models::Room;
-use crate::db::notifications::NotifySettings;
 use crate::error::AppResult;
+use crate::protocol::notify::NotifyView;
 use crate::state::AppState;
 
 /// Registered before the rooms' `/members/{user_id}`, which `me` would not parse as.
@@ -28,21 +26,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// My notification settings in a room.
-#[derive(Serialize, ToSchema)]
-pub struct NotifyView {
-    pub room_id: Uuid,
-    /// What I am notified of when not looking: `all`, `mentions` or `none`.
-    pub notify: String,
-    /// Whether `notify` is the room type's default (I never chose).
-    pub notify_default: bool,
-    /// Muted until unmuted.
-    pub muted: bool,
-    /// Muted until then (absent: no timed mute).
-    #[serde(with = "crate::domain::time::millis_opt")]
-    pub muted_until: Option<DateTime<Utc>>,
-}
-
 /// What to change (at least one field).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -53,13 +36,8 @@ pub struct NotifyBody {
     pub muted: Option<bool>,
     /// An RFC 3339 time, or null to clear.
     #[schema(value_type = Option<String>, format = DateTime)]
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::protocol::notify::present")]
     pub muted_until: Option<Value>,
-}
-
-/// A field given as `null` is `Some(Null)` (clear it), unlike a field left out (`None`).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
 }
 
 /// My notification settings in a room.
@@ -85,7 +63,7 @@ pub async fn get_me(
     let caller = Caller::from_auth(&user);
     let mut conn = state.pool.get().await?;
     let (room, s) = notify_settings::current(&mut conn, &caller, path.into_inner()).await?;
-    Ok(web::Json(view(&state, &room, s)))
+    Ok(web::Json(notify_settings::view(&state.settings, &room, s)))
 }
 
 /// Change my notification settings in a room.
@@ -119,21 +97,5 @@ pub async fn patch_me(
     let caller = Caller::from_auth(&user);
     let mut conn = state.pool.get().await?;
     let (room, s) = command.apply(&mut conn, &caller, path.into_inner()).await?;
-    Ok(web::Json(view(&state, &room, s)))
-}
-
-fn view(state: &AppState, room: &Room, s: NotifySettings) -> NotifyView {
-    let n = &state.settings.notifications;
-    let default = if room.room_type == "direct" {
-        &n.default_direct
-    } else {
-        &n.default_other
-    };
-    NotifyView {
-        room_id: room.id,
-        notify_default: s.notify.is_none(),
-        notify: s.notify.unwrap_or_else(|| default.clone()),
-        muted: s.muted,
-        muted_until: s.muted_until,
-    }
+    Ok(web::Json(notify_settings::view(&state.settings, &room, s)))
 }

@@ -314,3 +314,48 @@ async fn notify_settings_are_members_own_with_defaults_and_bad_input_is_refused(
     let a = app.get(&me(Uuid::new_v4()), &bob.token).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
 }
+
+#[actix_rt::test]
+async fn the_set_notify_frame_changes_my_settings_like_the_rest_call() {
+    let app = hook_app().await;
+    let owner = app.register("owner").await;
+    let bob = app.register("bob").await;
+    let outsider = app.register("outsider").await;
+    let room = app.room(&owner, "group", &[&bob]).await;
+    let mut ws = app.ws(&bob.token).await;
+    let ack = ws
+        .request(json!({"type": "set_notify", "room_id": room, "notify": "all", "muted": true}))
+        .await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    assert_eq!(ack["notify"]["notify"], "all");
+    assert_eq!(ack["notify"]["muted"], true);
+    assert_eq!(ack["notify"]["room_id"], room.to_string());
+    let shown = app.get(&me(room), &bob.token).await;
+    assert_eq!(shown.body["notify"], "all");
+    assert_eq!(shown.body["muted"], true);
+    let cleared = ws
+        .request(
+            json!({"type": "set_notify", "room_id": room, "muted": false, "muted_until": null}),
+        )
+        .await;
+    assert_eq!(cleared["notify"]["muted"], false, "{cleared}");
+
+    let bad = ws
+        .request(json!({"type": "set_notify", "room_id": room, "notify": "loud"}))
+        .await;
+    assert_eq!(bad["type"], "error", "{bad}");
+    assert_eq!(bad["error"]["field"], "notify", "{bad}");
+    let mut other = app.ws(&outsider.token).await;
+    let refused = other
+        .request(json!({"type": "set_notify", "room_id": room, "notify": "all"}))
+        .await;
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["error"]["code"], "not_found", "{refused}");
+    let foreign = app.platform_token(Uuid::new_v4(), Uuid::new_v4(), "Foreigner", Role::User);
+    let mut far = app.ws(&foreign).await;
+    let refused = far
+        .request(json!({"type": "set_notify", "room_id": room, "notify": "all"}))
+        .await;
+    assert_eq!(refused["error"]["code"], "not_found", "{refused}");
+    assert_eq!(app.get(&me(room), &bob.token).await.body["notify"], "all");
+}

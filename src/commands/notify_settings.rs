@@ -25,7 +25,7 @@ pub struct SetNotify {
 
 impl SetNotify {
     /// `notify` one of the levels; `muted` a boolean; `muted_until` an RFC 3339 time or null
-    /// (unmute at that time / no timed mute). At least one of them.
+    /// (unmute at that time / no timed mute). None of them changes nothing (as a room's PATCH).
     pub fn parse(
         notify: Option<&str>,
         muted: Option<bool>,
@@ -56,11 +56,6 @@ impl SetNotify {
                 ))
             }
         };
-        if notify.is_none() && muted.is_none() && until.is_none() {
-            return Err(AppError::bad_request_plain(
-                "give notify, muted or muted_until",
-            ));
-        }
         Ok(SetNotify {
             change: NotifyChange {
                 notify: notify.map(str::to_owned),

@@ -88,31 +88,33 @@ impl WebhookView {
     }
 }
 
-/// A new endpoint, or what to change of one (all optional in a PATCH).
+/// A new endpoint.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct WebhookBody {
+pub struct WebhookCreate {
     /// https (plain http only to hosts in `webhooks.allow_insecure_hosts`), no private address.
     #[schema(max_length = 2048)]
-    pub url: Option<String>,
+    pub url: String,
     /// Event types: `notification`, `message.created`, `message.updated`, `message.deleted`,
     /// `member.added`, `member.removed`, `room.created`, `room.updated`.
+    #[schema(min_items = 1, max_items = 8)]
+    pub events: Vec<String>,
+    #[schema(max_length = 500)]
+    pub description: Option<String>,
+}
+
+/// What to change of an endpoint; absent fields stay as they are.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookPatch {
+    #[schema(max_length = 2048)]
+    pub url: Option<String>,
+    #[schema(min_items = 1, max_items = 8)]
     pub events: Option<Vec<String>>,
     #[schema(max_length = 500)]
     pub description: Option<String>,
-    /// PATCH only: pause (false) or resume deliveries.
+    /// Pause (false) or resume deliveries.
     pub enabled: Option<bool>,
-}
-
-impl WebhookBody {
-    fn draft(&self) -> EndpointDraft<'_> {
-        EndpointDraft {
-            url: self.url.as_deref(),
-            events: self.events.as_deref(),
-            description: self.description.as_deref(),
-            enabled: self.enabled,
-        }
-    }
 }
 
 /// One delivery of an event to an endpoint.
@@ -172,7 +174,7 @@ pub struct DeliveriesQuery {
     operation_id = "admin_webhooks_create",
     tag = "admin",
     security(("bearer" = [])),
-    request_body = WebhookBody,
+    request_body = WebhookCreate,
     responses(
         (status = 201, description = "The endpoint, with its secret", body = WebhookView),
         (status = 400, response = BadRequest),
@@ -184,15 +186,21 @@ pub struct DeliveriesQuery {
 async fn create(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
-    Json(body): Json<WebhookBody>,
+    Json(body): Json<WebhookCreate>,
 ) -> AppResult<WithStatus<WebhookView>> {
+    let draft = EndpointDraft {
+        url: Some(&body.url),
+        events: Some(&body.events),
+        description: body.description.as_deref(),
+        enabled: None,
+    };
     let mut conn = state.pool.get().await?;
     let (e, secret) = hooks::create(
         &mut conn,
         &state.hooks,
         &state.settings,
         user.tenant_id,
-        &body.draft(),
+        &draft,
     )
     .await?;
     Ok(created(WebhookView::build(e, Some(secret))))
@@ -260,7 +268,7 @@ async fn get(
     tag = "admin",
     security(("bearer" = [])),
     params(("webhook_id" = Uuid, Path, description = "The endpoint")),
-    request_body = WebhookBody,
+    request_body = WebhookPatch,
     responses(
         (status = 200, description = "The endpoint after the change", body = WebhookView),
         (status = 400, response = BadRequest),
@@ -274,8 +282,14 @@ async fn patch(
     state: web::Data<AppState>,
     ServiceUser(user): ServiceUser,
     path: web::Path<Uuid>,
-    Json(body): Json<WebhookBody>,
+    Json(body): Json<WebhookPatch>,
 ) -> AppResult<web::Json<WebhookView>> {
+    let draft = EndpointDraft {
+        url: body.url.as_deref(),
+        events: body.events.as_deref(),
+        description: body.description.as_deref(),
+        enabled: body.enabled,
+    };
     let mut conn = state.pool.get().await?;
     let id = path.into_inner();
     let e = hooks::update(
@@ -284,7 +298,7 @@ async fn patch(
         &state.settings,
         user.tenant_id,
         id,
-        &body.draft(),
+        &draft,
     )
     .await?;
     Ok(web::Json(WebhookView::build(e, None)))

@@ -565,3 +565,28 @@ async fn a_delivery_failing_past_the_window_is_given_up_and_its_endpoint_marked_
     assert!(text.contains("confab_webhook_given_up_total 1"), "{text}");
     assert!(text.contains("confab_webhook_failures_total"), "{text}");
 }
+
+#[actix_rt::test]
+async fn two_nodes_sharing_the_outbox_send_each_event_once_and_in_order() {
+    let app = hook_app().await;
+    let second = start(app.settings.clone(), app.db.clone()).await;
+    let rx = Receiver::start(0).await;
+    let admin = admin_of(&app, DEFAULT_TENANT);
+    add_endpoint(&app, &admin, &rx.url, &["message.created"]).await;
+    let (owner, _, room) = group(&app).await;
+    let mut seqs = Vec::new();
+    for i in 0..20 {
+        // Written through both nodes; both workers look for due deliveries.
+        let node: &Http = if i % 2 == 0 { &app } else { &second };
+        seqs.push(say(node, room, &owner, &format!("n{i}")).await["seq"].clone());
+    }
+    let delivered = rx.wait_delivered(20, 30).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let all = rx.got();
+    assert_eq!(all.len(), 20, "no event sent twice: {all:?}");
+    let order: Vec<Value> = delivered
+        .iter()
+        .map(|g| g.json()["data"]["seq"].clone())
+        .collect();
+    assert_eq!(order, seqs);
+}

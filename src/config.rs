@@ -17,6 +17,11 @@ pub struct Settings {
     pub broker: BrokerSettings,
     #[serde(default)]
     pub dialects: DialectSettings,
+    // Issue 14: notifications and webhooks (defined at the end of this file).
+    #[serde(default)]
+    pub notifications: NotificationSettings,
+    #[serde(default)]
+    pub webhooks: WebhookSettings,
 }
 
 /// The seed systems' dialects (docs/DIALECTS.md).
@@ -262,7 +267,8 @@ impl Settings {
                     .list_separator(",")
                     .with_list_parse_key("server.allowed_origins")
                     .with_list_parse_key("uploads.allowed_types")
-                    .with_list_parse_key("uploads.denied_types"),
+                    .with_list_parse_key("uploads.denied_types")
+                    .with_list_parse_key("webhooks.allow_insecure_hosts"),
             );
         for (key, value) in overrides {
             builder = builder
@@ -286,6 +292,7 @@ impl Settings {
         self.limits.validate()?;
         self.realtime.validate()?;
         self.uploads.validate()?;
+        self.webhooks.validate()?;
         if self.rate_limits.ws_frames_per_sec == 0 || self.rate_limits.messages_per_minute == 0 {
             return Err(bad("rate_limits", "limits must be at least 1"));
         }
@@ -479,6 +486,89 @@ impl UploadSettings {
             }
             "s3" => {}
             _ => return Err(bad("uploads.storage", "must be local, s3 or memory")),
+        }
+        Ok(())
+    }
+}
+
+// ---- Issue 14: notifications and webhooks ----------------------------------------------------
+
+/// Who is told of messages they have not read (docs/PROTOCOL.md, *Notifications*).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct NotificationSettings {
+    /// A message unread this long (on every device) is notified.
+    pub delay_secs: u64,
+    /// The newest messages one notification carries at most (its `count` says how many).
+    pub max_messages: usize,
+    /// A member's `notify` when they chose none: in direct rooms, and in the others.
+    pub default_direct: String,
+    pub default_other: String,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        NotificationSettings {
+            delay_secs: 30,
+            max_messages: 5,
+            default_direct: "all".into(),
+            default_other: "mentions".into(),
+        }
+    }
+}
+
+/// Webhook endpoints and their delivery (docs/PROTOCOL.md, *Webhooks*).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct WebhookSettings {
+    /// Hosts that may be called over plain http and may be private addresses (tests: loopback).
+    pub allow_insecure_hosts: Vec<String>,
+    /// One delivery attempt (connect, send, answer) takes at most this long.
+    pub timeout_ms: u64,
+    /// The first retry waits about this long, each next one twice as long (with jitter) ...
+    pub backoff_base_ms: u64,
+    /// ... but never longer than this.
+    pub backoff_max_secs: u64,
+    /// A delivery still failing this long after its first attempt is given up and its endpoint
+    /// marked `failing`.
+    pub give_up_after_secs: u64,
+    /// After a rotation the old secret signs too for this long.
+    pub rotation_overlap_secs: u64,
+    /// How often a node looks for due notifications and deliveries.
+    pub poll_ms: u64,
+    /// Endpoints one node delivers to at once.
+    pub max_parallel: usize,
+    /// How long a node believes what it read of a tenant's subscriptions (an endpoint created on
+    /// another node receives events at most this late; on this node at once).
+    pub subscription_cache_secs: u64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            allow_insecure_hosts: Vec::new(),
+            timeout_ms: 10_000,
+            backoff_base_ms: 5_000,
+            backoff_max_secs: 3_600,
+            give_up_after_secs: 86_400,
+            rotation_overlap_secs: 86_400,
+            poll_ms: 500,
+            max_parallel: 32,
+            subscription_cache_secs: 5,
+        }
+    }
+}
+
+impl WebhookSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.timeout_ms < 100 || self.poll_ms < 10 || self.backoff_base_ms == 0 {
+            return Err(bad(
+                "webhooks",
+                "timeout_ms must be >= 100, poll_ms >= 10, backoff_base_ms >= 1",
+            ));
+        }
+        if self.max_parallel == 0 {
+            return Err(bad("webhooks.max_parallel", "must be at least 1"));
         }
         Ok(())
     }

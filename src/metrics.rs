@@ -37,6 +37,13 @@ pub struct Metrics {
     pub commit_ops_total: AtomicU64,
     /// Shared transactions that failed and were retried one room at a time.
     pub commit_fallbacks_total: AtomicU64,
+    // Issue 14: webhook delivery and notifications (rendered by `render_webhooks`).
+    pub webhook_attempts_total: AtomicU64,
+    pub webhook_attempt_micros_total: AtomicU64,
+    pub webhook_delivered_total: AtomicU64,
+    pub webhook_failures_total: AtomicU64,
+    pub webhook_given_up_total: AtomicU64,
+    pub webhook_notifications_total: AtomicU64,
 }
 
 impl Metrics {
@@ -173,7 +180,53 @@ impl Metrics {
                 "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}"
             );
         }
+        self.render_webhooks(&mut out);
         out
+    }
+
+    /// Issue 14: the `confab_webhook_*` counters.
+    fn render_webhooks(&self, out: &mut String) {
+        let micros = self.webhook_attempt_micros_total.load(Ordering::Relaxed);
+        let counters: [(&str, &str, u64); 5] = [
+            (
+                "confab_webhook_attempts_total",
+                "Webhook delivery attempts (each POST to an endpoint).",
+                self.webhook_attempts_total.load(Ordering::Relaxed),
+            ),
+            (
+                "confab_webhook_delivered_total",
+                "Webhook deliveries answered 2xx.",
+                self.webhook_delivered_total.load(Ordering::Relaxed),
+            ),
+            (
+                "confab_webhook_failures_total",
+                "Webhook attempts that failed (non-2xx, timeout, refused); each is retried.",
+                self.webhook_failures_total.load(Ordering::Relaxed),
+            ),
+            (
+                "confab_webhook_given_up_total",
+                "Webhook deliveries given up after the retry window (their endpoint is failing).",
+                self.webhook_given_up_total.load(Ordering::Relaxed),
+            ),
+            (
+                "confab_webhook_notifications_total",
+                "Notification events written to the outbox.",
+                self.webhook_notifications_total.load(Ordering::Relaxed),
+            ),
+        ];
+        for (name, help, v) in counters {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP confab_webhook_attempt_seconds_total Time spent in webhook attempts.\n\
+             # TYPE confab_webhook_attempt_seconds_total counter\n\
+             confab_webhook_attempt_seconds_total {}",
+            micros as f64 / 1e6
+        );
     }
 }
 

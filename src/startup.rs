@@ -60,12 +60,23 @@ impl Application {
             )?)
         };
         let presence = PresenceActor::new(settings.clone(), pool.clone(), broker.clone()).start();
+        // Issue 14: the webhook subscriptions cache, and the node's delivery worker.
+        let hooks = Arc::new(crate::db::webhooks::HookGate::new(
+            std::time::Duration::from_secs(settings.webhooks.subscription_cache_secs),
+        ));
+        crate::actors::webhooks::WebhookWorker::new(
+            pool.clone(),
+            settings.clone(),
+            metrics.clone(),
+        )?
+        .start();
         let deps = RoomDeps {
             settings: settings.clone(),
             pool: pool.clone(),
             metrics: metrics.clone(),
             broker: broker.clone(),
             presence: presence.clone(),
+            hooks: hooks.clone(),
         };
         let supervisor = RoomSupervisor::new(deps, workers)?.start();
         broker.attach(Arc::new(NodeInbound {
@@ -79,6 +90,7 @@ impl Application {
             broker,
             supervisor,
             presence,
+            hooks,
         };
         let state = web::Data::new(AppState::new(settings, parts)?);
         actix_web::rt::spawn(sweep_uploads(state.clone()));

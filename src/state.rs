@@ -34,6 +34,8 @@ pub struct AppState {
     pub rates: Arc<RateLimits>,
     /// What each WebSocket session is handed.
     pub sessions: Arc<SessionDeps>,
+    /// Issue 14: the webhook subscriptions cache (forgotten per tenant on endpoint changes).
+    pub hooks: Arc<crate::db::webhooks::HookGate>,
 }
 
 /// What `AppState` is built from besides the settings.
@@ -43,6 +45,7 @@ pub struct Parts {
     pub broker: Arc<dyn Broker>,
     pub supervisor: Addr<RoomSupervisor>,
     pub presence: Addr<PresenceActor>,
+    pub hooks: Arc<crate::db::webhooks::HookGate>,
 }
 
 impl AppState {
@@ -68,6 +71,7 @@ impl AppState {
                 supervisor: parts.supervisor.clone(),
                 presence: parts.presence.clone(),
             }),
+            hooks: parts.hooks,
             metrics: parts.metrics,
             broker: parts.broker,
             supervisor: parts.supervisor,

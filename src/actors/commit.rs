@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::commands::{all_written, Applied, Batch, Caller, Command, Known, Members, Shared};
 use crate::config::Settings;
 use crate::db::models::Room;
+use crate::db::webhooks::HookGate;
 use crate::db::writes::{EventRow, RoomSeq};
 use crate::db::{self, DbPool};
 use crate::error::{is_unique_violation, AppResult};
@@ -20,6 +21,8 @@ pub struct BatchInput {
     pub members: Members,
     pub commands: Vec<(Caller, Command)>,
     pub settings: Arc<Settings>,
+    /// Issue 14: which event types each tenant's webhook endpoints want.
+    pub hooks: Arc<HookGate>,
 }
 
 /// What a room's batch came to: each command's result, and the room after it.
@@ -120,6 +123,8 @@ async fn apply_all(
     let written = db::writes::write_all(c, shared.unsaved(), &events, &seqs).await?;
     all_written(written, shared.unsaved().len())?;
     db::events::rewrite_messages(c, &shared.rewrite).await?;
+    // Issue 14: the webhook outbox, in the same transaction (one statement, or none).
+    super::hook_outbox::enqueue(c, inputs, &done).await?;
     Ok(done.into_iter().flatten().collect())
 }
 

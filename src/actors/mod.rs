@@ -8,6 +8,10 @@ pub mod presence;
 pub mod room;
 pub mod session;
 pub mod supervisor;
+// Issue 14: the webhook outbox of a commit, the delivery worker and the notifier.
+mod hook_outbox;
+pub mod notifier;
+pub mod webhooks;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

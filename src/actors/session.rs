@@ -57,6 +57,8 @@ pub struct SessionDeps {
 // Graceful shutdown (issue 15): `ShutDown` and the session's side of it.
 mod shutdown;
 mod socket;
+// Issue 14: `set_notify`.
+mod notify;
 pub use shutdown::ShutDown;
 use shutdown::ShutdownState;
 pub use socket::{read_loop, Prepared};
@@ -177,6 +179,12 @@ impl SessionActor {
                 status,
                 current_room,
             } => self.presence(reference, status, current_room),
+            ClientFrame::SetNotify {
+                room_id,
+                notify,
+                muted,
+                muted_until,
+            } => self.set_notify(reference, room_id, notify, muted, muted_until),
             write => self.write(reference, write),
         }
     }

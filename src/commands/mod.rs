@@ -23,6 +23,9 @@ mod update_room;
 // Seeds 001 and 003 (dialect issue 13):
 mod notice;
 pub mod support;
+// Issue 14: a member's own notification settings (no room event; not a `Command` variant).
+pub mod notify_settings;
+pub mod webhooks;
 
 pub use add_member::AddMember;
 pub use batch::{all_written, facts, may, standing, Batch, Known, Shared};

@@ -249,7 +249,9 @@ const MOVE_ROOMS: [(&str, &str); 3] = [
 const ANALYZE_MOVED: &str = "ANALYZE users, rooms, room_members";
 
 const MOVE_MESSAGES: [(&str, &str); 6] = [
-    ("messages", "INSERT INTO messages (id, room_id, tenant_id, seq, sender_id, message_type, content,
+    (
+        "messages",
+        "INSERT INTO messages (id, room_id, tenant_id, seq, sender_id, message_type, content,
          created_at, edited_at, is_deleted, deleted_at)
      SELECT m.id, m.room_id, $1,
          row_number() OVER (PARTITION BY m.room_id ORDER BY m.created_at, m.ord),
@@ -258,27 +260,42 @@ const MOVE_MESSAGES: [(&str, &str); 6] = [
      FROM imp_messages m
      JOIN rooms r ON r.id = m.room_id AND r.tenant_id = $1
      JOIN users u ON u.id = m.sender_id AND u.tenant_id = $1
-     ON CONFLICT DO NOTHING"),
-    ("replies", "UPDATE messages m SET reply_to = i.reply_to
+     ON CONFLICT DO NOTHING",
+    ),
+    (
+        "replies",
+        "UPDATE messages m SET reply_to = i.reply_to
      FROM imp_messages i JOIN messages t ON t.id = i.reply_to
-     WHERE m.id = i.id AND m.reply_to IS NULL AND t.room_id = m.room_id AND m.tenant_id = $1"),
-    ("reply counts", "UPDATE messages p SET reply_count = c.n
+     WHERE m.id = i.id AND m.reply_to IS NULL AND t.room_id = m.room_id AND m.tenant_id = $1",
+    ),
+    (
+        "reply counts",
+        "UPDATE messages p SET reply_count = c.n
      FROM (SELECT reply_to, count(*) AS n FROM messages
            WHERE reply_to IN (SELECT reply_to FROM imp_messages WHERE reply_to IS NOT NULL)
            GROUP BY reply_to) c
-     WHERE p.id = c.reply_to AND p.tenant_id = $1"),
-    ("room seqs", "UPDATE rooms r SET last_seq = GREATEST(r.last_seq, s.seq),
+     WHERE p.id = c.reply_to AND p.tenant_id = $1",
+    ),
+    (
+        "room seqs",
+        "UPDATE rooms r SET last_seq = GREATEST(r.last_seq, s.seq),
          last_message_at = GREATEST(r.last_message_at, s.at)
      FROM (SELECT room_id, max(seq) AS seq, max(created_at) AS at FROM messages
            WHERE room_id IN (SELECT id FROM imp_rooms) GROUP BY room_id) s
-     WHERE r.id = s.room_id AND r.tenant_id = $1"),
-    ("reactions", "INSERT INTO reactions (message_id, user_id, emoji, created_at)
+     WHERE r.id = s.room_id AND r.tenant_id = $1",
+    ),
+    (
+        "reactions",
+        "INSERT INTO reactions (message_id, user_id, emoji, created_at)
      SELECT i.message_id, i.user_id, i.emoji, m.created_at
      FROM imp_reactions i
      JOIN messages m ON m.id = i.message_id AND m.tenant_id = $1 AND NOT m.is_deleted
      JOIN users u ON u.id = i.user_id AND u.tenant_id = $1
-     ON CONFLICT DO NOTHING"),
-    ("read positions", "UPDATE room_members rm SET last_read_seq = GREATEST(rm.last_read_seq, r.seq)
+     ON CONFLICT DO NOTHING",
+    ),
+    (
+        "read positions",
+        "UPDATE room_members rm SET last_read_seq = GREATEST(rm.last_read_seq, r.seq)
      FROM (SELECT room_id, user_id, max(seq) AS seq FROM (
                SELECT m.room_id, i.user_id, m.seq FROM imp_reads i
                JOIN messages m ON m.id = i.message_id AND m.tenant_id = $1
@@ -289,7 +306,8 @@ const MOVE_MESSAGES: [(&str, &str); 6] = [
                FROM imp_members im WHERE im.last_read_at IS NOT NULL) all_reads
            GROUP BY room_id, user_id) r
      WHERE rm.room_id = r.room_id AND rm.user_id = r.user_id AND r.seq IS NOT NULL
-         AND rm.tenant_id = $1"),
+         AND rm.tenant_id = $1",
+    ),
 ];
 
 /// The old pks of what was imported, so a seed's routes can answer them.

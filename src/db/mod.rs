@@ -17,6 +17,10 @@ pub mod tenants;
 pub mod tokens;
 pub mod users;
 pub mod writes;
+// Issue 14: notifications and webhooks.
+pub mod notifications;
+pub mod outbox;
+pub mod webhooks;
 
 pub use diesel_async::AsyncPgConnection as Conn;
 pub use pool::{run_migrations, DbPool, MIGRATIONS};

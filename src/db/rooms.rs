@@ -314,6 +314,8 @@ pub async fn create(
             .values(rows)
             .execute(c)
             .await?;
+        // Issue 14: the room.created webhook event, in the same transaction.
+        super::outbox::room_created(c, room.id).await?;
         Ok(room)
     })
     .await

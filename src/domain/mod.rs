@@ -3,6 +3,8 @@
 pub mod ids;
 pub mod role;
 pub mod time;
+// Issue 14: webhooks' URL rules, event types and signatures.
+pub mod webhook;
 
 use crate::error::{AppError, AppResult};
 

@@ -321,7 +321,9 @@ impl Report {
         }
         if self.written {
             let staged = self.staged_in.as_secs_f64();
-            out.push_str(&format!("written (file read and staged in {staged:.1} s):\n"));
+            out.push_str(&format!(
+                "written (file read and staged in {staged:.1} s):\n"
+            ));
             for (step, n, took) in &self.moved {
                 out.push_str(&format!("  {step}: {n} ({:.1} s)\n", took.as_secs_f64()));
             }

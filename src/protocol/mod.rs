@@ -4,3 +4,5 @@
 pub mod frames;
 pub mod json;
 pub mod views;
+// Issue 14: notification settings.
+pub mod notify;

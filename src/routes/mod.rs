@@ -18,6 +18,9 @@ pub mod search;
 pub mod uploads;
 pub mod users;
 pub mod ws;
+// Issue 14: notification settings and webhook endpoints.
+pub mod notify;
+pub mod webhooks;
 
 use actix_web::{web, HttpResponse};
 
@@ -42,6 +45,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(health::configure)
     .configure(auth::configure)
     .configure(users::configure)
+    // Issue 14: before rooms, whose `/members/{user_id}` would take `/members/me`.
+    .configure(notify::configure)
+    .configure(webhooks::configure)
     .configure(rooms::configure)
     .configure(messages::configure)
     .configure(presence::configure)

@@ -129,6 +129,17 @@ impl Modify for BearerScheme {
         ws::ticket,
         ws::connect,
         ws::connect_tenant,
+        // Issue 14: notification settings and webhook endpoints.
+        super::notify::get_me,
+        super::notify::patch_me,
+        super::webhooks::create,
+        super::webhooks::list,
+        super::webhooks::get,
+        super::webhooks::patch,
+        super::webhooks::delete,
+        super::webhooks::rotate,
+        super::webhooks::deliveries,
+        super::webhooks::retry,
         document,
     ),
     components(

@@ -427,8 +427,8 @@ async fn twice_is_once_bad_records_are_named_and_strict_or_dry_runs_write_nothin
     let messages: usize = second
         .moved
         .iter()
-        .filter(|(s, _)| s == "messages")
-        .map(|(_, n)| *n)
+        .filter(|(s, _, _)| s == "messages")
+        .map(|(_, n, _)| *n)
         .sum();
     assert_eq!(messages, 0);
 }

@@ -36,3 +36,7 @@ mod signed_urls;
 mod sql;
 mod sweep;
 mod uploads;
+// Issue 14: notifications and webhooks, and the receiver they deliver to.
+mod notifications;
+mod receiver;
+mod webhooks;

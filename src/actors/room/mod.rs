@@ -42,6 +42,8 @@ pub struct RoomDeps {
     pub metrics: Arc<Metrics>,
     pub broker: Arc<dyn Broker>,
     pub presence: Addr<PresenceActor>,
+    /// Issue 14: the webhook subscriptions the committer asks.
+    pub hooks: Arc<crate::db::webhooks::HookGate>,
 }
 
 // ---- messages -------------------------------------------------------------------------------
@@ -229,6 +231,7 @@ impl RoomActor {
                 .map(|p| (p.caller.clone(), p.command.clone()))
                 .collect(),
             settings: self.deps.settings.clone(),
+            hooks: self.deps.hooks.clone(),
         };
         let (reply, answer) = oneshot::channel();
         self.committer.do_send(Commit { input, reply });

@@ -97,6 +97,20 @@ pub enum ClientFrame {
         rooms: Vec<ResumeRoom>,
     },
     Ping,
+    /// Issue 14: my notification settings in a room (as `PATCH …/members/me`).
+    SetNotify {
+        room_id: Uuid,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        notify: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        muted: Option<bool>,
+        #[serde(
+            default,
+            deserialize_with = "crate::protocol::notify::present",
+            skip_serializing_if = "Option::is_none"
+        )]
+        muted_until: Option<serde_json::Value>,
+    },
 }
 
 impl ClientFrame {
@@ -107,7 +121,8 @@ impl ClientFrame {
             | ClientFrame::LeaveRoom { room_id }
             | ClientFrame::StartTyping { room_id }
             | ClientFrame::StopTyping { room_id }
-            | ClientFrame::MarkRead { room_id, .. } => Some(*room_id),
+            | ClientFrame::MarkRead { room_id, .. }
+            | ClientFrame::SetNotify { room_id, .. } => Some(*room_id),
             ClientFrame::SendMessage(f) => Some(f.room_id),
             ClientFrame::EditMessage { room_id, .. }
             | ClientFrame::DeleteMessage { room_id, .. }
@@ -191,6 +206,9 @@ pub struct AckBody {
     /// True when a resend with a known `client_id` answered the first message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate: Option<bool>,
+    /// Issue 14: my notification settings after `set_notify`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<crate::protocol::notify::NotifyView>,
 }
 
 /// What the server sends. Room events carry `room_id` and the `seq` they were committed at.

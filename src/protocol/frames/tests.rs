@@ -271,6 +271,18 @@ fn every_client_frame_round_trips_and_aliases_are_accepted() {
             }],
         },
         ClientFrame::Ping,
+        ClientFrame::SetNotify {
+            room_id: r,
+            notify: Some("all".into()),
+            muted: Some(false),
+            muted_until: Some(serde_json::Value::Null),
+        },
+        ClientFrame::SetNotify {
+            room_id: r,
+            notify: None,
+            muted: None,
+            muted_until: Some("2030-01-01T00:00:00Z".into()),
+        },
     ];
     for f in frames {
         let text = serde_json::to_string(&f).unwrap();

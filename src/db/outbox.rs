@@ -1,0 +1,218 @@
+//! The webhook outbox: events written in the transaction of their change (one statement, with
+//! the rooms whose notifications are to be decided), and what the delivery worker claims and
+//! records. Endpoints are leased (claimed with `FOR UPDATE SKIP LOCKED`), so one node at a time
+//! sends to an endpoint, in the order its deliveries were committed.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{
+    Array, BigInt, Double, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+};
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use super::webhooks::Endpoint;
+use super::Conn;
+
+/// One event for the outbox: its `webhook-id`, tenant, type and body.
+pub struct OutboxRow {
+    pub msg_id: String,
+    pub tenant_id: Uuid,
+    pub kind: &'static str,
+    pub body: String,
+}
+
+/// Writes `rows` (for the endpoints of their tenant subscribed to their type, as the transaction
+/// sees them) and marks `rooms` (room, tenant) for a notification decision in `delay_secs`, when
+/// the tenant subscribes to `notification`. One statement.
+pub async fn enqueue(
+    conn: &mut Conn,
+    rows: &[OutboxRow],
+    rooms: &[(Uuid, Uuid)],
+    delay_secs: f64,
+) -> QueryResult<()> {
+    if rows.is_empty() && rooms.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "WITH t AS (SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[]) \
+           WITH ORDINALITY AS t(msg_id, tenant_id, kind, body, n)), \
+         ev AS (INSERT INTO webhook_events (msg_id, tenant_id, kind, body) \
+           SELECT msg_id, tenant_id, kind, body FROM t WHERE EXISTS (SELECT 1 FROM webhook_endpoints w \
+             WHERE w.tenant_id = t.tenant_id AND w.enabled AND t.kind = ANY(w.events)) \
+           ORDER BY n ON CONFLICT (msg_id) DO NOTHING RETURNING id, tenant_id, kind), \
+         d AS (INSERT INTO webhook_deliveries (event_id, endpoint_id) \
+           SELECT ev.id, w.id FROM ev JOIN webhook_endpoints w ON w.tenant_id = ev.tenant_id \
+           AND w.enabled AND ev.kind = ANY(w.events) ORDER BY ev.id) \
+         INSERT INTO notification_marks (room_id, tenant_id, due_at) \
+         SELECT r, t, now() + make_interval(secs => $7) FROM unnest($5::uuid[], $6::uuid[]) AS x(r, t) \
+         WHERE EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.tenant_id = x.t AND w.enabled \
+           AND 'notification' = ANY(w.events)) \
+         ON CONFLICT (room_id) DO NOTHING",
+    )
+    .bind::<Array<Text>, _>(rows.iter().map(|r| r.msg_id.as_str()).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(rows.iter().map(|r| r.tenant_id).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(rows.iter().map(|r| r.kind).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(rows.iter().map(|r| r.body.as_str()).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(rooms.iter().map(|r| r.0).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(rooms.iter().map(|r| r.1).collect::<Vec<_>>())
+    .bind::<Double, _>(delay_secs)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes the `room.created` event of a room just inserted (inside its transaction), when an
+/// endpoint of its tenant subscribes to it. The body is built here: nothing else is written.
+pub async fn room_created(conn: &mut Conn, room: Uuid) -> QueryResult<()> {
+    diesel::sql_query(
+        "WITH ev AS (INSERT INTO webhook_events (msg_id, tenant_id, kind, body) \
+           SELECT 'msg_' || replace(r.id::text, '-', '') || '_0', r.tenant_id, 'room.created', \
+             json_build_object('type', 'room.created', \
+               'timestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
+               'data', json_build_object('tenant_id', r.tenant_id, 'room_id', r.id, 'seq', 0, \
+                 'room', json_build_object('id', r.id, 'name', r.name, 'description', r.description, \
+                   'room_type', r.room_type, 'created_by', r.created_by, 'created_at', r.created_at, \
+                   'external_ref_kind', r.external_ref_kind, 'external_ref_id', r.external_ref_id)))::text \
+           FROM rooms r WHERE r.id = $1 AND EXISTS (SELECT 1 FROM webhook_endpoints w \
+             WHERE w.tenant_id = r.tenant_id AND w.enabled AND 'room.created' = ANY(w.events)) \
+           RETURNING id, tenant_id, kind) \
+         INSERT INTO webhook_deliveries (event_id, endpoint_id) SELECT ev.id, w.id FROM ev \
+         JOIN webhook_endpoints w ON w.tenant_id = ev.tenant_id AND w.enabled AND ev.kind = ANY(w.events)",
+    )
+    .bind::<SqlUuid, _>(room)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Leases up to `limit` enabled endpoints whose oldest pending delivery is due and that no
+/// node holds, for `lease_secs`.
+pub async fn claim_endpoints(
+    conn: &mut Conn,
+    lease_secs: f64,
+    limit: i64,
+    skip: &[Uuid],
+) -> QueryResult<Vec<Endpoint>> {
+    diesel::sql_query(
+        "UPDATE webhook_endpoints w SET leased_until = now() + make_interval(secs => $1) \
+         WHERE w.id IN (SELECT x.id FROM webhook_endpoints x WHERE x.enabled \
+           AND (x.leased_until IS NULL OR x.leased_until < now()) AND x.id <> ALL($3) \
+           AND (SELECT d.next_attempt_at FROM webhook_deliveries d WHERE d.endpoint_id = x.id \
+                AND d.status = 'pending' ORDER BY d.id LIMIT 1) <= now() \
+           ORDER BY x.id LIMIT $2 FOR UPDATE SKIP LOCKED) \
+         RETURNING w.id, w.tenant_id, w.url, w.events, w.description, w.secret, \
+           w.previous_secret, w.previous_until, w.enabled, w.status, w.created_at, w.updated_at",
+    )
+    .bind::<Double, _>(lease_secs)
+    .bind::<BigInt, _>(limit)
+    .bind::<Array<SqlUuid>, _>(skip)
+    .load(conn)
+    .await
+}
+
+/// A delivery to send: its id, the event's `webhook-id` and body, and its retry state.
+#[derive(Debug, QueryableByName)]
+pub struct Pending {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub msg_id: String,
+    #[diesel(sql_type = Text)]
+    pub body: String,
+    #[diesel(sql_type = Integer)]
+    pub attempts: i32,
+    #[diesel(sql_type = Timestamptz)]
+    pub next_attempt_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    pub window_start: DateTime<Utc>,
+}
+
+/// The endpoint's oldest pending deliveries, in commit order.
+pub async fn pending(conn: &mut Conn, endpoint: Uuid, limit: i64) -> QueryResult<Vec<Pending>> {
+    diesel::sql_query(
+        "SELECT d.id, e.msg_id, e.body, d.attempts, d.next_attempt_at, \
+         COALESCE(d.window_start, now()) AS window_start \
+         FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id \
+         WHERE d.endpoint_id = $1 AND d.status = 'pending' ORDER BY d.id LIMIT $2",
+    )
+    .bind::<SqlUuid, _>(endpoint)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await
+}
+
+/// How one attempt went.
+pub enum Attempt<'a> {
+    Delivered {
+        status: i32,
+    },
+    /// Failed; tried again at `next` (None: given up, the endpoint is marked failing).
+    Failed {
+        status: Option<i32>,
+        error: &'a str,
+        next: Option<DateTime<Utc>>,
+    },
+}
+
+/// Records an attempt of delivery `id` and extends the endpoint's lease by `lease_secs`.
+pub async fn record(
+    conn: &mut Conn,
+    endpoint: Uuid,
+    id: i64,
+    attempt: &Attempt<'_>,
+    lease_secs: f64,
+) -> QueryResult<()> {
+    let (state, status, error, next) = match attempt {
+        Attempt::Delivered { status } => ("delivered", Some(*status), None, None),
+        Attempt::Failed {
+            status,
+            error,
+            next: Some(at),
+        } => ("pending", *status, Some(*error), Some(*at)),
+        Attempt::Failed { status, error, .. } => ("failed", *status, Some(*error), None),
+    };
+    diesel::sql_query(
+        "WITH d AS (UPDATE webhook_deliveries SET status = $3, attempts = attempts + 1, \
+           last_status = $4, last_error = $5, next_attempt_at = COALESCE($6, next_attempt_at), \
+           window_start = COALESCE(window_start, now()), \
+           delivered_at = CASE WHEN $3 = 'delivered' THEN now() END WHERE id = $2) \
+         UPDATE webhook_endpoints SET leased_until = now() + make_interval(secs => $7), \
+           status = CASE $3 WHEN 'delivered' THEN 'ok' WHEN 'failed' THEN 'failing' ELSE status END \
+         WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(endpoint)
+    .bind::<BigInt, _>(id)
+    .bind::<Text, _>(state)
+    .bind::<Nullable<Integer>, _>(status)
+    .bind::<Nullable<Text>, _>(error)
+    .bind::<Nullable<Timestamptz>, _>(next)
+    .bind::<Double, _>(lease_secs)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Lets other nodes (and this one) claim the endpoint again.
+pub async fn release(conn: &mut Conn, endpoint: Uuid) -> QueryResult<()> {
+    diesel::sql_query("UPDATE webhook_endpoints SET leased_until = NULL WHERE id = $1")
+        .bind::<SqlUuid, _>(endpoint)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Deliveries waiting, over all tenants (the `confab_webhook_pending` gauge).
+pub async fn pending_count(conn: &mut Conn) -> QueryResult<i64> {
+    let c: Count =
+        diesel::sql_query("SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'pending'")
+            .get_result(conn)
+            .await?;
+    Ok(c.n)
+}

@@ -1,0 +1,279 @@
+//! Webhook endpoints of a tenant (the admin API's rows), their deliveries as the operator sees
+//! them, and the per-tenant cache of which event types any endpoint subscribes to.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{
+    Array, BigInt, Bool, Bytea, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+};
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use super::Conn;
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Endpoint {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub tenant_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub url: String,
+    #[diesel(sql_type = Array<Text>)]
+    pub events: Vec<String>,
+    #[diesel(sql_type = Text)]
+    pub description: String,
+    #[diesel(sql_type = Bytea)]
+    pub secret: Vec<u8>,
+    #[diesel(sql_type = Nullable<Bytea>)]
+    pub previous_secret: Option<Vec<u8>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub previous_until: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Bool)]
+    pub enabled: bool,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, tenant_id, url, events, description, secret, previous_secret, \
+                       previous_until, enabled, status, created_at, updated_at";
+
+/// What a new endpoint is made of.
+pub struct NewEndpoint<'a> {
+    pub url: &'a str,
+    pub events: &'a [String],
+    pub description: &'a str,
+    pub secret: &'a [u8],
+}
+
+pub async fn create(conn: &mut Conn, tenant: Uuid, new: &NewEndpoint<'_>) -> QueryResult<Endpoint> {
+    diesel::sql_query(format!(
+        "INSERT INTO webhook_endpoints (tenant_id, url, events, description, secret) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+    ))
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<Text, _>(new.url)
+    .bind::<Array<Text>, _>(new.events)
+    .bind::<Text, _>(new.description)
+    .bind::<Bytea, _>(new.secret)
+    .get_result(conn)
+    .await
+}
+
+pub async fn list(conn: &mut Conn, tenant: Uuid) -> QueryResult<Vec<Endpoint>> {
+    diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 ORDER BY created_at, id"
+    ))
+    .bind::<SqlUuid, _>(tenant)
+    .load(conn)
+    .await
+}
+
+/// The endpoint `id` of `tenant` (another tenant's is not found).
+pub async fn get(conn: &mut Conn, tenant: Uuid, id: Uuid) -> QueryResult<Option<Endpoint>> {
+    diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<SqlUuid, _>(id)
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// The fields a PATCH may change (None: unchanged).
+pub struct EndpointPatch<'a> {
+    pub url: Option<&'a str>,
+    pub events: Option<&'a [String]>,
+    pub description: Option<&'a str>,
+    pub enabled: Option<bool>,
+}
+
+pub async fn update(
+    conn: &mut Conn,
+    tenant: Uuid,
+    id: Uuid,
+    p: &EndpointPatch<'_>,
+) -> QueryResult<Option<Endpoint>> {
+    diesel::sql_query(format!(
+        "UPDATE webhook_endpoints SET url = COALESCE($3, url), events = COALESCE($4, events), \
+         description = COALESCE($5, description), enabled = COALESCE($6, enabled), \
+         updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}"
+    ))
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<SqlUuid, _>(id)
+    .bind::<Nullable<Text>, _>(p.url)
+    .bind::<Nullable<Array<Text>>, _>(p.events)
+    .bind::<Nullable<Text>, _>(p.description)
+    .bind::<Nullable<Bool>, _>(p.enabled)
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// Deletes the endpoint and its deliveries; answers whether it was there.
+pub async fn delete(conn: &mut Conn, tenant: Uuid, id: Uuid) -> QueryResult<bool> {
+    let n = diesel::sql_query("DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2")
+        .bind::<SqlUuid, _>(tenant)
+        .bind::<SqlUuid, _>(id)
+        .execute(conn)
+        .await?;
+    Ok(n > 0)
+}
+
+/// A new secret; the current one keeps signing for `overlap_secs`.
+pub async fn rotate(
+    conn: &mut Conn,
+    tenant: Uuid,
+    id: Uuid,
+    secret: &[u8],
+    overlap_secs: i64,
+) -> QueryResult<Option<Endpoint>> {
+    diesel::sql_query(format!(
+        "UPDATE webhook_endpoints SET previous_secret = secret, \
+         previous_until = now() + make_interval(secs => $4), secret = $3, updated_at = now() \
+         WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}"
+    ))
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<SqlUuid, _>(id)
+    .bind::<Bytea, _>(secret)
+    .bind::<diesel::sql_types::Double, _>(overlap_secs as f64)
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// One delivery as the deliveries list shows it.
+#[derive(Debug, QueryableByName)]
+pub struct DeliveryRow {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub msg_id: String,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Integer)]
+    pub attempts: i32,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub last_error: Option<String>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub last_status: Option<i32>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub delivered_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+}
+
+/// The newest deliveries of an endpoint of `tenant`, newest first (before `before` when given).
+pub async fn deliveries(
+    conn: &mut Conn,
+    tenant: Uuid,
+    endpoint: Uuid,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<DeliveryRow>> {
+    diesel::sql_query(
+        "SELECT d.id, e.msg_id, e.kind, d.status, d.attempts, d.last_error, d.last_status, \
+         CASE WHEN d.status = 'pending' THEN d.next_attempt_at END AS next_attempt_at, \
+         d.delivered_at, d.created_at \
+         FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id \
+         JOIN webhook_endpoints w ON w.id = d.endpoint_id \
+         WHERE w.tenant_id = $1 AND d.endpoint_id = $2 AND ($3::bigint IS NULL OR d.id < $3) \
+         ORDER BY d.id DESC LIMIT $4",
+    )
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<SqlUuid, _>(endpoint)
+    .bind::<Nullable<BigInt>, _>(before)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await
+}
+
+/// Puts a delivery back in the queue now (same `webhook-id`, a new retry window); answers
+/// whether the delivery of that endpoint of `tenant` exists.
+pub async fn retry(conn: &mut Conn, tenant: Uuid, endpoint: Uuid, id: i64) -> QueryResult<bool> {
+    let n = diesel::sql_query(
+        "UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now(), \
+         window_start = NULL FROM webhook_endpoints w \
+         WHERE w.id = d.endpoint_id AND w.tenant_id = $1 AND d.endpoint_id = $2 AND d.id = $3",
+    )
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<SqlUuid, _>(endpoint)
+    .bind::<BigInt, _>(id)
+    .execute(conn)
+    .await?;
+    Ok(n > 0)
+}
+
+#[derive(QueryableByName)]
+struct Kind {
+    #[diesel(sql_type = Text)]
+    kind: String,
+}
+
+/// The event types the tenant's enabled endpoints subscribe to.
+pub async fn subscribed(conn: &mut Conn, tenant: Uuid) -> QueryResult<Vec<String>> {
+    let rows: Vec<Kind> = diesel::sql_query(
+        "SELECT DISTINCT unnest(events) AS kind FROM webhook_endpoints \
+         WHERE tenant_id = $1 AND enabled",
+    )
+    .bind::<SqlUuid, _>(tenant)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|k| k.kind).collect())
+}
+
+/// What a node believes of each tenant's subscriptions, for `ttl`: the commit path asks it so a
+/// tenant without endpoints costs no outbox work. Changes on this node forget the tenant at
+/// once; a change on another node is seen within `ttl`.
+pub struct HookGate {
+    ttl: Duration,
+    known: Mutex<HashMap<Uuid, Known>>,
+}
+
+/// When a tenant's subscriptions were read, and what they were.
+type Known = (Instant, Arc<[String]>);
+
+impl HookGate {
+    pub fn new(ttl: Duration) -> Self {
+        HookGate {
+            ttl,
+            known: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The event types `tenant` subscribes to (read from `conn` when not known or too old).
+    pub async fn kinds(&self, conn: &mut Conn, tenant: Uuid) -> QueryResult<Arc<[String]>> {
+        if let Some(k) = self.cached(tenant) {
+            return Ok(k);
+        }
+        let kinds: Arc<[String]> = subscribed(conn, tenant).await?.into();
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        known.insert(tenant, (Instant::now(), kinds.clone()));
+        Ok(kinds)
+    }
+
+    fn cached(&self, tenant: Uuid) -> Option<Arc<[String]>> {
+        let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        let (at, kinds) = known.get(&tenant)?;
+        (at.elapsed() < self.ttl).then(|| kinds.clone())
+    }
+
+    /// Forgets what was read of `tenant` (its endpoints changed on this node).
+    pub fn forget(&self, tenant: Uuid) {
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        known.remove(&tenant);
+    }
+}

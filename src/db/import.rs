@@ -248,33 +248,27 @@ const MOVE_ROOMS: [(&str, &str); 3] = [
 /// otherwise take the just-filled rooms and users for empty and join by nested loops.
 const ANALYZE_MOVED: &str = "ANALYZE users, rooms, room_members";
 
-const MOVE_MESSAGES: [(&str, &str); 6] = [
+const MOVE_MESSAGES: [(&str, &str); 4] = [
     (
         "messages",
-        "INSERT INTO messages (id, room_id, tenant_id, seq, sender_id, message_type, content,
-         created_at, edited_at, is_deleted, deleted_at)
+        "WITH ok AS (
+         SELECT m.* FROM imp_messages m
+         JOIN rooms r ON r.id = m.room_id AND r.tenant_id = $1
+         JOIN users u ON u.id = m.sender_id AND u.tenant_id = $1),
+     answered AS (
+         SELECT t.id, count(*) AS n FROM ok a JOIN ok t ON t.id = a.reply_to AND t.room_id = a.room_id
+         GROUP BY t.id)
+     INSERT INTO messages (id, room_id, tenant_id, seq, sender_id, message_type, content,
+         created_at, edited_at, is_deleted, deleted_at, reply_to, reply_count)
      SELECT m.id, m.room_id, $1,
          row_number() OVER (PARTITION BY m.room_id ORDER BY m.created_at, m.ord),
          m.sender_id, m.message_type, m.content, m.created_at, m.edited_at, m.is_deleted,
-         CASE WHEN m.is_deleted THEN COALESCE(m.edited_at, m.created_at) END
-     FROM imp_messages m
-     JOIN rooms r ON r.id = m.room_id AND r.tenant_id = $1
-     JOIN users u ON u.id = m.sender_id AND u.tenant_id = $1
+         CASE WHEN m.is_deleted THEN COALESCE(m.edited_at, m.created_at) END,
+         t.id, COALESCE(c.n, 0)
+     FROM ok m
+     LEFT JOIN ok t ON t.id = m.reply_to AND t.room_id = m.room_id
+     LEFT JOIN answered c ON c.id = m.id
      ON CONFLICT DO NOTHING",
-    ),
-    (
-        "replies",
-        "UPDATE messages m SET reply_to = i.reply_to
-     FROM imp_messages i JOIN messages t ON t.id = i.reply_to
-     WHERE m.id = i.id AND m.reply_to IS NULL AND t.room_id = m.room_id AND m.tenant_id = $1",
-    ),
-    (
-        "reply counts",
-        "UPDATE messages p SET reply_count = c.n
-     FROM (SELECT reply_to, count(*) AS n FROM messages
-           WHERE reply_to IN (SELECT reply_to FROM imp_messages WHERE reply_to IS NOT NULL)
-           GROUP BY reply_to) c
-     WHERE p.id = c.reply_to AND p.tenant_id = $1",
     ),
     (
         "room seqs",
@@ -330,10 +324,16 @@ pub struct Moved {
 /// Moves the staged rows into the tenant's tables in one transaction.
 pub async fn move_staged(conn: &mut Conn, tenant: Uuid) -> diesel::QueryResult<Vec<Moved>> {
     conn.transaction::<_, diesel::result::Error, _>(async |c| {
+        let started = std::time::Instant::now();
         for sql in PREPARE {
             diesel::sql_query(sql).execute(c).await?;
         }
-        let mut moved = Vec::new();
+        let took = started.elapsed();
+        let mut moved = vec![Moved {
+            step: "prepare",
+            rows: 0,
+            took,
+        }];
         for (step, sql) in MOVE_ROOMS {
             moved.push(move_step(c, tenant, step, sql).await?);
         }

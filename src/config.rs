@@ -129,6 +129,18 @@ pub struct LimitSettings {
     pub max_room_members: i32,
     pub max_search_query_chars: usize,
     pub max_page_size: i64,
+    // ---- moderation (issue 17) ----
+    /// Senders may delete their messages this many seconds after sending (0 = always);
+    /// moderators and up at any time.
+    #[serde(default)]
+    pub delete_window_secs: i64,
+    /// Pinned messages a room may have at once.
+    #[serde(default = "default_max_pins_per_room")]
+    pub max_pins_per_room: i64,
+}
+
+fn default_max_pins_per_room() -> i64 {
+    50
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -377,6 +389,12 @@ impl LimitSettings {
             return Err(bad(
                 "limits",
                 "max_resume_events, max_page_size must be >= 1 and max_room_members >= 2",
+            ));
+        }
+        if l.delete_window_secs < 0 || l.max_pins_per_room < 0 {
+            return Err(bad(
+                "limits",
+                "delete_window_secs and max_pins_per_room must be >= 0",
             ));
         }
         Ok(())

@@ -21,6 +21,14 @@ pub mod send;
 mod set_role;
 mod update_room;
 
+// ---- moderation (issue 17) ----
+pub mod audit;
+pub mod ban;
+pub mod blocks;
+mod pin;
+pub mod reports;
+pub use pin::PinMessage;
+
 pub use add_member::AddMember;
 pub use batch::{all_written, facts, may, standing, Batch, Known, Shared};
 pub use caller::Caller;
@@ -53,6 +61,8 @@ pub enum Command {
     RemoveMember(RemoveMember),
     SetRole(SetRole),
     UpdateRoom(UpdateRoom),
+    // moderation (issue 17)
+    Pin(PinMessage),
 }
 
 impl Command {
@@ -70,6 +80,7 @@ impl Command {
             Command::RemoveMember(c) => c.change(members, caller)?,
             Command::SetRole(c) => c.change(members)?,
             Command::UpdateRoom(c) => c.change(),
+            Command::Pin(c) => c.change(),
         };
         may(room, members, caller, change)
     }
@@ -94,6 +105,7 @@ impl Command {
             Command::RemoveMember(cmd) => cmd.apply(c, b, shared, caller).await,
             Command::SetRole(cmd) => cmd.apply(c, b, shared, caller).await,
             Command::UpdateRoom(cmd) => cmd.apply(c, b, shared, caller).await,
+            Command::Pin(cmd) => cmd.apply(c, b, shared, caller).await,
         }
     }
 

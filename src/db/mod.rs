@@ -17,5 +17,11 @@ pub mod tokens;
 pub mod users;
 pub mod writes;
 
+// moderation (issue 17)
+pub mod audit;
+pub mod blocks;
+pub mod pins;
+pub mod reports;
+
 pub use diesel_async::AsyncPgConnection as Conn;
 pub use pool::{run_migrations, DbPool, MIGRATIONS};

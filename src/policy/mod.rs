@@ -76,6 +76,13 @@ pub enum Change {
     UpdateRoom,
     /// Deactivate (or reactivate) the room.
     SetActive,
+    // ---- moderation (issue 17): rules in policy/moderation.rs ----
+    /// Pin or unpin a message.
+    Pin,
+    /// Delete a message older than `limits.delete_window_secs` (asked after `Delete`).
+    DeleteLate,
+    /// Report a message to the tenant's admins.
+    Report,
 }
 
 /// Everything a caller may ask to do in a room.
@@ -265,8 +272,13 @@ fn change_rule(rank: Rank, kind: RoomType, change: Change) -> AppResult<()> {
             rank.at_least(Role::Owner),
             "only the owner deactivates a room",
         ),
+        Change::Pin | Change::DeleteLate | Change::Report => moderation::rule(rank, kind, change),
     }
 }
+
+// moderation (issue 17)
+mod moderation;
+pub use moderation::{may_reach, NOT_REACHABLE};
 
 #[cfg(test)]
 mod tests;

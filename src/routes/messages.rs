@@ -81,6 +81,7 @@ pub async fn views(conn: &mut db::Conn, rows: &[Message]) -> AppResult<Vec<Messa
     let reactions = db::messages::reactions_of(conn, &ids).await?;
     let att_ids: Vec<Uuid> = rows.iter().filter_map(|m| m.attachment_id).collect();
     let attachments = db::messages::attachments_by_id(conn, &att_ids).await?;
+    let pinned = db::pins::pinned_among(conn, &ids).await?;
     Ok(rows
         .iter()
         .map(|m| {
@@ -88,12 +89,15 @@ pub async fn views(conn: &mut db::Conn, rows: &[Message]) -> AppResult<Vec<Messa
             let att = m
                 .attachment_id
                 .and_then(|id| attachments.iter().find(|a| a.id == id));
-            MessageView::build(
-                m,
-                names.get(&m.sender_id).cloned().unwrap_or_default(),
-                rs,
-                att,
-            )
+            MessageView {
+                pinned: pinned.contains(&m.id),
+                ..MessageView::build(
+                    m,
+                    names.get(&m.sender_id).cloned().unwrap_or_default(),
+                    rs,
+                    att,
+                )
+            }
         })
         .collect())
 }

@@ -19,6 +19,10 @@ pub mod uploads;
 pub mod users;
 pub mod ws;
 
+// moderation (issue 17)
+pub mod admin_moderation;
+pub mod moderation;
+
 use actix_web::{web, HttpResponse};
 
 use crate::error::AppError;
@@ -51,6 +55,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(embed::configure)
     .configure(ws::configure)
     .configure(openapi::configure)
+    // moderation (issue 17)
+    .configure(moderation::configure)
+    .configure(admin_moderation::configure)
     // Paths under /api and /ws that nothing above serves: the JSON 404, never a static file.
     .service(web::scope("/api").default_service(web::to(not_found)))
     .service(web::scope("/ws").default_service(web::to(not_found)));

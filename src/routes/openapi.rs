@@ -18,6 +18,7 @@ use super::schemas;
 use super::{
     admin, auth, embed, health, messages, presence, reactions, search, uploads, users, ws,
 };
+use super::{admin_moderation, moderation};
 use crate::config::LimitSettings;
 use crate::error::{AppError, AppResult, ErrorBody, ErrorEnvelope};
 use crate::state::AppState;
@@ -130,6 +131,17 @@ impl Modify for BearerScheme {
         ws::connect,
         ws::connect_tenant,
         document,
+        // moderation (issue 17)
+        moderation::pin,
+        moderation::unpin,
+        moderation::pins,
+        moderation::report,
+        moderation::blocked,
+        moderation::block,
+        moderation::unblock,
+        admin_moderation::audit,
+        admin_moderation::list_reports,
+        admin_moderation::resolve,
     ),
     components(
         schemas(ErrorEnvelope, ErrorBody),
@@ -148,6 +160,7 @@ impl Modify for BearerScheme {
         (name = "realtime", description = "The WebSocket endpoint and its tickets"),
         (name = "embed", description = "Pages a host platform frames"),
         (name = "meta", description = "This document"),
+        (name = "moderation", description = "Pins, blocks and reports"),
     )
 )]
 pub struct ApiDoc;

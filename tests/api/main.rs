@@ -24,3 +24,7 @@ mod signed_urls;
 mod sql;
 mod sweep;
 mod uploads;
+
+// moderation (issue 17)
+mod blocks_reports;
+mod moderation;

@@ -1,0 +1,38 @@
+//! The moderation rules (issue 17): pins, the delete window, reports, and blocks between users.
+
+use super::{allow_if, forbid, Change, Rank};
+use crate::domain::role::{Role, RoomType};
+use crate::error::AppResult;
+
+/// What a blocked user is told when they open or write in a direct room with the one who blocks
+/// them. The only answer that differs from an unblocked user's, and it does not say why.
+pub const NOT_REACHABLE: &str = "you cannot message this user";
+
+/// The rule of a moderation change, for a caller let in.
+pub(super) fn rule(rank: Rank, kind: RoomType, change: Change) -> AppResult<()> {
+    match change {
+        Change::Pin if kind == RoomType::Direct => {
+            allow_if(rank.at_least(Role::Member), "observers cannot pin")
+        }
+        Change::Pin => allow_if(
+            rank.at_least(Role::Moderator),
+            "only moderators, admins and owners pin messages",
+        ),
+        // Both members of a direct room are its owners: there the window holds for them.
+        Change::DeleteLate if kind == RoomType::Direct => {
+            allow_if(rank == Rank::Trusted, "the delete window has passed")
+        }
+        Change::DeleteLate => allow_if(
+            rank.at_least(Role::Moderator),
+            "the delete window has passed",
+        ),
+        Change::Report => Ok(()),
+        _ => forbid("not a moderation change"),
+    }
+}
+
+/// May a caller write to a user directly (open a direct room with them, send in it)?
+/// `blocked`: that user blocks the caller.
+pub fn may_reach(blocked: bool) -> AppResult<()> {
+    allow_if(!blocked, NOT_REACHABLE)
+}

@@ -17,6 +17,28 @@ pub struct Settings {
     pub broker: BrokerSettings,
     #[serde(default)]
     pub dialects: DialectSettings,
+    // moderation (issue 17)
+    #[serde(default)]
+    pub retention: RetentionSettings,
+}
+
+/// The retention sweep (issue 17); the policies themselves are set through the admin API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RetentionSettings {
+    /// Seconds between sweeps.
+    pub sweep_interval_secs: u64,
+    /// Messages one batch (one short transaction) sweeps at most.
+    pub batch: i64,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        RetentionSettings {
+            sweep_interval_secs: 300,
+            batch: 200,
+        }
+    }
 }
 
 /// The seed systems' dialects (docs/DIALECTS.md).

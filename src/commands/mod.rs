@@ -27,6 +27,7 @@ pub mod ban;
 pub mod blocks;
 mod pin;
 pub mod reports;
+pub mod retention;
 pub use pin::PinMessage;
 
 pub use add_member::AddMember;

@@ -22,6 +22,7 @@ pub mod audit;
 pub mod blocks;
 pub mod pins;
 pub mod reports;
+pub mod retention;
 
 pub use diesel_async::AsyncPgConnection as Conn;
 pub use pool::{run_migrations, DbPool, MIGRATIONS};

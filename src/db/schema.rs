@@ -250,3 +250,21 @@ diesel::joinable!(reports -> messages (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(pins, messages);
 diesel::allow_tables_to_appear_in_same_query!(user_blocks, users);
+
+// ---- retention (issue 17) ----
+
+diesel::table! {
+    tenant_retention (tenant_id) {
+        tenant_id -> Uuid,
+        retention_days -> Nullable<Int4>,
+    }
+}
+
+diesel::table! {
+    room_retention (room_id) {
+        room_id -> Uuid,
+        retention_days -> Nullable<Int4>,
+        max_messages -> Nullable<Int4>,
+        retained_from_seq -> Int8,
+    }
+}

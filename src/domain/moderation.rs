@@ -15,10 +15,12 @@ pub enum AuditAction {
     UserUnban,
     ReportResolve,
     TokenMint,
+    /// A tenant's or a room's retention changed.
+    RetentionSet,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 9] = [
+    pub const ALL: [AuditAction; 10] = [
         AuditAction::MessageDelete,
         AuditAction::MessagePin,
         AuditAction::MessageUnpin,
@@ -28,6 +30,7 @@ impl AuditAction {
         AuditAction::UserUnban,
         AuditAction::ReportResolve,
         AuditAction::TokenMint,
+        AuditAction::RetentionSet,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +44,7 @@ impl AuditAction {
             AuditAction::UserUnban => "user.unban",
             AuditAction::ReportResolve => "report.resolve",
             AuditAction::TokenMint => "token.mint",
+            AuditAction::RetentionSet => "retention.set",
         }
     }
 
@@ -109,4 +113,30 @@ pub fn report_reason(field: &str, raw: &str) -> AppResult<String> {
         ));
     }
     Ok(v.to_owned())
+}
+
+/// Longest retention, in days (100 years).
+pub const MAX_RETENTION_DAYS: i32 = 36_500;
+/// Largest cap of a room by count.
+pub const MAX_ROOM_MESSAGES: i32 = 100_000_000;
+
+/// None (forever) or 1 to `MAX_RETENTION_DAYS`.
+pub fn retention_days(field: &str, raw: Option<i64>) -> AppResult<Option<i32>> {
+    bounded(field, raw, MAX_RETENTION_DAYS)
+}
+
+/// None (no cap) or 1 to `MAX_ROOM_MESSAGES`.
+pub fn max_messages(field: &str, raw: Option<i64>) -> AppResult<Option<i32>> {
+    bounded(field, raw, MAX_ROOM_MESSAGES)
+}
+
+fn bounded(field: &str, raw: Option<i64>, max: i32) -> AppResult<Option<i32>> {
+    match raw {
+        None => Ok(None),
+        Some(v) if (1..=i64::from(max)).contains(&v) => Ok(Some(v as i32)),
+        Some(_) => Err(AppError::bad_request(
+            field,
+            format!("{field} must be null or 1 to {max}"),
+        )),
+    }
 }

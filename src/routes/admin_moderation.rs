@@ -14,10 +14,11 @@ use super::messages::{signed, views};
 use super::moderation::ReportView;
 use crate::actors::supervisor;
 use crate::auth::ServiceUser;
-use crate::commands::{reports, Caller, Command, DeleteMessage};
+use crate::commands::retention::RoomRetention;
+use crate::commands::{reports, retention, Caller, Command, DeleteMessage};
 use crate::db;
 use crate::db::audit::{AuditEntry, AuditFilter};
-use crate::domain::moderation::{AuditAction, Resolution};
+use crate::domain::moderation::{self, AuditAction, Resolution};
 use crate::error::{AppError, AppResult, ErrorEnvelope};
 use crate::state::AppState;
 
@@ -31,6 +32,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             Endpoint::new("/api/admin/reports/{report_id}/resolve")
                 .post(resolve)
+                .build(),
+        )
+        .service(
+            Endpoint::new("/api/admin/retention")
+                .get(tenant_retention)
+                .put(set_tenant_retention)
+                .build(),
+        )
+        .service(
+            Endpoint::new("/api/admin/rooms/{room_id}/retention")
+                .get(room_retention)
+                .put(set_room_retention)
                 .build(),
         );
 }
@@ -289,4 +302,147 @@ async fn resolve(
     }
     let done = reports::resolve(&mut conn, &caller, id, how).await?;
     Ok(web::Json(ReportView::from(done)))
+}
+
+/// The tenant's retention: messages older than `retention_days` are removed (null: kept forever).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct TenantRetention {
+    #[schema(minimum = 1, maximum = 36500)]
+    pub retention_days: Option<i64>,
+}
+
+/// A room's retention.
+#[derive(Serialize, ToSchema)]
+pub struct RoomRetentionView {
+    /// The room's own (null: the tenant's).
+    pub retention_days: Option<i32>,
+    /// Only the newest this many messages are kept (null: no cap).
+    pub max_messages: Option<i32>,
+    /// Messages below this seq were removed by retention (0: none).
+    pub retained_from_seq: i64,
+}
+
+impl From<RoomRetention> for RoomRetentionView {
+    fn from(r: RoomRetention) -> Self {
+        RoomRetentionView {
+            retention_days: r.retention_days,
+            max_messages: r.max_messages,
+            retained_from_seq: r.retained_from_seq,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+struct RoomRetentionBody {
+    /// Days (null: the tenant's).
+    #[schema(minimum = 1, maximum = 36500)]
+    retention_days: Option<i64>,
+    /// The newest this many messages are kept (null: no cap).
+    #[schema(minimum = 1, maximum = 100000000)]
+    max_messages: Option<i64>,
+}
+
+/// The tenant's retention.
+#[utoipa::path(
+    get,
+    path = "/api/admin/retention",
+    operation_id = "admin_retention",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The tenant's retention", body = TenantRetention),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope)
+    )
+)]
+async fn tenant_retention(
+    state: web::Data<AppState>,
+    ServiceUser(user): ServiceUser,
+) -> AppResult<web::Json<TenantRetention>> {
+    let mut conn = state.pool.get().await?;
+    let days = db::retention::tenant_days(&mut conn, user.tenant_id).await?;
+    Ok(web::Json(TenantRetention {
+        retention_days: days.map(i64::from),
+    }))
+}
+
+/// Set the tenant's retention (audited).
+#[utoipa::path(
+    put,
+    path = "/api/admin/retention",
+    operation_id = "admin_set_retention",
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = TenantRetention,
+    responses(
+        (status = 200, description = "The tenant's retention", body = TenantRetention),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope)
+    )
+)]
+async fn set_tenant_retention(
+    state: web::Data<AppState>,
+    ServiceUser(user): ServiceUser,
+    Json(body): Json<TenantRetention>,
+) -> AppResult<web::Json<TenantRetention>> {
+    let days = moderation::retention_days("retention_days", body.retention_days)?;
+    let mut conn = state.pool.get().await?;
+    retention::set_tenant(&mut conn, &Caller::from_auth(&user), days).await?;
+    Ok(web::Json(body))
+}
+
+/// A room's retention.
+#[utoipa::path(
+    get,
+    path = "/api/admin/rooms/{room_id}/retention",
+    operation_id = "admin_room_retention",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The room's retention", body = RoomRetentionView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 404, response = NotFound)
+    )
+)]
+async fn room_retention(
+    state: web::Data<AppState>,
+    ServiceUser(user): ServiceUser,
+    path: web::Path<Uuid>,
+) -> AppResult<web::Json<RoomRetentionView>> {
+    let mut conn = state.pool.get().await?;
+    let r = retention::room(&mut conn, &Caller::from_auth(&user), path.into_inner()).await?;
+    Ok(web::Json(r.into()))
+}
+
+/// Set a room's retention and cap by count (audited).
+#[utoipa::path(
+    put,
+    path = "/api/admin/rooms/{room_id}/retention",
+    operation_id = "admin_set_room_retention",
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = RoomRetentionBody,
+    responses(
+        (status = 200, description = "The room's retention", body = RoomRetentionView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 404, response = NotFound)
+    )
+)]
+async fn set_room_retention(
+    state: web::Data<AppState>,
+    ServiceUser(user): ServiceUser,
+    path: web::Path<Uuid>,
+    Json(body): Json<RoomRetentionBody>,
+) -> AppResult<web::Json<RoomRetentionView>> {
+    let days = moderation::retention_days("retention_days", body.retention_days)?;
+    let max = moderation::max_messages("max_messages", body.max_messages)?;
+    let mut conn = state.pool.get().await?;
+    let caller = Caller::from_auth(&user);
+    let r = retention::set_room(&mut conn, &caller, path.into_inner(), days, max).await?;
+    Ok(web::Json(r.into()))
 }

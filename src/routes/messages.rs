@@ -144,6 +144,9 @@ pub struct MessagePage {
     pub has_more: bool,
     /// The room's last seq.
     pub last_seq: i64,
+    /// Messages below this seq were removed by retention: paging further back finds only their
+    /// tombstones (0: nothing was removed).
+    pub retained_from_seq: i64,
 }
 
 /// A message and its replies.
@@ -235,10 +238,12 @@ async fn history(
     let (room, _) = member_room(&mut conn, &user, room_id).await?;
     let (rows, has_more) = db::messages::page(&mut conn, room_id, cursor, limit).await?;
     let results = signed(&state, &user, views(&mut conn, &rows).await?);
+    let (_, _, retained_from_seq) = db::retention::room(&mut conn, room_id).await?;
     Ok(Either::Left(web::Json(MessagePage {
         results,
         has_more,
         last_seq: room.last_seq,
+        retained_from_seq,
     })))
 }
 

@@ -142,6 +142,10 @@ impl Modify for BearerScheme {
         admin_moderation::audit,
         admin_moderation::list_reports,
         admin_moderation::resolve,
+        admin_moderation::tenant_retention,
+        admin_moderation::set_tenant_retention,
+        admin_moderation::room_retention,
+        admin_moderation::set_room_retention,
     ),
     components(
         schemas(ErrorEnvelope, ErrorBody),

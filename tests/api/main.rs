@@ -28,3 +28,4 @@ mod uploads;
 // moderation (issue 17)
 mod blocks_reports;
 mod moderation;
+mod retention;

@@ -106,13 +106,20 @@ const MODERATION_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/chat/rooms/{room_id}/pins"),
     ("post", "/api/chat/rooms/{room_id}/pins/{message_id}"),
     ("delete", "/api/chat/rooms/{room_id}/pins/{message_id}"),
-    ("post", "/api/chat/rooms/{room_id}/messages/{message_id}/report"),
+    (
+        "post",
+        "/api/chat/rooms/{room_id}/messages/{message_id}/report",
+    ),
     ("get", "/api/chat/users/me/blocks"),
     ("put", "/api/chat/users/me/blocks/{user_id}"),
     ("delete", "/api/chat/users/me/blocks/{user_id}"),
     ("get", "/api/admin/audit"),
     ("get", "/api/admin/reports"),
     ("post", "/api/admin/reports/{report_id}/resolve"),
+    ("get", "/api/admin/retention"),
+    ("put", "/api/admin/retention"),
+    ("get", "/api/admin/rooms/{room_id}/retention"),
+    ("put", "/api/admin/rooms/{room_id}/retention"),
 ];
 
 const METHODS: &[&str] = &[

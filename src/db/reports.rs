@@ -126,3 +126,14 @@ pub async fn list(
         .load(conn)
         .await
 }
+
+/// The open reports of a room, newest first.
+pub async fn open_in_room(conn: &mut Conn, room_id: Uuid, limit: i64) -> QueryResult<Vec<Report>> {
+    reports::table
+        .filter(reports::room_id.eq(room_id).and(reports::status.eq("open")))
+        .select(Report::as_select())
+        .order((reports::created_at.desc(), reports::id))
+        .limit(limit)
+        .load(conn)
+        .await
+}

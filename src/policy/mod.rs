@@ -40,6 +40,9 @@ pub enum Access {
     AsMember,
     /// See a message's earlier versions.
     EditHistory { own: bool },
+    // moderation (issue 17)
+    /// See the open reports of the room's messages.
+    Reports,
 }
 
 /// A change to a room (each takes the room's next seq when it changes something).
@@ -165,6 +168,10 @@ fn may_access(who: Standing, room: RoomFacts, access: Access) -> AppResult<()> {
         Access::Type => {
             member_gate(who, room)?;
             allow_if(who.role != Some(Role::Observer), "observers cannot post")
+        }
+        Access::Reports => {
+            may_access(who, room, Access::Read)?;
+            moderation::reports(Rank::of(who))
         }
         Access::EditHistory { own } => {
             may_access(who, room, Access::Read)?;

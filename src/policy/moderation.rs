@@ -31,6 +31,14 @@ pub(super) fn rule(rank: Rank, kind: RoomType, change: Change) -> AppResult<()> 
     }
 }
 
+/// Who sees a room's reports (once they may read the room): its moderators and up.
+pub(super) fn reports(rank: Rank) -> AppResult<()> {
+    allow_if(
+        rank.at_least(Role::Moderator),
+        "only moderators, admins and owners see reports",
+    )
+}
+
 /// May a caller write to a user directly (open a direct room with them, send in it)?
 /// `blocked`: that user blocks the caller.
 pub fn may_reach(blocked: bool) -> AppResult<()> {

@@ -289,6 +289,11 @@ fn who_may_pin_delete_late_and_report() {
         (Group, OUTSIDER, report, N),
         (Public, OUTSIDER, report, F),
         (Group, TRUSTED, report, Y),
+        (Group, member(Member), Access::Reports.into(), F),
+        (Group, member(Moderator), Access::Reports.into(), Y),
+        (Group, TRUSTED, Access::Reports.into(), Y),
+        (Group, OUTSIDER, Access::Reports.into(), N),
+        (Public, OUTSIDER, Access::Reports.into(), N),
     ];
     check(rows);
 }

@@ -11,7 +11,7 @@ use super::answers::{BadRequest, Conflict, NotFound, Results, Unauthorized};
 use super::endpoint::Endpoint;
 use super::extract::Json;
 use super::messages::{signed, views};
-use super::moderation::ReportView;
+use super::moderation::{with_messages, ReportView};
 use crate::actors::supervisor;
 use crate::auth::ServiceUser;
 use crate::commands::retention::RoomRetention;
@@ -234,17 +234,7 @@ async fn list_reports(
     let ids: Vec<Uuid> = rows.iter().map(|r| r.message_id).collect();
     let messages = db::messages::by_ids(&mut conn, &ids).await?;
     let shown = signed(&state, &user, views(&mut conn, &messages).await?);
-    let results = rows
-        .into_iter()
-        .map(|r| {
-            let message = shown.iter().find(|m| m.id == r.message_id).cloned();
-            ReportView {
-                message,
-                ..ReportView::from(r)
-            }
-        })
-        .collect();
-    Ok(web::Json(Results::new(results)))
+    Ok(web::Json(Results::new(with_messages(rows, &shown))))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -19,10 +19,11 @@ use crate::actors::presence::NotifyUsers;
 use crate::actors::supervisor;
 use crate::auth::AuthUser;
 use crate::commands::reports::FileReport;
-use crate::commands::{blocks, Caller, Command, PinMessage};
+use crate::commands::{access, blocks, Caller, Command, PinMessage};
 use crate::db;
 use crate::db::reports::Report;
 use crate::error::AppResult;
+use crate::policy::Access;
 use crate::protocol::frames::{frame_text, ServerFrame};
 use crate::protocol::views::{MessageView, UserView};
 use crate::state::AppState;
@@ -42,6 +43,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         Endpoint::new("/api/chat/rooms/{room_id}/messages/{message_id}/report")
             .post(report)
+            .build(),
+    )
+    .service(
+        Endpoint::new("/api/chat/rooms/{room_id}/reports")
+            .get(room_reports)
             .build(),
     )
     .service(
@@ -357,4 +363,55 @@ async fn unblock(
     path: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     set_block(&state, &user, path.into_inner(), false).await
+}
+
+/// The open reports of a room's messages (its moderators and up), newest first, each with the
+/// message as it is now.
+#[utoipa::path(
+    get,
+    path = "/api/chat/rooms/{room_id}/reports",
+    operation_id = "rooms_reports",
+    tag = "moderation",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The open reports", body = Results<ReportView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound)
+    )
+)]
+async fn room_reports(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+) -> AppResult<web::Json<Results<ReportView>>> {
+    let room_id = path.into_inner();
+    let mut conn = state.pool.get().await?;
+    access::room(
+        &mut conn,
+        &Caller::from_auth(&user),
+        room_id,
+        Access::Reports,
+    )
+    .await?;
+    let limit = state.settings.limits.max_page_size;
+    let rows = db::reports::open_in_room(&mut conn, room_id, limit).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.message_id).collect();
+    let messages = db::messages::by_ids(&mut conn, &ids).await?;
+    let shown = signed(&state, &user, views(&mut conn, &messages).await?);
+    Ok(web::Json(Results::new(with_messages(rows, &shown))))
+}
+
+/// Reports as views, each with its message (when shown).
+pub fn with_messages(rows: Vec<Report>, shown: &[MessageView]) -> Vec<ReportView> {
+    rows.into_iter()
+        .map(|r| {
+            let message = shown.iter().find(|m| m.id == r.message_id).cloned();
+            ReportView {
+                message,
+                ..ReportView::from(r)
+            }
+        })
+        .collect()
 }

@@ -139,6 +139,7 @@ impl Modify for BearerScheme {
         moderation::blocked,
         moderation::block,
         moderation::unblock,
+        moderation::room_reports,
         admin_moderation::audit,
         admin_moderation::list_reports,
         admin_moderation::resolve,

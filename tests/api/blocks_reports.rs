@@ -358,3 +358,46 @@ async fn members_report_and_admins_of_the_tenant_resolve() {
     let bans = app.get("/api/admin/audit?action=user.ban", &admin).await;
     assert_eq!(bans.body["results"][0]["target_id"], bob.id.to_string());
 }
+
+#[actix_rt::test]
+async fn a_rooms_moderators_see_its_open_reports() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let room = app.room(&ann, "group", &[&bob]).await;
+    let said = app
+        .post_message(room, &ann.token, json!({"content": "hm"}))
+        .await;
+    let said: Uuid = said.body["id"].as_str().unwrap().parse().unwrap();
+    let filed = app
+        .post(
+            &report_path(room, said),
+            &bob.token,
+            json!({"reason": "off topic"}),
+        )
+        .await;
+    assert_eq!(filed.status, StatusCode::CREATED);
+    let path = format!("/api/chat/rooms/{room}/reports");
+    let seen = app.get(&path, &ann.token).await;
+    assert_eq!(seen.status, StatusCode::OK, "{:?}", seen.body);
+    assert_eq!(seen.body["results"][0]["reason"], "off topic");
+    assert_eq!(seen.body["results"][0]["message"]["content"], "hm");
+    // A member, an outsider, another tenant, nobody: not theirs to see.
+    assert_eq!(
+        app.get(&path, &bob.token).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let eve = app.register("eve").await;
+    assert_eq!(
+        app.get(&path, &eve.token).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let other = app.platform_token(Uuid::new_v4(), Uuid::new_v4(), "Other", Role::Admin);
+    assert_eq!(app.get(&path, &other).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.send("GET", &path, None, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let bad = app.get("/api/chat/rooms/nope/reports", &ann.token).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}

@@ -110,6 +110,7 @@ const MODERATION_ROUTES: &[(&str, &str)] = &[
         "post",
         "/api/chat/rooms/{room_id}/messages/{message_id}/report",
     ),
+    ("get", "/api/chat/rooms/{room_id}/reports"),
     ("get", "/api/chat/users/me/blocks"),
     ("put", "/api/chat/users/me/blocks/{user_id}"),
     ("delete", "/api/chat/users/me/blocks/{user_id}"),

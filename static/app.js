@@ -6,6 +6,7 @@ import { connect } from './sdk/confab.js';
 import { h, clear, $, avatar, timeShort } from './js/dom.js';
 import { S, roomState, roomTitle, userName, rememberUser, rememberUsers, presenceOf, isDirect } from './js/state.js';
 import * as room from './js/room.js';
+import * as moderation from './js/moderation.js';
 import * as dialogs from './js/dialogs.js';
 import { toast } from './js/ui.js';
 import { icon, fillIcons } from './js/icons.js';
@@ -100,6 +101,7 @@ async function signedIn(me) {
   $('#me-name').textContent = me.display_name || me.username;
   $('#me-name').title = me.username ? `@${me.username}` : '';
   startClient();
+  moderation.loadBlocks().then(() => room.onBlocks([...moderation.blocked]));
   try {
     await loadRooms();
   } catch (e) {
@@ -440,6 +442,14 @@ function onFrame(f) {
         if (r && S.me && f.member.user.id === S.me.id) r.my_role = f.member.role;
         room.onMemberJoined(f.room_id, f.member);
       }
+      break;
+    // moderation (issue 17)
+    case 'message_pinned':
+    case 'message_unpinned':
+      room.onPin(f.room_id, f.message_id, f.type === 'message_pinned');
+      break;
+    case 'blocks':
+      room.onBlocks(f.user_ids);
       break;
     case 'closing':
       if (['logged_out', 'logout', 'banned'].includes(f.reason)) signOut();

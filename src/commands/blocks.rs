@@ -17,7 +17,7 @@ pub async fn set(
 ) -> AppResult<Option<Vec<Uuid>>> {
     let me = caller.user_id.uuid();
     if target == me {
-        return Err(AppError::bad_request("user_id", "nobody blocks themselves"));
+        return Err(AppError::Conflict("nobody blocks themselves".into()));
     }
     db::users::find_in_tenant(conn, caller.tenant_id.uuid(), target)
         .await?

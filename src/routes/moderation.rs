@@ -332,7 +332,8 @@ async fn set_block(
         (status = 204, description = "Blocked (also when already)"),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound)
+        (status = 404, response = NotFound),
+        (status = 409, description = "The user is the caller", body = crate::error::ErrorEnvelope)
     )
 )]
 async fn block(
@@ -354,7 +355,8 @@ async fn block(
         (status = 204, description = "Not blocked (also when it was not)"),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound)
+        (status = 404, response = NotFound),
+        (status = 409, description = "The user is the caller", body = crate::error::ErrorEnvelope)
     )
 )]
 async fn unblock(

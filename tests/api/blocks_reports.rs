@@ -196,7 +196,7 @@ async fn blocks_refuse_wrong_unauthorized_and_other_tenant_users() {
     // The outsider exists (in their own tenant) once they called.
     app.get("/api/chat/users/me", &other).await;
     for (path, code) in [
-        (block_path(ann.id), StatusCode::BAD_REQUEST),
+        (block_path(ann.id), StatusCode::CONFLICT),
         (block_path(outsider), StatusCode::NOT_FOUND),
         (block_path(Uuid::new_v4()), StatusCode::NOT_FOUND),
         (

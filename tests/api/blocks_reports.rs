@@ -185,6 +185,16 @@ async fn in_a_group_a_blocked_users_mentions_do_not_reach_me() {
     assert_eq!(c.recv_type("mention").await["room_id"], room.to_string());
     let frames = a.drain(400).await;
     assert!(frames.iter().all(|f| f["type"] != "mention"), "{frames:?}");
+    // Nor is it counted as a mention in my room list (Carol's count has it).
+    let mine = app.get("/api/chat/rooms", &ann.token).await;
+    assert_eq!(
+        mine.body["results"][0]["unread_count"], 1,
+        "{:?}",
+        mine.body
+    );
+    assert_eq!(mine.body["results"][0]["mention_count"], 0);
+    let hers = app.get("/api/chat/rooms", &carol.token).await;
+    assert_eq!(hers.body["results"][0]["mention_count"], 1);
 }
 
 #[actix_rt::test]

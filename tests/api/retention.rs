@@ -240,3 +240,59 @@ async fn sweeping_ten_thousand_messages_leaves_no_gap_in_a_room_being_written_to
     assert_eq!(newest["seq"], *seqs.last().unwrap());
     assert_eq!(newest["is_deleted"], false);
 }
+
+#[actix_rt::test]
+async fn a_swept_message_takes_its_file_with_it() {
+    let app = spawn_app_with(|s| s.retention.sweep_interval_secs = 1).await;
+    let ann = app.register("ann").await;
+    let room = app.room(&ann, "group", &[]).await;
+    let file = crate::uploads::uploaded(&app, &ann, "notes.bin", b"RETAINEDzqx file bytes").await;
+    let file_id = file["id"].as_str().unwrap().to_owned();
+    let sent = app
+        .post_message(
+            room,
+            &ann.token,
+            json!({"content": "see file", "attachment_id": file_id}),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{:?}", sent.body);
+    let kept = app
+        .post_message(room, &ann.token, json!({"content": "recent"}))
+        .await;
+    assert_eq!(kept.status, StatusCode::CREATED);
+    // The file and its message are a month old.
+    let mut conn = app.db.conn().await;
+    conn.batch_execute(&format!(
+        "UPDATE attachments SET created_at = now() - interval '30 days' WHERE id = '{file_id}';
+         UPDATE messages SET created_at = now() - interval '30 days'
+             WHERE room_id = '{room}' AND seq = 1;"
+    ))
+    .await
+    .unwrap();
+    let admin = admin_of(&app, DEFAULT_TENANT);
+    app.put(
+        &format!("/api/admin/rooms/{room}/retention"),
+        &admin,
+        json!({"retention_days": 7}),
+    )
+    .await;
+    let gone = format!("SELECT count(*) AS n FROM attachments WHERE id = '{file_id}'");
+    let started = Instant::now();
+    while count(&app, &gone).await > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the file stayed"
+        );
+        actix_rt::time::sleep(Duration::from_millis(200)).await;
+    }
+    let download = app
+        .get(&format!("/api/chat/uploads/{file_id}"), &ann.token)
+        .await;
+    assert_eq!(download.status, StatusCode::NOT_FOUND);
+    let page = app.get(&messages_path(room), &ann.token).await;
+    let results = page.body["results"].as_array().unwrap();
+    assert_eq!(results[0]["is_deleted"], true);
+    assert_eq!(results[0]["attachment"], json!(null));
+    assert_eq!(results[1]["content"], "recent");
+    assert_eq!(page.body["retained_from_seq"], 2);
+}

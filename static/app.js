@@ -253,6 +253,7 @@ function preview(r) {
   const m = r.last_message;
   if (!m) return r.room_type === 'direct' ? 'New conversation' : (r.description || roomKind(r));
   if (m.is_deleted) return 'Message deleted';
+  if (m.sender && moderation.blocked.has(m.sender.id)) return 'Message from someone you blocked';
   const who = m.sender && S.me && m.sender.id === S.me.id ? 'You' : (m.sender && m.sender.display_name);
   let text = (m.content || '').replace(/\s+/g, ' ').trim();
   if (!text && m.attachment) text = `${m.message_type === 'image' ? 'Photo' : 'File'}: ${m.attachment.file_name || 'attachment'}`;

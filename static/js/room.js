@@ -647,6 +647,7 @@ export function onPin(roomId, messageId, on) {
 /** My blocks changed (the `blocks` frame). */
 export function onBlocks(ids) {
   mod.onBlocks(ids);
+  if (hooks().renderRoomList) hooks().renderRoomList();
   if (S.currentId) { for (const m of cur().messages.values()) touch(m); render({}); }
   if (panel && panel.kind === 'members') renderPanel();
 }

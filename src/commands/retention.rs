@@ -79,18 +79,27 @@ pub async fn set_room(
 /// room's policy become tombstones, their stored events are rewritten, and the room's retained
 /// history moves past them. Answers how many were swept (fewer than `batch`: the room is done).
 pub async fn sweep_batch(conn: &mut db::Conn, due: &Due, batch: i64) -> AppResult<usize> {
-    let before = due.days.map(|d| Utc::now() - Duration::days(i64::from(d)));
-    let upto = match due.max_messages {
-        Some(keep) => db::retention::seq_past_cap(conn, due.room_id, keep).await?,
+    let by_age = match due.days {
+        Some(d) => {
+            let at = Utc::now() - Duration::days(i64::from(d));
+            Some(db::retention::seq_bound_before(conn, due.room_id, at).await?)
+        }
         None => None,
     };
-    if before.is_none() && upto.is_none() {
+    // The cap: every message at or below the seq past it goes.
+    let by_count = match due.max_messages {
+        Some(keep) => db::retention::seq_past_cap(conn, due.room_id, keep)
+            .await?
+            .map(|s| s + 1),
+        None => None,
+    };
+    let Some(below) = by_age.into_iter().chain(by_count).max() else {
         return Ok(0);
-    }
+    };
     let room = due.room_id;
     let n = conn
         .transaction::<_, diesel::result::Error, _>(async |c| {
-            let swept = db::retention::sweep_batch(c, room, before, upto, batch).await?;
+            let swept = db::retention::sweep_batch(c, room, below, batch).await?;
             let (Some(low), Some(high)) = (
                 swept.iter().map(|s| s.seq).min(),
                 swept.iter().map(|s| s.seq).max(),

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Int4, Nullable, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Int4, Nullable, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
@@ -122,6 +122,39 @@ pub async fn seq_past_cap(conn: &mut Conn, room_id: Uuid, keep: i32) -> QueryRes
     Ok(row.map(|r| r.seq))
 }
 
+/// A seq below which every message of the room was sent before `at` (a message's time grows with
+/// its seq): found by bisecting the seq index (a few point reads), so a room of young messages is
+/// never scanned whole.
+pub async fn seq_bound_before(
+    conn: &mut Conn,
+    room_id: Uuid,
+    at: DateTime<Utc>,
+) -> QueryResult<i64> {
+    use super::schema::messages;
+    let last: Option<i64> = messages::table
+        .filter(messages::room_id.eq(room_id))
+        .select(diesel::dsl::max(messages::seq))
+        .first(conn)
+        .await?;
+    let (mut lo, mut hi) = (1_i64, last.unwrap_or(0) + 1);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        // The first message at or after `mid` (there is one: `mid` < `hi` <= last + 1).
+        let first: Option<DateTime<Utc>> = messages::table
+            .filter(messages::room_id.eq(room_id).and(messages::seq.ge(mid)))
+            .order(messages::seq.asc())
+            .select(messages::created_at)
+            .first(conn)
+            .await
+            .optional()?;
+        match first {
+            Some(created) if created < at => lo = mid + 1,
+            _ => hi = mid,
+        }
+    }
+    Ok(lo)
+}
+
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Swept {
     #[diesel(sql_type = SqlUuid)]
@@ -130,22 +163,20 @@ pub struct Swept {
     pub seq: i64,
 }
 
-/// Turns at most `limit` messages of the room sent before `before` or at or below `upto_seq`
-/// into tombstones (no text, file, metadata, mentions, reactions, edits or pin), oldest first;
-/// messages another transaction holds are left for the next batch.
+/// Turns at most `limit` messages of the room below seq `below` into tombstones (no text, file,
+/// metadata, mentions, reactions, edits or pin), oldest first; messages another transaction
+/// holds are left for the next batch.
 pub async fn sweep_batch(
     conn: &mut Conn,
     room_id: Uuid,
-    before: Option<DateTime<Utc>>,
-    upto_seq: Option<i64>,
+    below: i64,
     limit: i64,
 ) -> QueryResult<Vec<Swept>> {
     diesel::sql_query(
         "WITH doomed AS (
              SELECT id FROM messages
-             WHERE room_id = $1 AND NOT is_deleted
-               AND (created_at < $2 OR seq <= $3)
-             ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED),
+             WHERE room_id = $1 AND seq < $2 AND NOT is_deleted
+             ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED),
          r AS (DELETE FROM reactions WHERE message_id IN (SELECT id FROM doomed)),
          e AS (DELETE FROM message_edits WHERE message_id IN (SELECT id FROM doomed)),
          p AS (DELETE FROM pins WHERE message_id IN (SELECT id FROM doomed))
@@ -155,8 +186,7 @@ pub async fn sweep_batch(
          RETURNING m.id, m.seq",
     )
     .bind::<SqlUuid, _>(room_id)
-    .bind::<Nullable<Timestamptz>, _>(before)
-    .bind::<Nullable<BigInt>, _>(upto_seq)
+    .bind::<BigInt, _>(below)
     .bind::<BigInt, _>(limit)
     .load(conn)
     .await

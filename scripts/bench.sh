@@ -21,7 +21,7 @@ mkdir -p "$OUT"
 QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 TARGETS=${BENCH_TARGETS:-"confab django node"}
-SCENARIOS=${BENCH_SCENARIOS:-"ingest fanout rooms idle storm"}
+SCENARIOS=${BENCH_SCENARIOS:-"ingest fanout rooms idle storm import"}
 TS=$(date -u +%Y%m%dT%H%M%SZ)
 RESULTS="$OUT/$TS.jsonl"
 NOTES="$OUT/$TS.notes"
@@ -44,6 +44,7 @@ if [ "$QUICK" = 1 ]; then
     ROOMS=(--connections 500 --room-size 10 --rate 100 --duration 2)
     IDLE=(--connections 1000 --duration 2)
     STORM=(--connections 500 --room-size 10 --rate 50 --duration 2 --jitter-ms 1000 --resume-timeout 30 --after-resume 1)
+    IMPORT_MESSAGES=100000
     CMD="make bench-quick"
 else
     COMMON=(--warmup 2 --grace 10)
@@ -52,6 +53,7 @@ else
     ROOMS=(--connections 10000 --room-size 10 --rate 1000 --duration 30)
     IDLE=(--connections 50000 --duration 30)
     STORM=(--connections 10000 --room-size 10 --rate 1000 --duration 10 --jitter-ms 5000 --resume-timeout 120)
+    IMPORT_MESSAGES=1000000
     CMD="make bench"
 fi
 
@@ -201,6 +203,7 @@ for target in $TARGETS; do
     fi
     for scenario in $SCENARIOS; do
         case $scenario in
+            import) continue ;; # Confab's alone, after the runs
             ingest) SIZES=("${INGEST[@]}") ;;
             fanout) SIZES=("${FANOUT[@]}") ;;
             rooms) SIZES=("${ROOMS[@]}") ;;
@@ -224,6 +227,14 @@ done
 
 "$LOADGEN" report --input "$RESULTS" --json "$OUT/$TS.json" --markdown "$OUT/$TS.md" \
     --command "$CMD" --date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+if [[ " $SCENARIOS " == *" import "* && " $TARGETS " == *" confab "* ]]; then
+    log "confab import $IMPORT_MESSAGES messages"
+    if LINE=$(scripts/bench_import.sh "$IMPORT_MESSAGES"); then
+        { echo; echo "Import (confab alone; the peers have no importer):"; echo; echo "$LINE"; } >> "$OUT/$TS.md"
+    else
+        note "import: the run failed (target/bench/import/report.txt)"
+    fi
+fi
 if [ -s "$NOTES" ]; then { echo; echo "Notes:"; cat "$NOTES"; } >> "$OUT/$TS.md"; fi
 cp "$OUT/$TS.md" "$OUT/latest.md"
 cat "$OUT/$TS.md"

@@ -1,4 +1,5 @@
-//! The `confab` command line: serve (default), migrate, token, user create, tenant create.
+//! The `confab` command line: serve (default), migrate, token, user create, tenant create,
+//! import django.
 
 use std::process::ExitCode;
 
@@ -48,6 +49,29 @@ enum Command {
     Tenant {
         #[command(subcommand)]
         command: TenantCommand,
+    },
+    /// Import a seed system's chat history.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// A Django `dumpdata` JSON file of a seed system's chat app (and its users).
+    Django {
+        #[arg(long)]
+        file: std::path::PathBuf,
+        /// Tenant id or name; the default tenant when absent.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Read and check everything, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Any bad record stops the run before anything is written.
+        #[arg(long)]
+        strict: bool,
     },
 }
 
@@ -192,6 +216,29 @@ async fn run(command: Command, settings: Settings) -> CliResult {
             let mut conn = pool.get().await?;
             let tenant = db::tenants::create(&mut conn, &name).await?;
             println!("{}", tenant.id);
+        }
+        Command::Import {
+            command:
+                ImportCommand::Django {
+                    file,
+                    tenant,
+                    dry_run,
+                    strict,
+                },
+        } => {
+            db::run_migrations(&settings.database.url).await?;
+            let pool = db::pool::build(&settings.database)?;
+            let options = crate::import::Options {
+                file,
+                tenant,
+                dry_run,
+                strict,
+            };
+            let report = crate::import::run(&pool, options).await?;
+            print!("{}", report.summary());
+            if report.refused() {
+                return Err("bad records and --strict: nothing was written".into());
+            }
         }
     }
     Ok(())

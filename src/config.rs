@@ -151,11 +151,12 @@ pub struct LimitSettings {
     pub max_room_members: i32,
     pub max_search_query_chars: usize,
     pub max_page_size: i64,
-    // ---- moderation (issue 17) ----
-    /// Senders may delete their messages this many seconds after sending (0 = always);
-    /// moderators and up at any time.
+    // Seed 001 (dialect issue 13) and moderation (issue 17):
+    /// A sender may delete a message only this long after sending it (0: any time; moderators
+    /// and admins always may).
     #[serde(default)]
     pub delete_window_secs: i64,
+    // ---- moderation (issue 17) ----
     /// Pinned messages a room may have at once.
     #[serde(default = "default_max_pins_per_room")]
     pub max_pins_per_room: i64,
@@ -177,6 +178,25 @@ pub struct RealtimeSettings {
     pub commit_parallel: usize,
     /// Writes (of any number of rooms) one committer transaction takes at most.
     pub commit_max_writes: usize,
+    // Seed 001 (dialect issue 13):
+    /// Typing expires after this many milliseconds when set (seed 001's `CHAT_TYPING_TIMEOUT`);
+    /// 0: `typing_timeout_secs`.
+    #[serde(default)]
+    pub typing_timeout_ms: u64,
+    /// A user joining or leaving a room also posts a `system` message (seed 001).
+    #[serde(default)]
+    pub membership_messages: bool,
+}
+
+impl RealtimeSettings {
+    /// How long a `start_typing` holds without another.
+    pub fn typing_timeout(&self) -> std::time::Duration {
+        if self.typing_timeout_ms > 0 {
+            std::time::Duration::from_millis(self.typing_timeout_ms)
+        } else {
+            std::time::Duration::from_secs(self.typing_timeout_secs)
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

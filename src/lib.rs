@@ -21,6 +21,7 @@ pub mod db;
 pub mod dialects;
 pub mod domain;
 pub mod error;
+pub mod import;
 pub mod metrics;
 pub mod policy;
 pub mod protocol;

@@ -94,6 +94,10 @@ impl Application {
                 .app_data(state)
                 // Every path answers with or without a trailing slash.
                 .wrap(middleware::NormalizePath::trim())
+                // Before the trim: seed 004's slashed paths get 004's answers.
+                .wrap(middleware::from_fn(
+                    crate::dialects::drf::slashed::remember_slash,
+                ))
                 .wrap(cors)
                 .wrap(middleware::from_fn(
                     routes::cors::refused_preflight_in_error_shape,

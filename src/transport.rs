@@ -18,6 +18,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{AppError, AppResult};
 
+// Issue 13, seed 000: sockets whose token comes in their first frame.
+mod deferred;
+pub use deferred::{accept_deferred, Handover};
+
 /// What a session queues for its socket: text frames and control frames.
 #[derive(Debug)]
 pub enum Outgoing {

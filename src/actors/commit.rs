@@ -106,7 +106,8 @@ async fn apply_all(
         .flatten()
         .flat_map(|(out, room)| {
             out.iter()
-                .filter_map(|a| a.as_ref().ok().and_then(|a| a.event.as_ref()))
+                .filter_map(|a| a.as_ref().ok())
+                .flat_map(|a| a.event.iter().chain(a.notice.iter()))
                 .map(move |e| EventRow {
                     room_id: room.id,
                     seq: e.seq,

@@ -424,8 +424,13 @@ impl SessionActor {
                 message_id,
                 emoji,
                 room_id,
+                toggle,
             } => {
-                let react = React::parse(message_id.into(), &emoji, true)?;
+                let react = if toggle {
+                    React::toggle(message_id.into(), &emoji)?
+                } else {
+                    React::parse(message_id.into(), &emoji, true)?
+                };
                 (room_of(message_id, room_id).await?, Command::React(react))
             }
             ClientFrame::RemoveReaction {
@@ -438,8 +443,17 @@ impl SessionActor {
             }
             ClientFrame::MarkRead {
                 room_id,
+                message_ids: Some(message_ids),
+                ..
+            } => (
+                room_id,
+                Command::MarkRead(MarkRead::of_messages("message_ids", message_ids)?),
+            ),
+            ClientFrame::MarkRead {
+                room_id,
                 seq,
                 message_id,
+                ..
             } => {
                 // A message named instead of a seq (dialects): read up to its seq.
                 let seq = match (seq, message_id) {

@@ -35,6 +35,10 @@ impl JoinRoom {
             user_id: caller.user_id,
             role: Role::Member,
         };
-        add.apply(c, b, shared, caller).await
+        let mut applied = add.apply(c, b, shared, caller).await?;
+        if let Ok(a) = &mut applied {
+            a.notice = super::notice::membership(b, shared, caller, true);
+        }
+        Ok(applied)
     }
 }

@@ -20,6 +20,9 @@ mod remove_member;
 pub mod send;
 mod set_role;
 mod update_room;
+// Seeds 001 and 003 (dialect issue 13):
+mod notice;
+pub mod support;
 
 // ---- moderation (issue 17) ----
 pub mod audit;
@@ -45,6 +48,8 @@ pub use remove_member::RemoveMember;
 pub use send::{Draft, SendMessage};
 pub use set_role::SetRole;
 pub use update_room::UpdateRoom;
+// Seed 003 (dialect issue 13):
+pub use support::SupportConversation;
 
 use crate::db::{self, models::Room};
 use crate::error::AppResult;

@@ -35,6 +35,9 @@ pub struct Outcome {
     pub last_seq: i64,
     pub member: Option<MemberView>,
     pub room: Option<RoomView>,
+    // Seed 003 (dialect issue 13):
+    /// `MarkRead`: the read position already covered the target (nothing moved).
+    pub already_read: bool,
 }
 
 /// A change of membership the room actor applies to its cache once committed.
@@ -60,6 +63,10 @@ pub struct Applied {
     pub mentions: Vec<Uuid>,
     pub mention_frame: Option<ByteString>,
     pub member_change: Option<MemberChange>,
+    // Seed 001 (dialect issue 13):
+    /// A second event after `event`: the `system` message of a join or leave
+    /// (`realtime.membership_messages`).
+    pub notice: Option<Event>,
 }
 
 impl Applied {

@@ -1,4 +1,5 @@
-//! `React`: add or take back my reaction to a message.
+//! `React`: add or take back my reaction to a message, or toggle it (seed 003's `react`:
+//! taken back when I had it, added otherwise).
 
 use uuid::Uuid;
 
@@ -19,6 +20,8 @@ pub struct React {
     pub emoji: String,
     /// True to add the reaction, false to remove it.
     pub add: bool,
+    /// Toggle instead: remove it when present, else add it (`add` is then ignored).
+    pub toggle: bool,
 }
 
 impl React {
@@ -27,6 +30,15 @@ impl React {
             message_id,
             emoji: domain::emoji("emoji", emoji)?,
             add,
+            toggle: false,
+        })
+    }
+
+    /// Removes my reaction when I have it, adds it otherwise.
+    pub fn toggle(message_id: MessageId, emoji: &str) -> AppResult<React> {
+        Ok(React {
+            toggle: true,
+            ..React::parse(message_id, emoji, true)?
         })
     }
 
@@ -52,10 +64,16 @@ impl React {
         if m.is_deleted {
             return Ok(Err(AppError::Conflict("the message was deleted".into())));
         }
-        let event = if self.add {
-            self.added(c, b, caller.user_id.uuid()).await?
+        let user_id = caller.user_id.uuid();
+        let event = if self.toggle {
+            match self.removed(c, b, user_id).await? {
+                Some(removed) => Some(removed),
+                None => self.added(c, b, user_id).await?,
+            }
+        } else if self.add {
+            self.added(c, b, user_id).await?
         } else {
-            self.removed(c, b, caller.user_id.uuid()).await?
+            self.removed(c, b, user_id).await?
         };
         Ok(Ok(Applied {
             event,

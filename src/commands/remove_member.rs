@@ -69,8 +69,13 @@ impl RemoveMember {
             seq,
             user_id: user_id.uuid(),
         });
+        // Leaving (not being removed) posts the leave notice when the setting asks for it.
+        let notice = (user_id == caller.user_id)
+            .then(|| super::notice::membership(b, shared, caller, false))
+            .flatten();
         Ok(Ok(Applied {
             member_change: Some(MemberChange::Left(user_id)),
+            notice,
             ..Applied::with(Default::default(), event)
         }))
     }

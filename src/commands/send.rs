@@ -286,6 +286,7 @@ fn announce(b: &mut Batch<'_>, view: MessageView, mentions: Vec<Uuid>) -> Applie
         mentions,
         mention_frame,
         member_change: None,
+        notice: None,
     }
 }
 

@@ -40,6 +40,8 @@ pub struct ListFilter {
     /// Only these rooms (for one room's view).
     pub room_id: Option<Uuid>,
     pub limit: i64,
+    /// Rooms to skip first (page-number paging; 0 with a cursor).
+    pub offset: i64,
 }
 
 /// My rooms, newest activity first, with the counts valid at each room's `last_seq`.
@@ -62,7 +64,7 @@ pub async fn my_rooms(conn: &mut Conn, user_id: Uuid, f: &ListFilter) -> QueryRe
            AND ($4::timestamptz IS NULL OR (COALESCE(r.last_message_at, r.created_at), r.id) < ($4, $5))
            AND ($6::uuid IS NULL OR r.id = $6)
          ORDER BY activity_at DESC, r.id DESC
-         LIMIT $7",
+         LIMIT $7 OFFSET $8",
     )
     .bind::<SqlUuid, _>(user_id)
     .bind::<Nullable<Bool>, _>(f.archived)
@@ -71,8 +73,19 @@ pub async fn my_rooms(conn: &mut Conn, user_id: Uuid, f: &ListFilter) -> QueryRe
     .bind::<SqlUuid, _>(f.cursor.map(|c| c.1).unwrap_or_default())
     .bind::<Nullable<SqlUuid>, _>(f.room_id)
     .bind::<BigInt, _>(f.limit)
+    .bind::<BigInt, _>(f.offset)
     .load(conn)
     .await
+}
+
+/// How many rooms I am a member of.
+pub async fn count_my_rooms(conn: &mut Conn, user_id: Uuid) -> QueryResult<i64> {
+    room_members::table
+        .filter(room_members::user_id.eq(user_id))
+        .filter(room_members::left_at.is_null())
+        .count()
+        .get_result(conn)
+        .await
 }
 
 /// The newest message of each room.
@@ -117,6 +130,7 @@ pub async fn unread_counts(conn: &mut Conn, user_id: Uuid) -> QueryResult<Vec<Ro
             cursor: None,
             room_id: None,
             limit: 10_000,
+            offset: 0,
         },
     )
     .await

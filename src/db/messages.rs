@@ -370,3 +370,14 @@ pub async fn numbered_page(
         .await?;
     Ok((rows, total))
 }
+
+// Seed 003 (dialect issue 13):
+
+/// The seqs of those of `ids` that are messages of the room.
+pub async fn seqs_in_room(conn: &mut Conn, room_id: Uuid, ids: &[Uuid]) -> QueryResult<Vec<i64>> {
+    messages::table
+        .filter(messages::room_id.eq(room_id).and(messages::id.eq_any(ids)))
+        .select(messages::seq)
+        .load(conn)
+        .await
+}

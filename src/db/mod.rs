@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod attachments;
 pub mod events;
+pub mod import;
 pub mod listing;
 pub mod messages;
 pub mod models;

@@ -70,13 +70,18 @@ pub async fn find_direct(conn: &mut Conn, tenant_id: Uuid, key: &str) -> QueryRe
 
 /// The current (not left, not removed) members of a room with their users.
 pub async fn active_members(conn: &mut Conn, room_id: Uuid) -> QueryResult<Vec<(Member, User)>> {
+    active_members_of(conn, &[room_id]).await
+}
+
+/// The current members of several rooms, each room's in joining order.
+pub async fn active_members_of(
+    conn: &mut Conn,
+    room_ids: &[Uuid],
+) -> QueryResult<Vec<(Member, User)>> {
     room_members::table
         .inner_join(users::table.on(users::id.eq(room_members::user_id)))
-        .filter(
-            room_members::room_id
-                .eq(room_id)
-                .and(room_members::left_at.is_null()),
-        )
+        .filter(room_members::room_id.eq_any(room_ids))
+        .filter(room_members::left_at.is_null())
         .order((room_members::joined_at.asc(), room_members::user_id.asc()))
         .select((Member::as_select(), User::as_select()))
         .load(conn)

@@ -186,3 +186,22 @@ pub async fn set_password(
         .execute(conn)
         .await
 }
+
+// Seed 003 (dialect issue 13):
+
+/// The tenant's support agents (its admins, banned ones aside), at most `limit`, oldest first.
+pub async fn support_agents(
+    conn: &mut Conn,
+    tenant_id: Uuid,
+    limit: i64,
+) -> QueryResult<Vec<Uuid>> {
+    users::table
+        .filter(users::tenant_id.eq(tenant_id))
+        .filter(users::role.eq("admin"))
+        .filter(users::is_banned.eq(false))
+        .order((users::created_at.asc(), users::id.asc()))
+        .select(users::id)
+        .limit(limit)
+        .load(conn)
+        .await
+}

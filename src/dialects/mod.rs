@@ -2,7 +2,12 @@
 //! reads, and Confab's outcomes and events rendered back in their shapes (docs/DIALECTS.md).
 //! A dialect holds no rule of its own: permissions, limits and validation are the commands'.
 
+pub mod academia;
 pub mod drf;
+// Seeds 000 and 002 (issue 13).
+pub mod notifications;
+// Seed 003 (issue 13).
+pub mod wasgo;
 
 use std::sync::Arc;
 
@@ -19,6 +24,10 @@ use crate::state::AppState;
 /// Every dialect's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(drf::configure);
+    cfg.configure(notifications::configure);
+    // 001 before 003: they share `/chat/messages/…`.
+    cfg.configure(academia::configure);
+    cfg.configure(wasgo::configure);
 }
 
 /// Which frames a per-room socket speaks.
@@ -26,6 +35,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub enum RoomSocket {
     /// Seed 004 (DRF + Channels).
     Drf,
+    /// Seed 003 (Wasgo).
+    Wasgo,
 }
 
 impl RoomSocket {
@@ -40,9 +51,10 @@ impl RoomSocket {
             });
         match asked.as_deref().unwrap_or(setting) {
             "drf" => Ok(RoomSocket::Drf),
+            "wasgo" => Ok(RoomSocket::Wasgo),
             other => Err(AppError::bad_request(
                 "dialect",
-                format!("unknown dialect `{other}` (this server speaks: drf)"),
+                format!("unknown dialect `{other}` (this server speaks: drf, wasgo)"),
             )),
         }
     }
@@ -73,8 +85,20 @@ async fn open_room_socket(
     room_id: Uuid,
     kind: RoomSocket,
 ) -> AppResult<HttpResponse> {
-    let translate = match kind {
-        RoomSocket::Drf => Arc::new(drf::socket::RoomFrames::new(room_id, &user)),
+    let mut conn = state.pool.get().await?;
+    let members: Vec<_> = crate::db::rooms::active_members(&mut conn, room_id)
+        .await?
+        .into_iter()
+        .map(|(_, u)| u)
+        .collect();
+    drop(conn);
+    let translate: Arc<dyn crate::transport::Translate> = match kind {
+        RoomSocket::Drf => Arc::new(drf::socket::RoomFrames::new(room_id, &user, &members)),
+        RoomSocket::Wasgo => Arc::new(wasgo::socket::ConversationFrames::new(
+            room_id,
+            user.id,
+            wasgo::rest::usernames(&members),
+        )),
     };
     let dialect = Dialect {
         translate,
@@ -109,4 +133,38 @@ async fn direct_socket(
 pub fn configure_sockets(cfg: &mut web::ServiceConfig) {
     cfg.route("/ws/direct/{user_id}/", web::get().to(direct_socket))
         .route("/ws/direct/{user_id}", web::get().to(direct_socket));
+}
+
+/// The native frame `native` for the socket's room, with the seed frame's other fields.
+pub fn room_frame(
+    native: &str,
+    room_id: Uuid,
+    seed: serde_json::Map<String, serde_json::Value>,
+) -> String {
+    let mut frame = serde_json::Map::new();
+    frame.insert("type".into(), native.into());
+    frame.insert("room_id".into(), room_id.to_string().into());
+    for (k, v) in seed {
+        frame.entry(k).or_insert(v);
+    }
+    serde_json::Value::Object(frame).to_string()
+}
+
+/// A frame type the socket does not speak: the session refuses it by its name.
+pub fn not_a_frame(kind: &str) -> String {
+    serde_json::json!({ "type": format!("{kind} (not a frame of this socket)") }).to_string()
+}
+
+/// A seed's client frame: its `type` and its other fields; Err(the text to hand on unchanged)
+/// when it is not a JSON object (the session answers its parse error).
+pub fn seed_frame(
+    text: &str,
+) -> Result<(Option<String>, serde_json::Map<String, serde_json::Value>), String> {
+    let Ok(serde_json::Value::Object(mut seed)) = serde_json::from_str(text) else {
+        return Err(text.to_owned());
+    };
+    let kind = seed
+        .remove("type")
+        .and_then(|t| t.as_str().map(str::to_owned));
+    Ok((kind, seed))
 }

@@ -18,10 +18,6 @@ pub(super) fn rule(rank: Rank, kind: RoomType, change: Change) -> AppResult<()> 
             rank.at_least(Role::Moderator),
             "only moderators, admins and owners pin messages",
         ),
-        // Both members of a direct room are its owners: there the window holds for them.
-        Change::DeleteLate if kind == RoomType::Direct => {
-            allow_if(rank == Rank::Trusted, "the delete window has passed")
-        }
         Change::DeleteLate => allow_if(
             rank.at_least(Role::Moderator),
             "the delete window has passed",

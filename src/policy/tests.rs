@@ -281,7 +281,7 @@ fn who_may_pin_delete_late_and_report() {
         (Group, member(Moderator), late, Y),
         (Group, member(Admin), late, Y),
         (Group, TRUSTED, late, Y),
-        (Direct, member(Owner), late, F),
+        (Direct, member(Owner), late, Y),
         (Direct, TRUSTED, late, Y),
         (Group, member(Member), report, Y),
         (Group, member(Observer), report, Y),

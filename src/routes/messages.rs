@@ -14,13 +14,10 @@ use super::answers::{
 use super::endpoint::Endpoint;
 use super::extract::Json;
 use super::reactions;
-use super::rooms::member_room;
+use super::rooms::{member_room, write};
 use super::schemas;
-use crate::actors::supervisor;
 use crate::auth::AuthUser;
-use crate::commands::{
-    access, Caller, Command, DeleteMessage, Draft, EditMessage, Outcome, SendMessage,
-};
+use crate::commands::{access, Caller, Command, DeleteMessage, Draft, EditMessage, SendMessage};
 use crate::db;
 use crate::db::messages::Cursor;
 use crate::db::models::Message;
@@ -212,9 +209,9 @@ async fn history(
 ) -> AppResult<Either<web::Json<MessagePage>, HttpResponse>> {
     let room_id = path.into_inner();
     if q.page.is_some() || q.page_size.is_some() {
-        let (page, size) = (q.page, q.page_size);
+        let paging = crate::dialects::drf::rest::Paging::new(q.page, q.page_size);
         let drf =
-            crate::dialects::drf::rest::messages_page(&state, &req, &user, room_id, page, size);
+            crate::dialects::drf::messages::messages_page(&state, &req, &user, room_id, paging);
         return Ok(Either::Right(drf.await?));
     }
     let limit = q
@@ -266,16 +263,6 @@ struct PostBody {
     /// The client's own id: a resend with the same one answers the first message.
     #[schema(schema_with = schemas::client_id)]
     client_id: Option<String>,
-}
-
-pub(super) async fn write(
-    state: &AppState,
-    user: &AuthUser,
-    room_id: Uuid,
-    command: Command,
-) -> AppResult<Outcome> {
-    let caller = Caller::from_auth(user);
-    supervisor::apply(&state.supervisor, room_id.into(), caller, command).await
 }
 
 /// Post a message to a room.

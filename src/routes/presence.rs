@@ -35,7 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Presence of users of my tenant: live on this node, else online on another node (with the
 /// status they chose), else offline with the stored last_seen.
-async fn presence_of(
+pub async fn presence_of(
     state: &AppState,
     tenant_id: Uuid,
     ids: Vec<Uuid>,

@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use super::answers::{created, ok, BadRequest, NotFound, TooLarge, Unauthorized, WithStatus};
 use super::extract::Json;
-use super::messages::{load, write};
+use super::messages::load;
+use super::rooms::write;
 use super::schemas;
 use crate::auth::AuthUser;
 use crate::commands::{Command, React};

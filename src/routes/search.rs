@@ -27,7 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The query text: trimmed, not empty, at most `max_search_query_chars`.
-fn query_text(state: &AppState, q: &str) -> AppResult<String> {
+pub fn query_text(state: &AppState, q: &str) -> AppResult<String> {
     let q = q.trim();
     check_q(q, state.settings.limits.max_search_query_chars)?;
     if q.is_empty() {

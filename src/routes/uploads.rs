@@ -78,6 +78,17 @@ async fn upload(
     req: HttpRequest,
     form: Multipart,
 ) -> AppResult<WithStatus<AttachmentView>> {
+    Ok(created(store(&state, &user, &req, form).await?))
+}
+
+/// Stores an upload of `user` (also seed 000's `/api/notifications/chat/upload/`): the file's
+/// view, its URLs signed for the uploader.
+pub async fn store(
+    state: &AppState,
+    user: &AuthUser,
+    req: &HttpRequest,
+    form: Multipart,
+) -> AppResult<AttachmentView> {
     let limit = state.settings.limits.max_upload_bytes;
     let declared = req
         .headers()
@@ -111,7 +122,7 @@ async fn upload(
         Ok(row) => {
             let mut view = AttachmentView::from(&row);
             state.uploads.signer.stamp(&mut view, user.id, Utc::now());
-            Ok(created(view))
+            Ok(view)
         }
         Err(e) => {
             let mut keys = vec![stored.storage_key.as_str()];

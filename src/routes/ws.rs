@@ -183,12 +183,46 @@ async fn open(
     query: ConnectQuery,
     path_tenant: Option<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let user = authenticate_query(&state, &req, query).await?;
-    if let Some(id) = path_tenant.filter(|t| *t != user.tenant_id) {
-        // Not the caller's tenant: a seed's per-room socket (`/ws/chat/{room_id}/`), or 404.
-        return crate::dialects::room_socket(state, req, body, user, id).await;
+    let anonymous = bearer(&req).is_none() && query.ticket.is_none() && query.token.is_none();
+    if let Some(id) = path_tenant.filter(|_| anonymous) {
+        // Seed 000: the token may come in the first frame (`dialects/notifications`).
+        check_origin(&state, &req)?;
+        return crate::dialects::notifications::socket::first_frame(state, req, body, id).await;
     }
-    start(&state, &req, body, user, None).await
+    let user = authenticate_query(&state, &req, query).await?;
+    match path_tenant {
+        // Not the caller's tenant: a seed's per-room socket (`/ws/chat/{room_id}/`), or 404.
+        Some(id) if id != user.tenant_id => {
+            crate::dialects::room_socket(state, req, body, user, id).await
+        }
+        // The caller's tenant: the multiplexed socket, native frames with seed 000's fields.
+        Some(_) => crate::dialects::notifications::socket::tenant(&state, &req, body, user).await,
+        None => start(&state, &req, body, user, None).await,
+    }
+}
+
+fn check_origin(state: &AppState, req: &HttpRequest) -> AppResult<()> {
+    if origin_allowed(req, &state.settings.server.allowed_origins) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "this origin may not open a WebSocket".into(),
+        ))
+    }
+}
+
+/// The chat user of a token (service tokens never connect as one).
+pub async fn token_user(state: &AppState, token: &str) -> AppResult<AuthUser> {
+    chat_user(authenticate(state, token).await?)
+}
+
+fn chat_user(user: AuthUser) -> AppResult<AuthUser> {
+    if user.role == Role::Service {
+        return Err(AppError::Forbidden(
+            "service tokens do not connect as chat users".into(),
+        ));
+    }
+    Ok(user)
 }
 
 /// The user of a handshake (its origin checked): the header, else `?ticket=`, else `?token=`.
@@ -203,11 +237,7 @@ async fn authenticate_query(
     req: &HttpRequest,
     query: ConnectQuery,
 ) -> AppResult<AuthUser> {
-    if !origin_allowed(req, &state.settings.server.allowed_origins) {
-        return Err(AppError::Forbidden(
-            "this origin may not open a WebSocket".into(),
-        ));
-    }
+    check_origin(state, req)?;
     // Header first (non-browser clients), then a one-time ticket, then a token in the URL.
     let user = match (bearer(req), query.ticket, query.token) {
         (Some(token), _, _) => authenticate(state, &token).await?,
@@ -215,12 +245,7 @@ async fn authenticate_query(
         (None, None, Some(token)) => authenticate(state, &token).await?,
         (None, None, None) => return Err(AppError::Unauthorized("missing token or ticket".into())),
     };
-    if user.role == Role::Service {
-        return Err(AppError::Forbidden(
-            "service tokens do not connect as chat users".into(),
-        ));
-    }
-    Ok(user)
+    chat_user(user)
 }
 
 /// A dialect's translation of a connection, and the native frames its session starts with
@@ -260,6 +285,21 @@ pub async fn start(
         None => (outbound, None),
     };
     let (response, reader) = transport::accept(req, body, max, outbound)?;
+    let first_frames = dialect.map(|d| d.first_frames).unwrap_or_default();
+    begin(state, prepared, user, reader, translate, first_frames).await?;
+    Ok(response)
+}
+
+/// Registers a prepared session (its socket accepted) and runs it on `reader`, the dialect's
+/// first frames before anything the client sends.
+pub async fn begin(
+    state: &AppState,
+    prepared: Prepared,
+    user: AuthUser,
+    reader: transport::FrameReader,
+    translate: Option<std::sync::Arc<dyn transport::Translate>>,
+    first_frames: Vec<String>,
+) -> AppResult<()> {
     let reader = match translate {
         Some(t) => reader.translated(t),
         None => reader,
@@ -274,11 +314,11 @@ pub async fn start(
         })
         .await
         .map_err(AppError::internal)??;
-    for text in dialect.map(|d| d.first_frames).unwrap_or_default() {
+    for text in first_frames {
         prepared
             .addr
             .do_send(crate::actors::session::Inbound { text });
     }
     prepared.run(state.sessions.clone(), user, reader);
-    Ok(response)
+    Ok(())
 }

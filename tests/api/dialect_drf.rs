@@ -67,7 +67,7 @@ async fn documented_frames_flow_between_two_members_of_a_room() {
     let t = next_of(&mut a, "typing").await;
     assert_eq!(t["user_id"], bob.id.to_string());
     assert_eq!(t["is_typing"], true);
-    assert!(t["user"].is_string());
+    assert_eq!(t["user"], "bob", "the e-mail, else the username");
     b.send(json!({"type": "typing", "is_typing": false})).await;
     assert_eq!(next_of(&mut a, "typing").await["is_typing"], false);
 
@@ -342,10 +342,11 @@ async fn others_joining_and_leaving_the_room_are_announced() {
     let b = room_socket(&app, &bob, room).await;
     let joined = next_of(&mut a, "user_joined").await;
     assert_eq!(joined["user_id"], bob.id.to_string());
-    assert!(joined["user"].is_string());
+    assert_eq!(joined["user"], "bob", "the e-mail, else the username");
     b.close().await;
     let left = next_of(&mut a, "user_left").await;
     assert_eq!(left["user_id"], bob.id.to_string());
+    assert_eq!(left["user"], "bob");
     // Nobody is told about themselves.
     let rest = a.drain(300).await;
     assert!(

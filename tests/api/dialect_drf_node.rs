@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::helpers::*;
 
 /// Runs `cmd` off the server's thread; panics with its output unless it succeeds.
-async fn run(mut cmd: Command, what: &'static str) {
+pub(crate) async fn run(mut cmd: Command, what: &'static str) {
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await
         .expect("joined")
@@ -22,8 +22,8 @@ async fn run(mut cmd: Command, what: &'static str) {
     );
 }
 
-#[actix_rt::test]
-async fn seed_004_client_code_chats_through_confab_in_node() {
+/// tests/dialects, its packages installed (`npm ci` once).
+pub(crate) async fn node_modules() -> std::path::PathBuf {
     let dir = manifest_dir().join("tests/dialects");
     if !dir
         .join("node_modules/react-test-renderer/package.json")
@@ -34,6 +34,12 @@ async fn seed_004_client_code_chats_through_confab_in_node() {
             .current_dir(&dir);
         run(npm, "npm ci in tests/dialects").await;
     }
+    dir
+}
+
+#[actix_rt::test]
+async fn seed_004_client_code_chats_through_confab_in_node() {
+    let dir = node_modules().await;
     let app = spawn_app().await;
     let ann = app.register("ann").await;
     let bob = app.register("bob").await;

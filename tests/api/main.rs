@@ -7,11 +7,23 @@ mod commit;
 mod dialect_drf;
 mod dialect_drf_node;
 mod dialect_drf_rest;
+mod dialect_drf_slashed;
+// Issue 13, seeds 000/002.
+mod dialect_notifications;
+mod dialect_notifications_node;
+mod dialect_notifications_rest;
+// Seeds 001 and 003 (issue 13):
+mod dialect_academia;
+mod dialect_matrix;
+mod dialect_wasgo;
+mod dialect_wasgo_node;
+mod dialect_wasgo_rest;
 mod embed;
 mod fuzz;
 mod health;
 mod helpers;
 mod http_entry;
+mod import;
 mod lifecycle;
 mod migrations;
 mod nodes;

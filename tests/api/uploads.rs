@@ -34,7 +34,7 @@ pub(crate) async fn app() -> (TestApp, tempfile::TempDir) {
 }
 
 /// A multipart/form-data body with one `file` part, built by hand as a browser sends it.
-fn form(file_name: &str, part_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+pub(crate) fn form(file_name: &str, part_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = format!("----confab{}", Uuid::new_v4().simple());
     let mut body = Vec::new();
     write!(

@@ -296,7 +296,7 @@ impl RoomActor {
         if let Some(change) = &a.member_change {
             self.change_members(change, a);
         }
-        if let Some(ev) = &a.event {
+        for ev in a.event.iter().chain(a.notice.iter()) {
             self.deliver(ev.seq, ev.text.clone(), ctx);
             self.deps
                 .broker
@@ -457,8 +457,7 @@ impl Handler<SetTyping> for RoomActor {
         self.may(msg.tenant_id, msg.user_id, Access::Type)?;
         let user_id = msg.user_id.uuid();
         if msg.is_typing {
-            let until = Instant::now()
-                + Duration::from_secs(self.deps.settings.realtime.typing_timeout_secs);
+            let until = Instant::now() + self.deps.settings.realtime.typing_timeout();
             if self.typing.insert(user_id, until).is_none() {
                 self.broadcast_typing(user_id, true);
             }

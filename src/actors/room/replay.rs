@@ -51,7 +51,7 @@ impl Handler<Subscribe> for RoomActor {
                 ctx.spawn(
                     replay
                         .into_actor(self)
-                        .map(move |ok, act, _| act.finish_replay(session_id, last, ok)),
+                        .map(move |done, act, _| act.finish_replay(session_id, last, done)),
                 );
             }
         }
@@ -60,29 +60,44 @@ impl Handler<Subscribe> for RoomActor {
     }
 }
 
-/// Streams the logged events `after < seq <= upto` into the connection's queue; false when they
-/// could not be read or the connection does not take them.
-async fn replay(pool: DbPool, room_id: Uuid, after: i64, upto: i64, outbox: Outbox) -> bool {
+/// How a replay went.
+enum Replayed {
+    /// Every event `after < seq <= upto` went out.
+    Complete,
+    /// The log lacks some of them (history imported without events, or swept): the connection
+    /// is told to resync instead; nothing was sent.
+    Gap,
+    /// They could not be read, or the connection does not take them.
+    Failed,
+}
+
+/// Streams the logged events `after < seq <= upto` into the connection's queue.
+async fn replay(pool: DbPool, room_id: Uuid, after: i64, upto: i64, outbox: Outbox) -> Replayed {
     let rows = match pool.get().await {
         Ok(mut conn) => db::events::range(&mut conn, room_id, after, upto).await,
         Err(e) => {
             log::error!("resume of room {room_id}: {e}");
-            return false;
+            return Replayed::Failed;
         }
     };
     let rows = match rows {
         Ok(r) => r,
         Err(e) => {
             log::error!("resume of room {room_id}: {e}");
-            return false;
+            return Replayed::Failed;
         }
     };
+    let contiguous =
+        rows.len() as i64 == upto - after && rows.first().map(|r| r.0) == Some(after + 1);
+    if !contiguous {
+        return Replayed::Gap;
+    }
     for (_, payload) in rows {
         if !outbox.send_wait(ByteString::from(payload)).await {
-            return false;
+            return Replayed::Failed;
         }
     }
-    true
+    Replayed::Complete
 }
 
 fn resumed(room_id: Uuid, last_seq: i64) -> ByteString {
@@ -91,14 +106,22 @@ fn resumed(room_id: Uuid, last_seq: i64) -> ByteString {
 
 impl RoomActor {
     /// The replay is out: the live events held meanwhile follow, then `resumed`.
-    fn finish_replay(&mut self, session_id: Uuid, upto: i64, ok: bool) {
+    fn finish_replay(&mut self, session_id: Uuid, upto: i64, replayed: Replayed) {
         let room_id = self.room_id;
         let Some(sub) = self.subscribers.get_mut(&session_id) else {
             return;
         };
-        if !ok {
+        if let Replayed::Failed = replayed {
             self.subscribers.remove(&session_id);
             return;
+        }
+        let gap = matches!(replayed, Replayed::Gap);
+        if gap {
+            let frame = ServerFrame::ResyncRequired {
+                room_id,
+                last_seq: upto,
+            };
+            sub.outbox.push(&frame_text(&frame), false);
         }
         let held = match std::mem::replace(&mut sub.phase, Phase::Live) {
             Phase::CatchingUp(held) => held,
@@ -111,6 +134,8 @@ impl RoomActor {
                 last = seq;
             }
         }
-        sub.outbox.push(&resumed(room_id, last), false);
+        if !gap {
+            sub.outbox.push(&resumed(room_id, last), false);
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! Seed 004's REST endpoints that native paths do not already serve: `direct_message`,
-//! `typing_users`, a message's `react` and `mark_read`, and page-number paging of messages.
+//! Seed 004's REST endpoints that native paths do not serve at all: `direct_message`,
+//! `typing_users`, a message's `react` and `mark_read`, the sessions; 004's error shape and paging.
 
 use std::collections::BTreeMap;
 
@@ -9,20 +9,19 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::views::{
-    reaction_map, DrfCleanup, DrfErrorBody, DrfMarkedRead, DrfMessage, DrfPage, DrfReacted,
-    DrfRoom, DrfSession, DrfTyping, DrfUser,
+    reaction_map, DrfCleanup, DrfErrorBody, DrfMarkedRead, DrfReacted, DrfSession, DrfTyping,
+    DrfUser,
 };
 use crate::actors::presence::ListSessions;
 use crate::actors::room::ListTyping;
 use crate::actors::supervisor;
 use crate::auth::AuthUser;
 use crate::commands::{access, direct, Caller, Command, MarkRead, React};
-use crate::db::{self, models::Room};
+use crate::db;
 use crate::domain::time;
 use crate::error::{AppError, AppResult};
 use crate::policy::Access;
 use crate::protocol::json::parse_json;
-use crate::protocol::views::MessageView;
 use crate::state::AppState;
 
 /// An error in 004's shape (`{"detail": …}`), with Confab's status.
@@ -61,7 +60,7 @@ impl ResponseError for DrfError {
     }
 }
 
-type DrfResult = Result<HttpResponse, DrfError>;
+pub type DrfResult = Result<HttpResponse, DrfError>;
 
 /// Registers `path` with and without its trailing slash (as DRF's routers write them).
 fn both(cfg: &mut web::ServiceConfig, path: &str, route: fn() -> actix_web::Route) {
@@ -94,108 +93,46 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     });
 }
 
-/// 004's messages with their readers (members whose read pointer reached them, sender aside).
-async fn drf_messages(
-    conn: &mut db::Conn,
-    room_id: Uuid,
-    views: &[MessageView],
-) -> AppResult<Vec<DrfMessage>> {
-    let members = db::rooms::active_members(conn, room_id).await?;
-    Ok(views
-        .iter()
-        .map(|m| {
-            let read_by = members
-                .iter()
-                .filter(|(mem, u)| mem.last_read_seq >= m.seq && u.id != m.sender.id)
-                .map(|(_, u)| DrfUser::from(u))
-                .collect();
-            DrfMessage::from_view(m, read_by)
-        })
-        .collect())
-}
-
-/// `GET …/messages/?page=&page_size=`: 004's page-number paging, oldest first (the native
-/// history route hands over here when either is given).
-pub async fn messages_page(
-    state: &AppState,
-    req: &HttpRequest,
-    user: &AuthUser,
-    room_id: Uuid,
+/// 004's paging parameters: `page` from 1, `page_size` (default 50, at most the server's page
+/// size).
+#[derive(Deserialize)]
+pub struct Paging {
     page: Option<i64>,
     page_size: Option<i64>,
-) -> AppResult<HttpResponse> {
-    let page = page.unwrap_or(1);
-    if page < 1 {
-        return Err(AppError::bad_request("page", "page must be >= 1"));
-    }
-    let size = page_size
-        .unwrap_or(50)
-        .clamp(1, state.settings.limits.max_page_size);
-    let mut conn = state.pool.get().await?;
-    access::room(&mut conn, &Caller::from_auth(user), room_id, Access::Read).await?;
-    let (rows, count) =
-        db::messages::numbered_page(&mut conn, room_id, (page - 1) * size, size).await?;
-    if rows.is_empty() && page > 1 {
-        return Err(AppError::NotFound);
-    }
-    let views = crate::routes::messages::views(&mut conn, &rows).await?;
-    let results = drf_messages(&mut conn, room_id, &views).await?;
-    let link = |p: i64| {
-        let info = req.connection_info();
-        format!(
-            "{}://{}{}?page={p}&page_size={size}",
-            info.scheme(),
-            info.host(),
-            req.path()
-        )
-    };
-    let body = DrfPage {
-        count,
-        next: (page * size < count).then(|| link(page + 1)),
-        previous: (page > 1).then(|| link(page - 1)),
-        results,
-    };
-    Ok(HttpResponse::Ok().json(body))
 }
 
-/// 004's room object of `room` as `user` sees it.
-async fn drf_room(conn: &mut db::Conn, user: &AuthUser, room: &Room) -> AppResult<DrfRoom> {
-    let members = db::rooms::active_members(conn, room.id).await?;
-    let mine = members.iter().find(|(m, _)| m.user_id == user.id);
-    let unread = match mine {
-        Some((m, _)) => {
-            db::messages::unread(conn, room.id, user.id, m.last_read_seq)
-                .await?
-                .0
+impl Paging {
+    pub fn new(page: Option<i64>, page_size: Option<i64>) -> Self {
+        Paging { page, page_size }
+    }
+
+    /// The request's paging, read here so a bad value gets 004's error shape.
+    pub fn of(req: &HttpRequest) -> AppResult<Paging> {
+        web::Query::<Paging>::from_query(req.query_string())
+            .map(web::Query::into_inner)
+            .map_err(|_| AppError::bad_request("page", "page and page_size must be integers"))
+    }
+
+    /// (page, page size), checked.
+    pub fn resolve(&self, max_page_size: i64) -> AppResult<(i64, i64)> {
+        let page = self.page.unwrap_or(1);
+        if page < 1 {
+            return Err(AppError::bad_request("page", "page must be >= 1"));
         }
-        None => 0,
-    };
-    let last = db::listing::last_messages(conn, &[room.id]).await?;
-    let last = crate::routes::messages::views(conn, &last).await?;
-    let find = |id: Option<Uuid>| {
-        members
-            .iter()
-            .find(|(_, u)| Some(u.id) == id)
-            .map(|(_, u)| DrfUser::from(u))
-    };
-    let other = members
-        .iter()
-        .find(|(_, u)| u.id != user.id)
-        .map(|(_, u)| u.id)
-        .filter(|_| room.room_type == "direct");
-    Ok(DrfRoom {
-        id: room.id,
-        name: room.name.clone(),
-        room_type: room.room_type.clone(),
-        participants: members.iter().map(|(_, u)| DrfUser::from(u)).collect(),
-        created_by: find(room.created_by),
-        created_at: time::format(&room.created_at),
-        updated_at: time::format(&room.updated_at),
-        is_active: room.is_active,
-        last_message: last.first().map(|m| DrfMessage::from_view(m, Vec::new())),
-        unread_count: unread,
-        other_user: find(other),
-    })
+        Ok((page, self.page_size.unwrap_or(50).clamp(1, max_page_size)))
+    }
+}
+
+/// The URL of another page of the same list, as DRF's `next` and `previous` give it.
+pub fn page_link(req: &HttpRequest, page: i64, size: i64) -> String {
+    let info = req.connection_info();
+    let path = req.path();
+    let slash = if path.ends_with('/') { "" } else { "/" };
+    format!(
+        "{}://{}{path}{slash}?page={page}&page_size={size}",
+        info.scheme(),
+        info.host()
+    )
 }
 
 #[derive(Deserialize)]
@@ -216,12 +153,14 @@ async fn direct_message(
         .ok_or_else(|| AppError::bad_request("user_id", "user_id must be a user id"))?;
     let mut conn = state.pool.get().await?;
     let opened = direct::open(&mut conn, &Caller::from_auth(&user), other).await?;
+    drop(conn);
     let status = if opened.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok(HttpResponse::build(status).json(drf_room(&mut conn, &user, &opened.room).await?))
+    let body = super::rooms::drf_room(&state, &user, opened.room).await?;
+    Ok(HttpResponse::build(status).json(body))
 }
 
 /// `GET …/typing_users/`: who is typing in the room now.
@@ -314,15 +253,10 @@ async fn mark_message_read(
     let caller = Caller::from_auth(&user);
     let mut conn = state.pool.get().await?;
     access::room(&mut conn, &caller, room_id, Access::Read).await?;
-    let m = db::messages::find_in_room(&mut conn, room_id, message_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let before = db::rooms::membership(&mut conn, room_id, user.id)
-        .await?
-        .map_or(0, |mem| mem.last_read_seq);
     drop(conn);
-    let command = MarkRead::parse(Some(m.seq))?;
-    supervisor::apply(
+    // The command knows whether the read position already covered the message.
+    let command = MarkRead::of_messages("message_id", vec![message_id])?;
+    let out = supervisor::apply(
         &state.supervisor,
         room_id.into(),
         caller,
@@ -331,7 +265,7 @@ async fn mark_message_read(
     .await?;
     Ok(HttpResponse::Ok().json(DrfMarkedRead {
         status: "marked as read".into(),
-        was_already_read: before >= m.seq,
+        was_already_read: out.already_read,
     }))
 }
 

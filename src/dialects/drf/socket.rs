@@ -5,16 +5,17 @@
 //! `current_room` to its room (a native `update_presence`), so the others' sockets of the room
 //! hear `user_joined`; the user going offline or to another room is `user_left`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use bytestring::ByteString;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::views::DrfMessage;
 use crate::auth::AuthUser;
+use crate::db::models::User;
 use crate::protocol::frames::ServerFrame;
 use crate::transport::Translate;
 
@@ -32,15 +33,35 @@ pub struct RoomFrames {
     user_id: Uuid,
     /// Others this connection was told joined (and not yet that they left).
     present: Mutex<HashSet<Uuid>>,
+    /// What 004's frames call a user (`user`): the members' e-mail, else their username, as
+    /// they were when the socket opened.
+    names: HashMap<Uuid, String>,
 }
 
 impl RoomFrames {
-    pub fn new(room_id: Uuid, user: &AuthUser) -> Self {
+    pub fn new(room_id: Uuid, user: &AuthUser, members: &[User]) -> Self {
+        let names = members
+            .iter()
+            .filter_map(|u| {
+                let name = u.email.clone().or_else(|| u.username.clone())?;
+                Some((u.id, name))
+            })
+            .collect();
         RoomFrames {
             room_id,
             user_id: user.id,
             present: Mutex::new(HashSet::new()),
+            names,
         }
+    }
+
+    /// 004's `user` of a frame: the e-mail or username, the user id for one who has neither
+    /// (or joined after the socket opened).
+    fn name(&self, user_id: Uuid) -> String {
+        self.names
+            .get(&user_id)
+            .cloned()
+            .unwrap_or_else(|| user_id.to_string())
     }
 }
 
@@ -51,13 +72,12 @@ enum DrfFrame {
         message: Box<DrfMessage>,
     },
     Typing {
-        /// 004 sends the user's e-mail; Confab has none and sends the user id.
+        /// The user's e-mail (see `RoomFrames::name`).
         user: String,
         user_id: Uuid,
         is_typing: bool,
     },
     UserJoined {
-        /// 004 sends the user's e-mail; Confab sends the user id.
         user: String,
         user_id: Uuid,
     },
@@ -74,13 +94,10 @@ enum DrfFrame {
 
 impl Translate for RoomFrames {
     fn inbound(&self, text: &str) -> String {
-        let Ok(Value::Object(mut seed)) = serde_json::from_str::<Value>(text) else {
-            // Not an object: the session answers its parse error.
-            return text.to_owned();
+        let (kind, mut seed) = match crate::dialects::seed_frame(text) {
+            Ok(frame) => frame,
+            Err(unchanged) => return unchanged,
         };
-        let kind = seed
-            .remove("type")
-            .and_then(|t| t.as_str().map(str::to_owned));
         let native = match kind.as_deref() {
             Some("message") => "send_message",
             Some("typing") => match seed.remove("is_typing") {
@@ -89,19 +106,10 @@ impl Translate for RoomFrames {
             },
             Some("read_receipt") => "mark_read",
             // Anything else is not a frame of this socket: the session refuses it by its name.
-            Some(other) => {
-                return json!({ "type": format!("{other} (not a frame of this socket)") })
-                    .to_string()
-            }
+            Some(other) => return crate::dialects::not_a_frame(other),
             None => return Value::Object(seed).to_string(),
         };
-        let mut frame = Map::new();
-        frame.insert("type".into(), native.into());
-        frame.insert("room_id".into(), self.room_id.to_string().into());
-        for (k, v) in seed {
-            frame.entry(k).or_insert(v);
-        }
-        Value::Object(frame).to_string()
+        crate::dialects::room_frame(native, self.room_id, seed)
     }
 
     fn outbound(&self, text: &str) -> Option<ByteString> {
@@ -116,7 +124,7 @@ impl Translate for RoomFrames {
                 user_id,
                 is_typing,
             } if room_id == self.room_id && user_id != self.user_id => DrfFrame::Typing {
-                user: user_id.to_string(),
+                user: self.name(user_id),
                 user_id,
                 is_typing,
             },
@@ -141,7 +149,7 @@ impl RoomFrames {
     /// when nothing changed for this connection.
     fn arrival(&self, user_id: Uuid, here: bool) -> Option<DrfFrame> {
         let mut present = self.present.lock().ok()?;
-        let user = user_id.to_string();
+        let user = self.name(user_id);
         if here && present.insert(user_id) {
             Some(DrfFrame::UserJoined { user, user_id })
         } else if !here && present.remove(&user_id) {

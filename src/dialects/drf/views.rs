@@ -137,6 +137,31 @@ pub struct DrfReacted {
     pub message: String,
 }
 
+/// A status answer: 004's room `mark_read` (`{status: "marked as read", count}`) and `leave`
+/// (`{status: "left room"}`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DrfStatus {
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
+}
+
+impl DrfStatus {
+    pub fn marked_read(count: i64) -> Self {
+        DrfStatus {
+            status: "marked as read".into(),
+            count: Some(count),
+        }
+    }
+
+    pub fn left_room() -> Self {
+        DrfStatus {
+            status: "left room".into(),
+            count: None,
+        }
+    }
+}
+
 /// The answer to 004's per-message `mark_read`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DrfMarkedRead {

@@ -68,6 +68,9 @@ pub enum ClientFrame {
         emoji: String,
         #[serde(default, alias = "conversation_id")]
         room_id: Option<Uuid>,
+        /// Confab addition (seed 003's `react`): take it back instead when I already have it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        toggle: bool,
     },
     RemoveReaction {
         message_id: Uuid,
@@ -82,6 +85,9 @@ pub enum ClientFrame {
         /// Confab addition: read up to this message (instead of `seq`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message_id: Option<Uuid>,
+        /// Confab addition (seed 003): read up to the newest of these messages (1 or more).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message_ids: Option<Vec<Uuid>>,
     },
     UpdatePresence {
         status: String,

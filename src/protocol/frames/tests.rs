@@ -248,6 +248,7 @@ fn every_client_frame_round_trips_and_aliases_are_accepted() {
             message_id: m,
             emoji: "👍".into(),
             room_id: None,
+            toggle: false,
         },
         ClientFrame::RemoveReaction {
             message_id: m,
@@ -258,6 +259,7 @@ fn every_client_frame_round_trips_and_aliases_are_accepted() {
             room_id: r,
             seq: Some(4),
             message_id: None,
+            message_ids: None,
         },
         ClientFrame::UpdatePresence {
             status: "away".into(),
@@ -291,7 +293,8 @@ fn a_frame_names_its_room_only_when_it_carries_one() {
         ClientFrame::MarkRead {
             room_id: r,
             seq: None,
-            message_id: None
+            message_id: None,
+            message_ids: None,
         }
         .room_id(),
         Some(r)

@@ -115,6 +115,7 @@ pub(super) async fn list(
         cursor: q.cursor.as_deref().map(decode_cursor).transpose()?,
         room_id: None,
         limit: limit + 1,
+        offset: 0,
     };
     let mut conn = state.pool.get().await?;
     let mut rows = db::listing::my_rooms(&mut conn, user.id, &filter).await?;

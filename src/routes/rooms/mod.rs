@@ -147,7 +147,7 @@ async fn room_with(
 }
 
 /// Tells the other first members of a new room (on every node) that they are in it.
-fn announce(state: &AppState, room: &Room, members: Vec<Uuid>, creator: Uuid) {
+pub fn announce(state: &AppState, room: &Room, members: Vec<Uuid>, creator: Uuid) {
     let others: Vec<Uuid> = members.into_iter().filter(|m| *m != creator).collect();
     if others.is_empty() {
         return;
@@ -206,6 +206,7 @@ async fn room_view(conn: &mut db::Conn, user: &AuthUser, room: &Room) -> AppResu
         cursor: None,
         room_id: Some(room.id),
         limit: 1,
+        offset: 0,
     };
     let rows = db::listing::my_rooms(conn, user.id, &filter).await?;
     match decorate(conn, user.id, rows).await?.into_iter().next() {
@@ -218,7 +219,7 @@ async fn room_view(conn: &mut db::Conn, user: &AuthUser, room: &Room) -> AppResu
 }
 
 /// Sends a write through the room's actor (so connected clients see it with its seq).
-async fn write(
+pub async fn write(
     state: &AppState,
     user: &AuthUser,
     room_id: Uuid,

@@ -22,6 +22,28 @@ pub struct Settings {
     pub notifications: NotificationSettings,
     #[serde(default)]
     pub webhooks: WebhookSettings,
+    // moderation (issue 17)
+    #[serde(default)]
+    pub retention: RetentionSettings,
+}
+
+/// The retention sweep (issue 17); the policies themselves are set through the admin API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RetentionSettings {
+    /// Seconds between sweeps.
+    pub sweep_interval_secs: u64,
+    /// Messages one batch (one short transaction) sweeps at most.
+    pub batch: i64,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        RetentionSettings {
+            sweep_interval_secs: 300,
+            batch: 200,
+        }
+    }
 }
 
 /// The seed systems' dialects (docs/DIALECTS.md).
@@ -134,11 +156,19 @@ pub struct LimitSettings {
     pub max_room_members: i32,
     pub max_search_query_chars: usize,
     pub max_page_size: i64,
-    // Seed 001 (dialect issue 13):
+    // Seed 001 (dialect issue 13) and moderation (issue 17):
     /// A sender may delete a message only this long after sending it (0: any time; moderators
     /// and admins always may).
     #[serde(default)]
     pub delete_window_secs: i64,
+    // ---- moderation (issue 17) ----
+    /// Pinned messages a room may have at once.
+    #[serde(default = "default_max_pins_per_room")]
+    pub max_pins_per_room: i64,
+}
+
+fn default_max_pins_per_room() -> i64 {
+    50
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -408,6 +438,12 @@ impl LimitSettings {
             return Err(bad(
                 "limits",
                 "max_resume_events, max_page_size must be >= 1 and max_room_members >= 2",
+            ));
+        }
+        if l.delete_window_secs < 0 || l.max_pins_per_room < 0 {
+            return Err(bad(
+                "limits",
+                "delete_window_secs and max_pins_per_room must be >= 0",
             ));
         }
         Ok(())

@@ -94,6 +94,7 @@ impl Application {
         };
         let state = web::Data::new(AppState::new(settings, parts)?);
         actix_web::rt::spawn(sweep_uploads(state.clone()));
+        actix_web::rt::spawn(sweep_retention(state.clone()));
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             let state = app_state.clone();
@@ -259,5 +260,26 @@ async fn report_stats(broker: Arc<dyn Broker>, metrics: Arc<Metrics>) {
     loop {
         broker.publish_stats(crate::metrics::node_stats(broker.node_id(), &metrics));
         tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    }
+}
+
+// ---- moderation (issue 17) ----
+
+/// Removes messages past their room's retention every `retention.sweep_interval_secs`, then the
+/// files no message carries any more.
+async fn sweep_retention(state: web::Data<AppState>) {
+    let every = std::time::Duration::from_secs(state.settings.retention.sweep_interval_secs.max(1));
+    loop {
+        tokio::time::sleep(every).await;
+        match crate::actors::retention::sweep(&state.pool, state.settings.retention.batch).await {
+            Ok(0) => {}
+            Ok(n) => {
+                log::info!("retention removed {n} message(s)");
+                if let Err(e) = state.uploads.sweep_unattached(&state.pool).await {
+                    log::warn!("sweeping the files of removed messages: {e}");
+                }
+            }
+            Err(e) => log::warn!("retention sweep: {e}"),
+        }
     }
 }

@@ -6,6 +6,7 @@ import { connect } from './sdk/confab.js';
 import { h, clear, $, avatar, timeShort } from './js/dom.js';
 import { S, roomState, roomTitle, userName, rememberUser, rememberUsers, presenceOf, isDirect } from './js/state.js';
 import * as room from './js/room.js';
+import * as moderation from './js/moderation.js';
 import * as dialogs from './js/dialogs.js';
 import { toast } from './js/ui.js';
 import { icon, fillIcons } from './js/icons.js';
@@ -100,6 +101,7 @@ async function signedIn(me) {
   $('#me-name').textContent = me.display_name || me.username;
   $('#me-name').title = me.username ? `@${me.username}` : '';
   startClient();
+  moderation.loadBlocks().then(() => room.onBlocks([...moderation.blocked]));
   try {
     await loadRooms();
   } catch (e) {
@@ -251,6 +253,7 @@ function preview(r) {
   const m = r.last_message;
   if (!m) return r.room_type === 'direct' ? 'New conversation' : (r.description || roomKind(r));
   if (m.is_deleted) return 'Message deleted';
+  if (m.sender && moderation.blocked.has(m.sender.id)) return 'Message from someone you blocked';
   const who = m.sender && S.me && m.sender.id === S.me.id ? 'You' : (m.sender && m.sender.display_name);
   let text = (m.content || '').replace(/\s+/g, ' ').trim();
   if (!text && m.attachment) text = `${m.message_type === 'image' ? 'Photo' : 'File'}: ${m.attachment.file_name || 'attachment'}`;
@@ -440,6 +443,14 @@ function onFrame(f) {
         if (r && S.me && f.member.user.id === S.me.id) r.my_role = f.member.role;
         room.onMemberJoined(f.room_id, f.member);
       }
+      break;
+    // moderation (issue 17)
+    case 'message_pinned':
+    case 'message_unpinned':
+      room.onPin(f.room_id, f.message_id, f.type === 'message_pinned');
+      break;
+    case 'blocks':
+      room.onBlocks(f.user_ids);
       break;
     case 'closing':
       if (['logged_out', 'logout', 'banned'].includes(f.reason)) signOut();

@@ -5,6 +5,8 @@ mod commit;
 pub mod committer;
 pub mod inbound;
 pub mod presence;
+// moderation (issue 17)
+pub mod retention;
 pub mod room;
 pub mod session;
 pub mod supervisor;

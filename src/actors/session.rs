@@ -24,7 +24,7 @@ use super::{Outbox, Outgoing};
 use crate::auth::AuthUser;
 use crate::commands::RateLimits;
 use crate::commands::{
-    Caller, Command, DeleteMessage, Draft, EditMessage, MarkRead, React, SendMessage,
+    Caller, Command, DeleteMessage, Draft, EditMessage, MarkRead, PinMessage, React, SendMessage,
 };
 use crate::config::Settings;
 use crate::db;
@@ -470,6 +470,27 @@ impl SessionActor {
                 };
                 (room_id, Command::MarkRead(MarkRead::parse(seq)?))
             }
+            // moderation (issue 17)
+            ClientFrame::PinMessage {
+                message_id,
+                room_id,
+            } => (
+                room_of(message_id, room_id).await?,
+                Command::Pin(PinMessage {
+                    message_id: message_id.into(),
+                    pin: true,
+                }),
+            ),
+            ClientFrame::UnpinMessage {
+                message_id,
+                room_id,
+            } => (
+                room_of(message_id, room_id).await?,
+                Command::Pin(PinMessage {
+                    message_id: message_id.into(),
+                    pin: false,
+                }),
+            ),
             _ => return Err(AppError::bad_request("type", "not a write")),
         })
     }

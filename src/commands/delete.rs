@@ -1,12 +1,15 @@
-//! `DeleteMessage`: the sender or a moderator turns a message into a tombstone.
+//! `DeleteMessage`: the sender (within `limits.delete_window_secs`) or a moderator turns a
+//! message into a tombstone; a moderator's deletion of someone else's message is audited.
 
 use chrono::Utc;
 
+use super::audit::{self, Entry};
 use super::batch::{Batch, Shared};
 use super::outcome::Applied;
 use super::Caller;
 use crate::db;
 use crate::domain::ids::MessageId;
+use crate::domain::moderation::AuditAction;
 use crate::error::{AppError, AppResult};
 use crate::policy::Change;
 use crate::protocol::frames::ServerFrame;
@@ -35,21 +38,21 @@ impl DeleteMessage {
             return Ok(Err(AppError::NotFound));
         };
         let own = m.sender_id == caller.user_id.uuid();
-        if let Err(e) = b.may(caller, Change::Delete { own }) {
+        if let Err(e) = Self::allowed(b, caller, &m, own) {
             return Ok(Err(e));
-        }
-        // The delete window binds a sender deleting their own message, not a moderator.
-        let window = b.settings.limits.delete_window_secs;
-        let moderating = b.may(caller, Change::Delete { own: false }).is_ok();
-        if own && !moderating && window > 0 && (Utc::now() - m.created_at).num_seconds() > window {
-            return Ok(Err(AppError::Forbidden(
-                "the delete window has passed".into(),
-            )));
         }
         if m.is_deleted {
             return Ok(Ok(Applied::default()));
         }
         db::messages::tombstone(c, m.id, Utc::now()).await?;
+        db::pins::unpin(c, b.room.id, m.id).await?;
+        if !own {
+            let entry = Entry::new(AuditAction::MessageDelete)
+                .room(b.room.id)
+                .target(m.id)
+                .after(serde_json::json!({"sender_id": m.sender_id, "seq": m.seq}));
+            audit::record(c, caller, entry).await?;
+        }
         shared.rewrite.push(m.id);
         let (room_id, message_id) = (b.room.id, m.id);
         let event = b.event(|seq| ServerFrame::MessageDeleted {
@@ -58,5 +61,20 @@ impl DeleteMessage {
             message_id,
         });
         Ok(Ok(Applied::with(Default::default(), event)))
+    }
+
+    /// The sender, or a moderator; past the delete window, moderators only.
+    fn allowed(
+        b: &Batch<'_>,
+        caller: &Caller,
+        m: &db::models::Message,
+        own: bool,
+    ) -> AppResult<()> {
+        b.may(caller, Change::Delete { own })?;
+        let window = b.settings.limits.delete_window_secs;
+        if window > 0 && (Utc::now() - m.created_at).num_seconds() > window {
+            b.may(caller, Change::DeleteLate)?;
+        }
+        Ok(())
     }
 }

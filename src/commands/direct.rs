@@ -32,6 +32,11 @@ pub async fn open(conn: &mut db::Conn, caller: &Caller, other: Uuid) -> AppResul
         .await?
         .filter(|u| u.role != "service")
         .ok_or(AppError::NotFound)?;
+    // A user who blocks the caller: 403 whether or not the room exists, nothing created.
+    let blocked = !db::blocks::blocking(conn, &[other.id], me)
+        .await?
+        .is_empty();
+    crate::policy::may_reach(blocked)?;
     let (a, b) = if me < other.id {
         (me, other.id)
     } else {

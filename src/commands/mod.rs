@@ -27,6 +27,15 @@ pub mod support;
 pub mod notify_settings;
 pub mod webhooks;
 
+// ---- moderation (issue 17) ----
+pub mod audit;
+pub mod ban;
+pub mod blocks;
+mod pin;
+pub mod reports;
+pub mod retention;
+pub use pin::PinMessage;
+
 pub use add_member::AddMember;
 pub use batch::{all_written, facts, may, standing, Batch, Known, Shared};
 pub use caller::Caller;
@@ -61,6 +70,8 @@ pub enum Command {
     RemoveMember(RemoveMember),
     SetRole(SetRole),
     UpdateRoom(UpdateRoom),
+    // moderation (issue 17)
+    Pin(PinMessage),
 }
 
 impl Command {
@@ -78,6 +89,7 @@ impl Command {
             Command::RemoveMember(c) => c.change(members, caller)?,
             Command::SetRole(c) => c.change(members)?,
             Command::UpdateRoom(c) => c.change(),
+            Command::Pin(c) => c.change(),
         };
         may(room, members, caller, change)
     }
@@ -102,6 +114,7 @@ impl Command {
             Command::RemoveMember(cmd) => cmd.apply(c, b, shared, caller).await,
             Command::SetRole(cmd) => cmd.apply(c, b, shared, caller).await,
             Command::UpdateRoom(cmd) => cmd.apply(c, b, shared, caller).await,
+            Command::Pin(cmd) => cmd.apply(c, b, shared, caller).await,
         }
     }
 

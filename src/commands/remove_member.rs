@@ -3,11 +3,13 @@
 
 use std::sync::Arc;
 
+use super::audit::{self, Entry};
 use super::batch::{Batch, Shared};
 use super::outcome::{Applied, MemberChange, Members};
 use super::Caller;
 use crate::db;
 use crate::domain::ids::UserId;
+use crate::domain::moderation::AuditAction;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::policy::Change;
@@ -51,6 +53,13 @@ impl RemoveMember {
             return Ok(Err(AppError::Conflict(
                 "the last owner must hand ownership over first".into(),
             )));
+        }
+        if self.user_id != caller.user_id {
+            let entry = Entry::new(AuditAction::MemberRemove)
+                .room(b.room.id)
+                .target(self.user_id.uuid())
+                .change("role", target.role.as_str(), serde_json::Value::Null);
+            audit::record(c, caller, entry).await?;
         }
         db::rooms::remove_member(c, b.room.id, self.user_id.uuid(), caller.user_id.uuid()).await?;
         Arc::make_mut(&mut b.members).remove(&self.user_id);

@@ -92,6 +92,9 @@ impl SendMessage {
         if let Err(e) = b.may(caller, self.change()) {
             return Ok(Err(e));
         }
+        if let Err(e) = reachable(c, b, caller).await? {
+            return Ok(Err(e));
+        }
         let key = self
             .client_id
             .as_ref()
@@ -130,7 +133,12 @@ impl SendMessage {
         if let Some(key) = key {
             shared.known.insert(key, Known::Sent(shared.sent.len()));
         }
-        let mentions: Vec<Uuid> = m.mentions.iter().flatten().copied().collect();
+        let mut mentions: Vec<Uuid> = m.mentions.iter().flatten().copied().collect();
+        if !mentions.is_empty() {
+            // Those who block the sender are not told (the message still names them).
+            let blockers = db::blocks::blocking(c, &mentions, caller.user_id.uuid()).await?;
+            mentions.retain(|u| !blockers.contains(u));
+        }
         shared.sent.push(m);
         Ok(Ok(announce(b, view, mentions)))
     }
@@ -232,6 +240,26 @@ impl SendMessage {
             deleted_at: None,
         }
     }
+}
+
+/// In a direct room, the other member must not block the sender (moderation, issue 17).
+async fn reachable(
+    c: &mut db::Conn,
+    b: &Batch<'_>,
+    caller: &Caller,
+) -> diesel::QueryResult<AppResult<()>> {
+    if b.room.room_type != "direct" || caller.is_trusted() {
+        return Ok(Ok(()));
+    }
+    let me = caller.user_id.uuid();
+    let others: Vec<Uuid> = b
+        .members
+        .keys()
+        .map(|u| u.uuid())
+        .filter(|u| *u != me)
+        .collect();
+    let blocked = !db::blocks::blocking(c, &others, me).await?.is_empty();
+    Ok(crate::policy::may_reach(blocked))
 }
 
 /// The `new_message` event (and the `mention` frame for those mentioned).

@@ -2,11 +2,13 @@
 
 use std::sync::Arc;
 
+use super::audit::{self, Entry};
 use super::batch::{Batch, Shared};
 use super::outcome::{Applied, MemberChange, Members, Outcome};
 use super::Caller;
 use crate::db;
 use crate::domain::ids::UserId;
+use crate::domain::moderation::AuditAction;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::policy::Change;
@@ -54,7 +56,12 @@ impl SetRole {
         if target.role == self.role {
             return Ok(Ok(Applied::default()));
         }
+        let entry = Entry::new(AuditAction::MemberRole)
+            .room(b.room.id)
+            .target(self.user_id.uuid())
+            .change("role", target.role.as_str(), self.role.as_str());
         let m = db::rooms::set_role(c, b.room.id, self.user_id.uuid(), self.role.as_str()).await?;
+        audit::record(c, caller, entry).await?;
         let Some(user) = db::users::find(c, self.user_id.uuid()).await? else {
             return Ok(Err(AppError::NotFound));
         };

@@ -53,7 +53,9 @@ pub async fn my_rooms(conn: &mut Conn, user_id: Uuid, f: &ListFilter) -> QueryRe
             (SELECT count(*) FROM messages x WHERE x.room_id = r.id AND x.seq > m.last_read_seq
                 AND x.sender_id <> $1 AND NOT x.is_deleted) AS unread_count,
             (SELECT count(*) FROM messages x WHERE x.room_id = r.id AND x.seq > m.last_read_seq
-                AND x.sender_id <> $1 AND NOT x.is_deleted AND x.mentions @> ARRAY[$1]) AS mention_count,
+                AND x.sender_id <> $1 AND NOT x.is_deleted AND x.mentions @> ARRAY[$1]
+                AND NOT EXISTS (SELECT 1 FROM user_blocks b
+                    WHERE b.blocker_id = $1 AND b.blocked_id = x.sender_id)) AS mention_count,
             COALESCE(r.last_message_at, r.created_at) AS activity_at
          FROM room_members m JOIN rooms r ON r.id = m.room_id
          WHERE m.user_id = $1 AND m.left_at IS NULL

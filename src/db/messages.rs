@@ -300,7 +300,8 @@ pub async fn edits(
         .await
 }
 
-/// Unread messages (from others, not deleted, after the read pointer) and mentions among them.
+/// Unread messages (from others, not deleted, after the read pointer) and mentions among them
+/// (not those of people the user blocks).
 pub async fn unread(
     conn: &mut Conn,
     room_id: Uuid,
@@ -315,7 +316,9 @@ pub async fn unread(
         mentions: i64,
     }
     let c: Counts = diesel::sql_query(
-        "SELECT count(*) AS unread, count(*) FILTER (WHERE mentions @> ARRAY[$2]) AS mentions
+        "SELECT count(*) AS unread, count(*) FILTER (WHERE mentions @> ARRAY[$2]
+             AND NOT EXISTS (SELECT 1 FROM user_blocks b
+                 WHERE b.blocker_id = $2 AND b.blocked_id = sender_id)) AS mentions
          FROM messages WHERE room_id = $1 AND seq > $3 AND sender_id <> $2 AND NOT is_deleted",
     )
     .bind::<diesel::sql_types::Uuid, _>(room_id)

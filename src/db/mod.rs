@@ -22,5 +22,12 @@ pub mod notifications;
 pub mod outbox;
 pub mod webhooks;
 
+// moderation (issue 17)
+pub mod audit;
+pub mod blocks;
+pub mod pins;
+pub mod reports;
+pub mod retention;
+
 pub use diesel_async::AsyncPgConnection as Conn;
 pub use pool::{run_migrations, DbPool, MIGRATIONS};

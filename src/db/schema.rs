@@ -196,3 +196,75 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     ws_tickets,
 );
+
+// ---- moderation (issue 17): audit log, pins, blocks, reports ----
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        tenant_id -> Uuid,
+        actor_id -> Uuid,
+        action -> Text,
+        room_id -> Nullable<Uuid>,
+        target_id -> Nullable<Uuid>,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    pins (room_id, message_id) {
+        room_id -> Uuid,
+        message_id -> Uuid,
+        pinned_by -> Uuid,
+        pinned_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    user_blocks (blocker_id, blocked_id) {
+        blocker_id -> Uuid,
+        blocked_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        room_id -> Uuid,
+        message_id -> Uuid,
+        reporter_id -> Uuid,
+        reason -> Text,
+        status -> Text,
+        resolved_by -> Nullable<Uuid>,
+        resolved_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(pins -> messages (message_id));
+diesel::joinable!(reports -> messages (message_id));
+
+diesel::allow_tables_to_appear_in_same_query!(pins, messages);
+diesel::allow_tables_to_appear_in_same_query!(user_blocks, users);
+
+// ---- retention (issue 17) ----
+
+diesel::table! {
+    tenant_retention (tenant_id) {
+        tenant_id -> Uuid,
+        retention_days -> Nullable<Int4>,
+    }
+}
+
+diesel::table! {
+    room_retention (room_id) {
+        room_id -> Uuid,
+        retention_days -> Nullable<Int4>,
+        max_messages -> Nullable<Int4>,
+        retained_from_seq -> Int8,
+    }
+}

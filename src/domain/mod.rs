@@ -1,6 +1,8 @@
 //! Validated input: each parser answers the clean value or a `bad_request` naming the field.
 
 pub mod ids;
+// moderation (issue 17)
+pub mod moderation;
 pub mod role;
 pub mod time;
 // Issue 14: webhooks' URL rules, event types and signatures.

@@ -40,6 +40,9 @@ pub enum Access {
     AsMember,
     /// See a message's earlier versions.
     EditHistory { own: bool },
+    // moderation (issue 17)
+    /// See the open reports of the room's messages.
+    Reports,
 }
 
 /// A change to a room (each takes the room's next seq when it changes something).
@@ -76,6 +79,13 @@ pub enum Change {
     UpdateRoom,
     /// Deactivate (or reactivate) the room.
     SetActive,
+    // ---- moderation (issue 17): rules in policy/moderation.rs ----
+    /// Pin or unpin a message.
+    Pin,
+    /// Delete a message older than `limits.delete_window_secs` (asked after `Delete`).
+    DeleteLate,
+    /// Report a message to the tenant's admins.
+    Report,
 }
 
 /// Everything a caller may ask to do in a room.
@@ -158,6 +168,10 @@ fn may_access(who: Standing, room: RoomFacts, access: Access) -> AppResult<()> {
         Access::Type => {
             member_gate(who, room)?;
             allow_if(who.role != Some(Role::Observer), "observers cannot post")
+        }
+        Access::Reports => {
+            may_access(who, room, Access::Read)?;
+            moderation::reports(Rank::of(who))
         }
         Access::EditHistory { own } => {
             may_access(who, room, Access::Read)?;
@@ -265,8 +279,13 @@ fn change_rule(rank: Rank, kind: RoomType, change: Change) -> AppResult<()> {
             rank.at_least(Role::Owner),
             "only the owner deactivates a room",
         ),
+        Change::Pin | Change::DeleteLate | Change::Report => moderation::rule(rank, kind, change),
     }
 }
+
+// moderation (issue 17)
+mod moderation;
+pub use moderation::{may_reach, NOT_REACHABLE};
 
 #[cfg(test)]
 mod tests;

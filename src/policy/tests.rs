@@ -256,3 +256,64 @@ fn check(rows: &[(RoomType, Standing, Action, Want)]) {
         assert_eq!(got, *want, "row {i}: {kind:?} {who:?} {action:?}");
     }
 }
+
+// ---- moderation (issue 17) ----
+
+#[test]
+fn who_may_pin_delete_late_and_report() {
+    let pin = Action::from(Change::Pin);
+    let late = Action::from(Change::DeleteLate);
+    let report = Action::from(Change::Report);
+    let rows: &[(RoomType, Standing, Action, Want)] = &[
+        (Group, member(Member), pin, F),
+        (Group, member(Observer), pin, F),
+        (Group, member(Moderator), pin, Y),
+        (Group, member(Owner), pin, Y),
+        (Group, TRUSTED, pin, Y),
+        (Group, OUTSIDER, pin, N),
+        (Channel, member(Member), pin, F),
+        (Channel, member(Moderator), pin, Y),
+        (Public, OUTSIDER, pin, F),
+        (Public, member(Member), pin, F),
+        (Direct, member(Owner), pin, Y),
+        (Direct, OUTSIDER, pin, N),
+        (Group, member(Member), late, F),
+        (Group, member(Moderator), late, Y),
+        (Group, member(Admin), late, Y),
+        (Group, TRUSTED, late, Y),
+        (Direct, member(Owner), late, Y),
+        (Direct, TRUSTED, late, Y),
+        (Group, member(Member), report, Y),
+        (Group, member(Observer), report, Y),
+        (Channel, member(Member), report, Y),
+        (Group, OUTSIDER, report, N),
+        (Public, OUTSIDER, report, F),
+        (Group, TRUSTED, report, Y),
+        (Group, member(Member), Access::Reports.into(), F),
+        (Group, member(Moderator), Access::Reports.into(), Y),
+        (Group, TRUSTED, Access::Reports.into(), Y),
+        (Group, OUTSIDER, Access::Reports.into(), N),
+        (Public, OUTSIDER, Access::Reports.into(), N),
+    ];
+    check(rows);
+}
+
+#[test]
+fn a_blocked_user_cannot_reach_the_one_who_blocks_them() {
+    assert_eq!(answer(may_reach(false)), Y);
+    assert_eq!(answer(may_reach(true)), F);
+    match may_reach(true) {
+        Err(AppError::Forbidden(why)) => assert_eq!(why, NOT_REACHABLE),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn nothing_changes_a_deactivated_room_by_pin_or_report() {
+    let off = RoomFacts {
+        kind: Group,
+        is_active: false,
+    };
+    assert_eq!(answer(may(member(Owner), off, Change::Pin)), F);
+    assert_eq!(answer(may(member(Member), off, Change::Report)), F);
+}

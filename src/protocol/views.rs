@@ -136,6 +136,9 @@ pub struct MessageView {
     #[serde(with = "crate::domain::time::millis_opt")]
     pub edited_at: Option<DateTime<Utc>>,
     pub is_deleted: bool,
+    /// Present (true) when the message is pinned in its room (REST answers).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pinned: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
@@ -271,6 +274,7 @@ impl MessageView {
             created_at: m.created_at,
             edited_at: m.edited_at,
             is_deleted: m.is_deleted,
+            pinned: false,
         }
     }
 }

@@ -337,19 +337,14 @@ async fn delete_message(
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn set_ban(
+pub(super) async fn set_ban(
     state: &AppState,
     user: &crate::auth::AuthUser,
     target: Uuid,
     banned: bool,
 ) -> AppResult<web::Json<BanState>> {
-    if target == user.id {
-        return Err(AppError::bad_request("user_id", "nobody bans themselves"));
-    }
     let mut conn = state.pool.get().await?;
-    if db::users::set_banned(&mut conn, user.tenant_id, target, banned).await? == 0 {
-        return Err(AppError::NotFound);
-    }
+    crate::commands::ban::set(&mut conn, &Caller::from_auth(user), target, banned).await?;
     let closed = if banned {
         state
             .presence
@@ -483,6 +478,8 @@ async fn mint_token(
     }
     let claims = JwtKeys::claims_for(body.user_id, user.tenant_id, &name, role, ttl, None);
     let token = state.jwt.mint(claims)?;
+    crate::commands::audit::token_minted(&mut conn, &Caller::from_auth(&user), body.user_id, ttl)
+        .await?;
     Ok(created(MintedToken {
         access_token: token,
         token_type: "Bearer".into(),

@@ -78,6 +78,7 @@ pub async fn views(conn: &mut db::Conn, rows: &[Message]) -> AppResult<Vec<Messa
     let reactions = db::messages::reactions_of(conn, &ids).await?;
     let att_ids: Vec<Uuid> = rows.iter().filter_map(|m| m.attachment_id).collect();
     let attachments = db::messages::attachments_by_id(conn, &att_ids).await?;
+    let pinned = db::pins::pinned_among(conn, &ids).await?;
     Ok(rows
         .iter()
         .map(|m| {
@@ -85,12 +86,15 @@ pub async fn views(conn: &mut db::Conn, rows: &[Message]) -> AppResult<Vec<Messa
             let att = m
                 .attachment_id
                 .and_then(|id| attachments.iter().find(|a| a.id == id));
-            MessageView::build(
-                m,
-                names.get(&m.sender_id).cloned().unwrap_or_default(),
-                rs,
-                att,
-            )
+            MessageView {
+                pinned: pinned.contains(&m.id),
+                ..MessageView::build(
+                    m,
+                    names.get(&m.sender_id).cloned().unwrap_or_default(),
+                    rs,
+                    att,
+                )
+            }
         })
         .collect())
 }
@@ -137,6 +141,9 @@ pub struct MessagePage {
     pub has_more: bool,
     /// The room's last seq.
     pub last_seq: i64,
+    /// Messages below this seq were removed by retention: paging further back finds only their
+    /// tombstones (0: nothing was removed).
+    pub retained_from_seq: i64,
 }
 
 /// A message and its replies.
@@ -228,10 +235,12 @@ async fn history(
     let (room, _) = member_room(&mut conn, &user, room_id).await?;
     let (rows, has_more) = db::messages::page(&mut conn, room_id, cursor, limit).await?;
     let results = signed(&state, &user, views(&mut conn, &rows).await?);
+    let (_, _, retained_from_seq) = db::retention::room(&mut conn, room_id).await?;
     Ok(Either::Left(web::Json(MessagePage {
         results,
         has_more,
         last_seq: room.last_seq,
+        retained_from_seq,
     })))
 }
 

@@ -22,6 +22,10 @@ pub mod ws;
 pub mod notify;
 pub mod webhooks;
 
+// moderation (issue 17)
+pub mod admin_moderation;
+pub mod moderation;
+
 use actix_web::{web, HttpResponse};
 
 use crate::error::AppError;
@@ -57,6 +61,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(embed::configure)
     .configure(ws::configure)
     .configure(openapi::configure)
+    // moderation (issue 17)
+    .configure(moderation::configure)
+    .configure(admin_moderation::configure)
     // Paths under /api and /ws that nothing above serves: the JSON 404, never a static file.
     .service(web::scope("/api").default_service(web::to(not_found)))
     .service(web::scope("/ws").default_service(web::to(not_found)));

@@ -18,6 +18,7 @@ use super::schemas;
 use super::{
     admin, auth, embed, health, messages, presence, reactions, search, uploads, users, ws,
 };
+use super::{admin_moderation, moderation};
 use crate::config::LimitSettings;
 use crate::error::{AppError, AppResult, ErrorBody, ErrorEnvelope};
 use crate::state::AppState;
@@ -141,6 +142,22 @@ impl Modify for BearerScheme {
         super::webhooks::deliveries,
         super::webhooks::retry,
         document,
+        // moderation (issue 17)
+        moderation::pin,
+        moderation::unpin,
+        moderation::pins,
+        moderation::report,
+        moderation::blocked,
+        moderation::block,
+        moderation::unblock,
+        moderation::room_reports,
+        admin_moderation::audit,
+        admin_moderation::list_reports,
+        admin_moderation::resolve,
+        admin_moderation::tenant_retention,
+        admin_moderation::set_tenant_retention,
+        admin_moderation::room_retention,
+        admin_moderation::set_room_retention,
     ),
     components(
         schemas(ErrorEnvelope, ErrorBody),
@@ -159,6 +176,7 @@ impl Modify for BearerScheme {
         (name = "realtime", description = "The WebSocket endpoint and its tickets"),
         (name = "embed", description = "Pages a host platform frames"),
         (name = "meta", description = "This document"),
+        (name = "moderation", description = "Pins, blocks and reports"),
     )
 )]
 pub struct ApiDoc;

@@ -14,6 +14,7 @@ use crate::auth::extractor::{authenticate, authenticate_ticket, bearer};
 use crate::auth::{random_token, token_hash, AuthUser, Role};
 use crate::db;
 use crate::error::{AppError, AppResult, ErrorEnvelope};
+use crate::protocol::frames::{frame_text, ServerFrame};
 use crate::state::AppState;
 use crate::transport;
 
@@ -267,6 +268,14 @@ pub async fn start(
         &user,
         state.settings.realtime.heartbeat_secs,
     );
+    if dialect.is_none() {
+        // moderation (issue 17): whom the user blocks, right after `connection_established`.
+        let blocked = db::blocks::blocked_ids(&mut *state.pool.get().await?, user.id).await?;
+        if !blocked.is_empty() {
+            let frame = ServerFrame::Blocks { user_ids: blocked };
+            prepared.outbox.push(&frame_text(&frame), false);
+        }
+    }
     let max = state.settings.limits.max_frame_bytes;
     let (outbound, translate) = match &dialect {
         Some(d) => (

@@ -20,6 +20,9 @@ const PATHS = {
   megaphone: ['M3 11v2a1 1 0 0 0 1 1h2l6 4V6L6 10H4a1 1 0 0 0-1 1z', 'M16 8.5a5 5 0 0 1 0 7', 'M19 5.5a9 9 0 0 1 0 13'],
   chat: ['M21 12a8 8 0 0 1-11.5 7.2L3 21l1.8-6.5A8 8 0 1 1 21 12z'],
   download: ['M21 15v4a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-4', 'M7 10l5 5 5-5', 'M12 15V3'],
+  // moderation (issue 17)
+  pin: ['M12 17v5', 'M9 3h6l-1 6 3 4H7l3-4z'],
+  flag: ['M4 22V4', 'M4 4h13l-2 4 2 4H4'],
 };
 
 export function icon(name, size = 18) {

@@ -7,6 +7,7 @@ import { h, clear, $, avatar, richText, timeShort, timeLong, dayLabel, fileSize,
 import { S, roomState, roomTitle, userName, rememberUser, presenceOf, isDirect } from './state.js';
 import { toast, modal, popover, closePopover } from './ui.js';
 import { icon } from './icons.js';
+import * as mod from './moderation.js';
 
 const PAGE = 50;
 const REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '😢', '🙏', '👀'];
@@ -187,6 +188,8 @@ function renderHeader() {
   arch.setAttribute('aria-pressed', String(!!r.archived));
   $('#leave-room').hidden = isDirect(r);
   $('#toggle-members').setAttribute('aria-pressed', String(!!(panel && panel.kind === 'members')));
+  $('#toggle-pins').setAttribute('aria-pressed', String(!!(panel && panel.kind === 'pins')));
+  $('#toggle-reports').hidden = isDirect(r) || !MOD_ROLES.has(myRole(r));
   const role = myRole(r);
   const readOnly = role === 'observer' || (r.room_type === 'channel' && !MOD_ROLES.has(role));
   $('#input').disabled = readOnly;
@@ -366,8 +369,12 @@ function messageEl(m, rs, { compact, names, inThread }) {
       m.created_at ? h('time.msg-time', { datetime: m.created_at, title: timeLong(m.created_at) }, timeShort(m.created_at)) : null));
   }
   if (m.reply_to && !inThread) body.appendChild(quoteEl(m, rs));
+  const badge = mod.pinnedBadge(m);
+  if (badge) body.appendChild(badge);
   if (m.is_deleted) {
     body.appendChild(h('p.msg-text.tombstone', 'This message was deleted.'));
+  } else if (!mine && !m._reveal && mod.isBlockedSender(m)) {
+    body.appendChild(mod.collapsedEl(m, () => { m._reveal = true; touch(m); refreshViews(m.room_id); }));
   } else {
     if (m.content) {
       const text = h('div.msg-text');
@@ -399,6 +406,8 @@ function messageEl(m, rs, { compact, names, inThread }) {
     }
     if (mine && m.content) tools.appendChild(h('button.icon-btn', { type: 'button', 'aria-label': 'Edit message', title: 'Edit', on: { click: () => startEdit(m) } }, icon('edit')));
     if (mine || canModerate) tools.appendChild(h('button.icon-btn.danger', { type: 'button', 'aria-label': 'Delete message', title: 'Delete', on: { click: () => deleteMessage(m) } }, icon('trash')));
+    const canPin = canModerate || (r && isDirect(r));
+    for (const t of mod.messageTools(m, { canPin, mine, after: () => onPin(m.room_id, m.id, m.pinned) })) tools.appendChild(t);
     art.appendChild(tools);
   }
   return art;
@@ -624,6 +633,23 @@ export function onMessageDeleted(roomId, messageId) {
   }
   if (C.editing && C.editing.id === messageId) resetComposer();
   refreshViews(roomId);
+}
+
+/** A message pinned or unpinned (`message_pinned` / `message_unpinned`, or my own change). */
+export function onPin(roomId, messageId, on) {
+  const rs = roomState(roomId);
+  const m = rs.messages.get(messageId);
+  if (m) { m.pinned = on; touch(m); }
+  refreshViews(roomId);
+  if (panel && panel.kind === 'pins' && S.currentId === roomId) renderPanel();
+}
+
+/** My blocks changed (the `blocks` frame). */
+export function onBlocks(ids) {
+  mod.onBlocks(ids);
+  if (hooks().renderRoomList) hooks().renderRoomList();
+  if (S.currentId) { for (const m of cur().messages.values()) touch(m); render({}); }
+  if (panel && panel.kind === 'members') renderPanel();
 }
 
 export function onReaction(roomId, messageId, userId, emoji, add) {
@@ -1120,11 +1146,21 @@ function renderPanel() {
         h('span.avatar-wrap', avatar(mem.user, 'sm'), h(`span.dot.dot-${st}`, { title: st })),
         h('span.member-name', mem.user.display_name || mem.user.username,
           mem.user.username ? h('span.muted', ` @${mem.user.username}`) : null),
-        mem.role !== 'member' && !isDirect(r) ? h(`span.role.role-${mem.role}`, mem.role) : null);
+        mem.role !== 'member' && !isDirect(r) ? h(`span.role.role-${mem.role}`, mem.role) : null,
+        mod.blockButton(mem.user, renderPanel));
     })));
     if (r && !isDirect(r) && MOD_ROLES.has(myRole(r)) && r.room_type !== 'public') {
       body.appendChild(S.hooks.addMemberForm(r));
     }
+    return;
+  }
+  if (panel.kind === 'pins' || panel.kind === 'reports') {
+    const r = S.rooms.get(S.currentId);
+    if (!r) return;
+    if (panel.kind === 'reports') { title.textContent = 'Reports'; mod.renderReports(body, r.id); return; }
+    title.textContent = 'Pinned';
+    const canPin = isDirect(r) || MOD_ROLES.has(myRole(r));
+    mod.renderPins(body, r.id, { canPin, jumpTo, after: renderPanel });
     return;
   }
   if (panel.kind === 'thread') {
@@ -1232,6 +1268,11 @@ export function setup() {
     else { openPanel({ kind: 'members' }); if (S.currentId) loadMembers(S.currentId).then(renderPanel); }
   });
   $('#panel-close').addEventListener('click', closePanel);
+  for (const kind of ['pins', 'reports']) {
+    $(`#toggle-${kind}`).addEventListener('click', () => {
+      if (panel && panel.kind === kind) closePanel(); else openPanel({ kind });
+    });
+  }
   $('#toggle-archive').addEventListener('click', async () => {
     const r = S.rooms.get(S.currentId);
     if (!r) return;

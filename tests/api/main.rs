@@ -40,3 +40,8 @@ mod uploads;
 mod notifications;
 mod receiver;
 mod webhooks;
+
+// moderation (issue 17)
+mod blocks_reports;
+mod moderation;
+mod retention;

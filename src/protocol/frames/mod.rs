@@ -111,6 +111,17 @@ pub enum ClientFrame {
         )]
         muted_until: Option<serde_json::Value>,
     },
+    // ---- moderation (issue 17) ----
+    PinMessage {
+        message_id: Uuid,
+        #[serde(default)]
+        room_id: Option<Uuid>,
+    },
+    UnpinMessage {
+        message_id: Uuid,
+        #[serde(default)]
+        room_id: Option<Uuid>,
+    },
 }
 
 impl ClientFrame {
@@ -127,7 +138,9 @@ impl ClientFrame {
             ClientFrame::EditMessage { room_id, .. }
             | ClientFrame::DeleteMessage { room_id, .. }
             | ClientFrame::AddReaction { room_id, .. }
-            | ClientFrame::RemoveReaction { room_id, .. } => *room_id,
+            | ClientFrame::RemoveReaction { room_id, .. }
+            | ClientFrame::PinMessage { room_id, .. }
+            | ClientFrame::UnpinMessage { room_id, .. } => *room_id,
             ClientFrame::UpdatePresence { .. } | ClientFrame::Resume { .. } | ClientFrame::Ping => {
                 None
             }
@@ -318,6 +331,26 @@ pub enum ServerFrame {
         room_id: Uuid,
     },
     Pong,
+    // ---- moderation (issue 17) ----
+    /// A message was pinned (a room event).
+    MessagePinned {
+        room_id: Uuid,
+        seq: i64,
+        message_id: Uuid,
+        pinned_by: Uuid,
+    },
+    /// A message was unpinned (a room event; a deleted message loses its pin without one).
+    MessageUnpinned {
+        room_id: Uuid,
+        seq: i64,
+        message_id: Uuid,
+        unpinned_by: Uuid,
+    },
+    /// The users I block, whole: after `connection_established` when there are any, and on every
+    /// change (to each of my connections). Not a room event.
+    Blocks {
+        user_ids: Vec<Uuid>,
+    },
     Closing {
         reason: String,
         /// With `shutdown`: when to reconnect (to another node, or this one once it is back).
@@ -386,6 +419,9 @@ impl ServerFrame {
             ServerFrame::RoomAdded { .. } => "room_added",
             ServerFrame::Pong => "pong",
             ServerFrame::Closing { .. } => "closing",
+            ServerFrame::MessagePinned { .. } => "message_pinned",
+            ServerFrame::MessageUnpinned { .. } => "message_unpinned",
+            ServerFrame::Blocks { .. } => "blocks",
         }
     }
 

@@ -33,6 +33,7 @@ fn message() -> MessageView {
         created_at: t(),
         edited_at: None,
         is_deleted: false,
+        pinned: false,
     }
 }
 

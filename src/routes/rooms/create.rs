@@ -119,7 +119,7 @@ pub(super) struct DirectBody {
         (status = 201, description = "A new direct room", body = RoomView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Service tokens do not chat", body = ErrorEnvelope),
+        (status = 403, description = "Service tokens do not chat, or the caller cannot message this user", body = ErrorEnvelope),
         (status = 404, response = NotFound),
         (status = 409, description = "The user is the caller", body = ErrorEnvelope),
         (status = 413, response = TooLarge)

@@ -1,0 +1,2 @@
+DROP TABLE room_retention;
+DROP TABLE tenant_retention;

@@ -1,0 +1,35 @@
+//! The retention sweep: each room with a policy is swept a batch (one short transaction) at a
+//! time, pausing between batches, so the room's writes (which lock the room row, never the old
+//! messages a batch takes) go on. `startup` runs it every `retention.sweep_interval_secs`.
+
+use crate::commands::retention;
+use crate::db::{self, DbPool};
+use crate::error::AppResult;
+
+/// Milliseconds between two batches of a room.
+const PAUSE_MS: u64 = 10;
+
+/// One sweep of every room with a policy; answers how many messages it removed.
+pub async fn sweep(pool: &DbPool, batch: i64) -> AppResult<usize> {
+    let due = {
+        let mut conn = pool.get().await?;
+        db::retention::due(&mut conn).await?
+    };
+    let batch = batch.max(1);
+    let mut total = 0;
+    for room in &due {
+        loop {
+            let n = {
+                let mut conn = pool.get().await?;
+                retention::sweep_batch(&mut conn, room, batch).await?
+            };
+            total += n;
+            if (n as i64) < batch {
+                break;
+            }
+            // A breath between batches: the room's writes get the database and the CPU first.
+            tokio::time::sleep(std::time::Duration::from_millis(PAUSE_MS)).await;
+        }
+    }
+    Ok(total)
+}

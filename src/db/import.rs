@@ -304,14 +304,15 @@ const MOVE_MESSAGES: [(&str, &str); 4] = [
     ),
 ];
 
-/// The old pks of what was imported, so a seed's routes can answer them.
+/// The old pks of what was imported, so a seed's routes can answer them (a UUID pk is its own
+/// id and needs no row).
 const LEGACY: &str = "INSERT INTO legacy_ids (tenant_id, kind, legacy_pk, id)
      SELECT $1, 'room', r.legacy, r.id FROM imp_rooms r JOIN rooms x ON x.id = r.id AND x.tenant_id = $1
-         WHERE char_length(r.legacy) BETWEEN 1 AND 128
+         WHERE char_length(r.legacy) BETWEEN 1 AND 128 AND r.legacy <> r.id::text
      UNION ALL
      SELECT $1, 'message', m.legacy, m.id FROM imp_messages m
          JOIN messages x ON x.id = m.id AND x.tenant_id = $1
-         WHERE char_length(m.legacy) BETWEEN 1 AND 128
+         WHERE char_length(m.legacy) BETWEEN 1 AND 128 AND m.legacy <> m.id::text
      ON CONFLICT DO NOTHING";
 
 /// How many rows one step of the move wrote, and how long it took.
@@ -341,10 +342,7 @@ pub async fn move_staged(conn: &mut Conn, tenant: Uuid) -> diesel::QueryResult<V
         for (step, sql) in MOVE_MESSAGES {
             moved.push(move_step(c, tenant, step, sql).await?);
         }
-        diesel::sql_query(LEGACY)
-            .bind::<SqlUuid, _>(tenant)
-            .execute(c)
-            .await?;
+        moved.push(move_step(c, tenant, "old ids", LEGACY).await?);
         Ok(moved)
     })
     .await

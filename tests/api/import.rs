@@ -185,6 +185,8 @@ async fn seed_004_export_reads_back_through_its_routes_and_the_native_api() {
         platform_user_id(&json!(1)).unwrap().to_string()
     );
     // The deleted text is nowhere: not stored, not found.
+    let old = "SELECT count(*) AS n FROM legacy_ids";
+    assert_eq!(count(&app, old).await, 0, "UUID pks are their own ids");
     let secret = "SELECT count(*) AS n FROM messages WHERE content LIKE '%secret%'";
     assert_eq!(count(&app, secret).await, 0);
     let found = app.get("/api/chat/search/messages?q=secret", &bob).await;
@@ -265,6 +267,9 @@ async fn seed_001_course_room_keeps_its_course_roles_and_order() {
     assert_eq!(results[1]["content"], "welcome");
     assert!(results[2]["edited_at"].is_string(), "{}", results[2]);
     assert!(results[0]["edited_at"].is_null());
+    // The old integer pks are kept beside the new ids.
+    let old = "SELECT count(*) AS n FROM legacy_ids WHERE (kind = 'room' AND legacy_pk = '10') OR (kind = 'message' AND legacy_pk IN ('100', '101', '102'))";
+    assert_eq!(count(&app, old).await, 4);
 }
 
 /// Seed 003's Conversation (generic link), ConversationParticipant (last_read_at),

@@ -2,11 +2,16 @@
 //! description), the secret made here and shown once, and the subscriptions cache told of each
 //! change. Only trusted callers of the tenant get here (the routes take `ServiceUser`).
 
+use diesel_async::AsyncConnection;
+use serde_json::json;
 use uuid::Uuid;
 
+use super::audit::{self, Entry};
+use super::Caller;
 use crate::config::Settings;
 use crate::db::webhooks::{self, Endpoint, EndpointPatch, HookGate, NewEndpoint};
 use crate::db::{self};
+use crate::domain::moderation::AuditAction;
 use crate::domain::webhook::{check_url, new_secret, parse_events, secret_text, UrlRules};
 use crate::error::{AppError, AppResult};
 
@@ -57,9 +62,10 @@ pub async fn create(
     conn: &mut db::Conn,
     gate: &HookGate,
     settings: &Settings,
-    tenant: Uuid,
+    caller: &Caller,
     d: &EndpointDraft<'_>,
 ) -> AppResult<(Endpoint, String)> {
+    let tenant = caller.tenant_id.uuid();
     let c = check(settings, d)?;
     let (Some(url), Some(events)) = (c.url, c.events) else {
         return Err(AppError::bad_request(
@@ -74,7 +80,16 @@ pub async fn create(
         description: c.description.as_deref().unwrap_or(""),
         secret: &key,
     };
-    let endpoint = webhooks::create(conn, tenant, &new).await?;
+    let endpoint = conn
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            let endpoint = webhooks::create(c, tenant, &new).await?;
+            let entry = Entry::new(AuditAction::WebhookCreate)
+                .target(endpoint.id)
+                .after(described(&endpoint));
+            audit::record(c, caller, entry).await?;
+            Ok(endpoint)
+        })
+        .await?;
     gate.forget(tenant);
     Ok((endpoint, secret_text(&key)))
 }
@@ -84,10 +99,11 @@ pub async fn update(
     conn: &mut db::Conn,
     gate: &HookGate,
     settings: &Settings,
-    tenant: Uuid,
+    caller: &Caller,
     id: Uuid,
     d: &EndpointDraft<'_>,
 ) -> AppResult<Endpoint> {
+    let tenant = caller.tenant_id.uuid();
     let c = check(settings, d)?;
     let patch = EndpointPatch {
         url: c.url.as_deref(),
@@ -95,7 +111,19 @@ pub async fn update(
         description: c.description.as_deref(),
         enabled: d.enabled,
     };
-    let endpoint = webhooks::update(conn, tenant, id, &patch)
+    let endpoint = conn
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            let Some(before) = webhooks::get(c, tenant, id).await? else {
+                return Ok(None);
+            };
+            let Some(after) = webhooks::update(c, tenant, id, &patch).await? else {
+                return Ok(None);
+            };
+            let mut entry = Entry::new(AuditAction::WebhookUpdate).target(id);
+            entry.before = Some(described(&before));
+            audit::record(c, caller, entry.after(described(&after))).await?;
+            Ok(Some(after))
+        })
         .await?
         .ok_or(AppError::NotFound)?;
     gate.forget(tenant);
@@ -103,12 +131,35 @@ pub async fn update(
 }
 
 /// Deletes an endpoint of `tenant` and its deliveries.
-pub async fn delete(conn: &mut db::Conn, gate: &HookGate, tenant: Uuid, id: Uuid) -> AppResult<()> {
-    if !webhooks::delete(conn, tenant, id).await? {
+pub async fn delete(
+    conn: &mut db::Conn,
+    gate: &HookGate,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<()> {
+    let tenant = caller.tenant_id.uuid();
+    let deleted = conn
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            let Some(before) = webhooks::get(c, tenant, id).await? else {
+                return Ok(false);
+            };
+            webhooks::delete(c, tenant, id).await?;
+            let mut entry = Entry::new(AuditAction::WebhookDelete).target(id);
+            entry.before = Some(described(&before));
+            audit::record(c, caller, entry).await?;
+            Ok(true)
+        })
+        .await?;
+    if !deleted {
         return Err(AppError::NotFound);
     }
     gate.forget(tenant);
     Ok(())
+}
+
+/// What the audit log keeps of an endpoint (never its secrets).
+fn described(e: &Endpoint) -> serde_json::Value {
+    json!({"url": e.url, "events": e.events, "description": e.description, "enabled": e.enabled})
 }
 
 /// A new secret for an endpoint of `tenant`; the old one signs too for
@@ -116,12 +167,21 @@ pub async fn delete(conn: &mut db::Conn, gate: &HookGate, tenant: Uuid, id: Uuid
 pub async fn rotate(
     conn: &mut db::Conn,
     settings: &Settings,
-    tenant: Uuid,
+    caller: &Caller,
     id: Uuid,
 ) -> AppResult<(Endpoint, String)> {
+    let tenant = caller.tenant_id.uuid();
     let key = new_secret();
     let overlap = settings.webhooks.rotation_overlap_secs as i64;
-    let endpoint = webhooks::rotate(conn, tenant, id, &key, overlap)
+    let endpoint = conn
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            let Some(e) = webhooks::rotate(c, tenant, id, &key, overlap).await? else {
+                return Ok(None);
+            };
+            let entry = Entry::new(AuditAction::WebhookRotate).target(id);
+            audit::record(c, caller, entry).await?;
+            Ok(Some(e))
+        })
         .await?
         .ok_or(AppError::NotFound)?;
     Ok((endpoint, secret_text(&key)))

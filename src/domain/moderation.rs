@@ -17,10 +17,15 @@ pub enum AuditAction {
     TokenMint,
     /// A tenant's or a room's retention changed.
     RetentionSet,
+    /// A webhook endpoint was created, changed, deleted, or given a new secret.
+    WebhookCreate,
+    WebhookUpdate,
+    WebhookDelete,
+    WebhookRotate,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 10] = [
+    pub const ALL: [AuditAction; 14] = [
         AuditAction::MessageDelete,
         AuditAction::MessagePin,
         AuditAction::MessageUnpin,
@@ -31,6 +36,10 @@ impl AuditAction {
         AuditAction::ReportResolve,
         AuditAction::TokenMint,
         AuditAction::RetentionSet,
+        AuditAction::WebhookCreate,
+        AuditAction::WebhookUpdate,
+        AuditAction::WebhookDelete,
+        AuditAction::WebhookRotate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +54,10 @@ impl AuditAction {
             AuditAction::ReportResolve => "report.resolve",
             AuditAction::TokenMint => "token.mint",
             AuditAction::RetentionSet => "retention.set",
+            AuditAction::WebhookCreate => "webhook.create",
+            AuditAction::WebhookUpdate => "webhook.update",
+            AuditAction::WebhookDelete => "webhook.delete",
+            AuditAction::WebhookRotate => "webhook.rotate",
         }
     }
 

@@ -13,6 +13,7 @@ use super::endpoint::Endpoint;
 use super::extract::Json;
 use crate::auth::ServiceUser;
 use crate::commands::webhooks::{self as hooks, EndpointDraft};
+use crate::commands::Caller;
 use crate::db::{self, webhooks::DeliveryRow};
 use crate::error::{AppResult, ErrorEnvelope};
 use crate::state::AppState;
@@ -199,7 +200,7 @@ async fn create(
         &mut conn,
         &state.hooks,
         &state.settings,
-        user.tenant_id,
+        &Caller::from_auth(&user),
         &draft,
     )
     .await?;
@@ -296,7 +297,7 @@ async fn patch(
         &mut conn,
         &state.hooks,
         &state.settings,
-        user.tenant_id,
+        &Caller::from_auth(&user),
         id,
         &draft,
     )
@@ -326,7 +327,8 @@ async fn delete(
     path: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
-    hooks::delete(&mut conn, &state.hooks, user.tenant_id, path.into_inner()).await?;
+    let caller = Caller::from_auth(&user);
+    hooks::delete(&mut conn, &state.hooks, &caller, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -356,7 +358,7 @@ async fn rotate(
     let (e, secret) = hooks::rotate(
         &mut conn,
         &state.settings,
-        user.tenant_id,
+        &Caller::from_auth(&user),
         path.into_inner(),
     )
     .await?;

@@ -590,3 +590,63 @@ async fn two_nodes_sharing_the_outbox_send_each_event_once_and_in_order() {
         .collect();
     assert_eq!(order, seqs);
 }
+
+#[actix_rt::test]
+async fn webhook_changes_are_audited_once_each_without_their_secrets() {
+    let app = hook_app().await;
+    let tenant = Uuid::parse_str("00000000-0000-0000-0000-000000000001").unwrap();
+    let admin = admin_of(&app, tenant);
+    let (id, secret) = add_endpoint(
+        &app.http,
+        &admin,
+        "https://hooks.example.com/a",
+        &["message.created"],
+    )
+    .await;
+    let path = format!("/api/admin/webhooks/{id}");
+    let changed = app
+        .patch(&path, &admin, json!({"description": "the help desk"}))
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.body);
+    let rotated = app
+        .post(&format!("{path}/rotate_secret"), &admin, json!({}))
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{:?}", rotated.body);
+    assert_eq!(
+        app.delete(&path, &admin).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let other = admin_of(&app, Uuid::new_v4());
+    for action in [
+        "webhook.create",
+        "webhook.update",
+        "webhook.rotate",
+        "webhook.delete",
+    ] {
+        let a = app
+            .get(&format!("/api/admin/audit?action={action}"), &admin)
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+        let rows = a.body["results"].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{action}: {rows:?}");
+        assert_eq!(rows[0]["target_id"], id.to_string());
+        assert!(!a.raw.contains(&secret), "{action} shows no secret");
+        assert!(!a.raw.contains("whsec_"), "{action} shows no secret");
+        let theirs = app
+            .get(&format!("/api/admin/audit?action={action}"), &other)
+            .await;
+        assert_eq!(
+            theirs.body["results"],
+            json!([]),
+            "another tenant sees none"
+        );
+    }
+    let update = app
+        .get("/api/admin/audit?action=webhook.update", &admin)
+        .await;
+    assert_eq!(update.body["results"][0]["before"]["description"], "");
+    assert_eq!(
+        update.body["results"][0]["after"]["description"],
+        "the help desk"
+    );
+}

@@ -24,6 +24,7 @@ use crate::state::AppState;
 use crate::uploads::media;
 use crate::uploads::signed::{self, SignedQuery};
 use crate::uploads::storage::{ByteStream, Stored};
+use crate::uploads::Staged;
 
 /// What a multipart envelope may add to the file itself before the declared length alone is
 /// enough to refuse a request unread.
@@ -89,6 +90,18 @@ pub async fn store(
     req: &HttpRequest,
     form: Multipart,
 ) -> AppResult<AttachmentView> {
+    Ok(store_form(state, user, req, form, "file").await?.0)
+}
+
+/// Stores the file of a form whose file field is `file_field` (seed 004's message form sends
+/// `file_attachment`); answers the file's view and the form's other fields.
+pub async fn store_form(
+    state: &AppState,
+    user: &AuthUser,
+    req: &HttpRequest,
+    form: Multipart,
+    file_field: &str,
+) -> AppResult<(AttachmentView, Vec<(String, String)>)> {
     let limit = state.settings.limits.max_upload_bytes;
     let declared = req
         .headers()
@@ -100,7 +113,12 @@ pub async fn store(
             "the file is larger than {limit} bytes"
         )));
     }
-    let staged = state.uploads.receive(form).await?;
+    let (staged, texts) = state.uploads.receive_form(form, file_field).await?;
+    Ok((record(state, user, staged).await?, texts))
+}
+
+/// Stores a received file and records it as the user's.
+async fn record(state: &AppState, user: &AuthUser, staged: Staged) -> AppResult<AttachmentView> {
     let stored = state.uploads.store(staged).await?;
     let new = NewAttachment {
         tenant_id: user.tenant_id,

@@ -76,25 +76,47 @@ impl Uploads {
     /// Reads the form: its `file` field streams to a staged temp file, other fields are read and
     /// dropped. Past the size limit it answers 413 and the partial file is removed (the temp path
     /// goes with the error).
-    pub async fn receive(&self, mut form: Multipart) -> AppResult<Staged> {
+    pub async fn receive(&self, form: Multipart) -> AppResult<Staged> {
+        Ok(self.receive_form(form, "file").await?.0)
+    }
+
+    /// Reads a form whose file is the field `file_field` (streamed to a staged temp file, 413
+    /// past the limit) and whose other fields are small texts, answered by name (at most
+    /// 64 KiB together; a field that is not UTF-8 is 400).
+    pub async fn receive_form(
+        &self,
+        mut form: Multipart,
+        file_field: &str,
+    ) -> AppResult<(Staged, Vec<(String, String)>)> {
         let mut staged = None;
+        let mut texts = Vec::new();
         let mut other_bytes: u64 = 0;
         while let Some(field) = form.next().await {
             let mut field = field.map_err(multipart_error)?;
-            if field.name() == Some("file") && staged.is_none() {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == file_field && staged.is_none() {
                 staged = Some(self.stage(&mut field).await?);
                 continue;
             }
+            let mut value = Vec::new();
             while let Some(chunk) = field.next().await {
-                other_bytes += chunk.map_err(multipart_error)?.len() as u64;
+                let chunk = chunk.map_err(multipart_error)?;
+                other_bytes += chunk.len() as u64;
                 if other_bytes > OTHER_FIELDS_MAX {
                     return Err(AppError::TooLarge(format!(
-                        "fields besides `file` are larger than {OTHER_FIELDS_MAX} bytes"
+                        "fields besides `{file_field}` are larger than {OTHER_FIELDS_MAX} bytes"
                     )));
                 }
+                value.extend_from_slice(&chunk);
             }
+            let text = String::from_utf8(value)
+                .map_err(|_| AppError::bad_request(&name, format!("{name} is not UTF-8 text")))?;
+            texts.push((name, text));
         }
-        staged.ok_or_else(|| AppError::bad_request("file", "the form has no `file` field"))
+        let staged = staged.ok_or_else(|| {
+            AppError::bad_request(file_field, format!("the form has no `{file_field}` field"))
+        })?;
+        Ok((staged, texts))
     }
 
     async fn stage(&self, field: &mut Field) -> AppResult<Staged> {

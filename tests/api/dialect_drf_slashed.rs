@@ -329,3 +329,75 @@ async fn search_answers_bare_arrays() {
         StatusCode::UNAUTHORIZED,
     );
 }
+
+/// 004's "With File Upload" form: `content`, `message_type=file`, `file_attachment=<binary>`.
+fn seed_form(content: &str, file: Option<&[u8]>) -> (String, Vec<u8>) {
+    use std::io::Write;
+    let boundary = format!("----seed004{}", Uuid::new_v4().simple());
+    let mut body = Vec::new();
+    for (name, value) in [("content", content), ("message_type", "file")] {
+        write!(
+            body,
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        )
+        .unwrap();
+    }
+    if let Some(bytes) = file {
+        write!(body, "--{boundary}\r\nContent-Disposition: form-data; name=\"file_attachment\"; filename=\"notes.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").unwrap();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    write!(body, "--{boundary}--\r\n").unwrap();
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[actix_rt::test]
+async fn a_message_with_a_file_is_sent_as_004s_form() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let room = app.room(&ann, "group", &[&bob]).await;
+    let path = format!("/api/chat/rooms/{room}/messages/");
+    let pdf = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
+    let send = |token: String, form: (String, Vec<u8>)| {
+        let app = &app;
+        let path = path.clone();
+        async move {
+            let auth = format!("Bearer {token}");
+            let headers = [
+                ("Content-Type", form.0.as_str()),
+                ("Authorization", auth.as_str()),
+            ];
+            app.send_raw("POST", &path, &headers, Some(&form.1)).await
+        }
+    };
+    let sent = send(ann.token.clone(), seed_form("Message text", Some(pdf))).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{:?}", sent.body);
+    assert_eq!(sent.body["content"], "Message text");
+    assert_eq!(sent.body["message_type"], "file");
+    assert_eq!(sent.body["file_name"], "notes.pdf");
+    assert_eq!(sent.body["file_size"], pdf.len());
+    let url = sent.body["file_attachment"]
+        .as_str()
+        .expect("the file's url");
+    let file = app.get(url, &bob.token).await;
+    assert_eq!(file.status, StatusCode::OK, "the other member fetches it");
+    assert_eq!(file.raw.as_bytes(), pdf);
+    // No file part, a stranger, no token: 004's error shape, nothing sent.
+    drf_error(
+        &send(ann.token.clone(), seed_form("x", None)).await,
+        StatusCode::BAD_REQUEST,
+    );
+    drf_error(
+        &send(stranger(&app), seed_form("x", Some(pdf))).await,
+        StatusCode::NOT_FOUND,
+    );
+    drf_error(
+        &send(String::new(), seed_form("x", Some(pdf))).await,
+        StatusCode::UNAUTHORIZED,
+    );
+    let messages = "SELECT count(*) AS n FROM messages";
+    assert_eq!(count(&app, messages).await, 1);
+    let files = "SELECT count(*) AS n FROM attachments";
+    assert_eq!(count(&app, files).await, 1, "a refused form stores no file");
+}

@@ -1,5 +1,5 @@
-//! Seed 004's messages at their slashed paths: the page-numbered history, send and edit in 004's
-//! message object (delete is the native route: 204 either way).
+//! Seed 004's messages at their slashed paths: the page-numbered history, send (JSON, or a form
+//! with the file) and edit in 004's message object (delete is the native route: 204 either way).
 
 use actix_web::http::StatusCode;
 use actix_web::{guard, web, HttpRequest, HttpResponse};
@@ -24,6 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     let messages = "/api/chat/rooms/{room_id}/messages";
     let message = "/api/chat/rooms/{room_id}/messages/{message_id}";
     register(cfg, messages, guard::Get(), web::get().to(list));
+    let multipart = guard::All(guard::Post()).and(guard::fn_guard(is_form));
+    register(cfg, messages, multipart, web::post().to(send_form));
     register(cfg, messages, guard::Post(), web::post().to(send));
     register(cfg, message, guard::Patch(), web::patch().to(edit));
     register(cfg, message, guard::Put(), web::put().to(edit));
@@ -127,6 +129,55 @@ async fn send(
     };
     let post = SendMessage::accept(&state.settings, &state.rates, user.id, &draft)?;
     let message = written(&state, &user, path.into_inner(), Command::Send(post)).await?;
+    Ok(HttpResponse::build(StatusCode::CREATED).json(message))
+}
+
+/// A `multipart/form-data` request (004's send with a file).
+fn is_form(ctx: &guard::GuardContext<'_>) -> bool {
+    ctx.head()
+        .headers
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
+/// `POST /api/chat/rooms/{id}/messages/` as a form: `content`, `message_type`, `reply_to` and
+/// the file as `file_attachment` (stored as an upload of the sender's, then sent with it).
+async fn send_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Result<AuthUser, AppError>,
+    path: web::Path<Uuid>,
+    form: actix_multipart::Multipart,
+) -> DrfResult {
+    let user = user?;
+    let room_id = path.into_inner();
+    let mut conn = state.pool.get().await?;
+    access::room(&mut conn, &Caller::from_auth(&user), room_id, Access::Read).await?;
+    drop(conn);
+    let (file, fields) =
+        crate::routes::uploads::store_form(&state, &user, &req, form, "file_attachment").await?;
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let reply_to = field("reply_to")
+        .filter(|v| !v.is_empty())
+        .map(|v| v.parse::<Uuid>())
+        .transpose()
+        .map_err(|_| AppError::bad_request("reply_to", "reply_to must be a message id"))?;
+    let draft = Draft {
+        content: field("content").unwrap_or_default(),
+        message_type: field("message_type").filter(|t| !t.is_empty()),
+        reply_to,
+        attachment_id: Some(file.id),
+        metadata: None,
+        client_id: None,
+    };
+    let post = SendMessage::accept(&state.settings, &state.rates, user.id, &draft)?;
+    let message = written(&state, &user, room_id, Command::Send(post)).await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(message))
 }
 

@@ -226,20 +226,26 @@ async fn run(command: Command, settings: Settings) -> CliResult {
                     strict,
                 },
         } => {
-            db::run_migrations(&settings.database.url).await?;
-            let pool = db::pool::build(&settings.database)?;
             let options = crate::import::Options {
                 file,
                 tenant,
                 dry_run,
                 strict,
             };
-            let report = crate::import::run(&pool, options).await?;
-            print!("{}", report.summary());
-            if report.refused() {
-                return Err("bad records and --strict: nothing was written".into());
-            }
+            import(&settings, options).await?;
         }
+    }
+    Ok(())
+}
+
+/// `confab import django`: migrates, imports, prints the summary.
+async fn import(settings: &Settings, options: crate::import::Options) -> CliResult {
+    db::run_migrations(&settings.database.url).await?;
+    let pool = db::pool::build(&settings.database)?;
+    let report = crate::import::run(&pool, options).await?;
+    print!("{}", report.summary());
+    if report.refused() {
+        return Err("bad records and --strict: nothing was written".into());
     }
     Ok(())
 }

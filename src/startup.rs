@@ -49,52 +49,7 @@ impl Application {
         };
         // Half the shutdown time for the sockets to say goodbye, half for the rest (see `shut_down`).
         let shutdown = settings.server.shutdown_timeout_secs.div_ceil(2);
-        let settings = Arc::new(settings);
-        let metrics = Arc::new(Metrics::default());
-        let broker: Arc<dyn Broker> = if settings.broker.redis_url.is_empty() {
-            Arc::new(LocalBroker::new())
-        } else {
-            Arc::new(RedisBroker::new(
-                &settings.broker.redis_url,
-                settings.broker.presence_ttl_secs,
-            )?)
-        };
-        let presence = PresenceActor::new(settings.clone(), pool.clone(), broker.clone()).start();
-        // Issue 14: the webhook subscriptions cache, and the node's delivery worker.
-        let hooks = Arc::new(crate::db::webhooks::HookGate::new(
-            std::time::Duration::from_secs(settings.webhooks.subscription_cache_secs),
-        ));
-        crate::actors::webhooks::WebhookWorker::new(
-            pool.clone(),
-            settings.clone(),
-            metrics.clone(),
-        )?
-        .start();
-        let deps = RoomDeps {
-            settings: settings.clone(),
-            pool: pool.clone(),
-            metrics: metrics.clone(),
-            broker: broker.clone(),
-            presence: presence.clone(),
-            hooks: hooks.clone(),
-        };
-        let supervisor = RoomSupervisor::new(deps, workers)?.start();
-        broker.attach(Arc::new(NodeInbound {
-            supervisor: supervisor.clone(),
-            presence: presence.clone(),
-        }));
-        actix_web::rt::spawn(report_stats(broker.clone(), metrics.clone()));
-        let parts = Parts {
-            pool,
-            metrics,
-            broker,
-            supervisor,
-            presence,
-            hooks,
-        };
-        let state = web::Data::new(AppState::new(settings, parts)?);
-        actix_web::rt::spawn(sweep_uploads(state.clone()));
-        actix_web::rt::spawn(sweep_retention(state.clone()));
+        let state = start_node(Arc::new(settings), pool, workers).await?;
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             let state = app_state.clone();
@@ -282,4 +237,55 @@ async fn sweep_retention(state: web::Data<AppState>) {
             Err(e) => log::warn!("retention sweep: {e}"),
         }
     }
+}
+
+/// The node's actors and workers (presence, webhooks, rooms, broker, sweeps) and the state the
+/// handlers share.
+async fn start_node(
+    settings: Arc<Settings>,
+    pool: db::DbPool,
+    workers: usize,
+) -> Result<web::Data<AppState>, StartupError> {
+    let metrics = Arc::new(Metrics::default());
+    let broker: Arc<dyn Broker> = if settings.broker.redis_url.is_empty() {
+        Arc::new(LocalBroker::new())
+    } else {
+        Arc::new(RedisBroker::new(
+            &settings.broker.redis_url,
+            settings.broker.presence_ttl_secs,
+        )?)
+    };
+    let presence = PresenceActor::new(settings.clone(), pool.clone(), broker.clone()).start();
+    // Issue 14: the webhook subscriptions cache, and the node's delivery worker.
+    let hooks = Arc::new(crate::db::webhooks::HookGate::new(
+        std::time::Duration::from_secs(settings.webhooks.subscription_cache_secs),
+    ));
+    crate::actors::webhooks::WebhookWorker::new(pool.clone(), settings.clone(), metrics.clone())?
+        .start();
+    let deps = RoomDeps {
+        settings: settings.clone(),
+        pool: pool.clone(),
+        metrics: metrics.clone(),
+        broker: broker.clone(),
+        presence: presence.clone(),
+        hooks: hooks.clone(),
+    };
+    let supervisor = RoomSupervisor::new(deps, workers)?.start();
+    broker.attach(Arc::new(NodeInbound {
+        supervisor: supervisor.clone(),
+        presence: presence.clone(),
+    }));
+    actix_web::rt::spawn(report_stats(broker.clone(), metrics.clone()));
+    let parts = Parts {
+        pool,
+        metrics,
+        broker,
+        supervisor,
+        presence,
+        hooks,
+    };
+    let state = web::Data::new(AppState::new(settings, parts)?);
+    actix_web::rt::spawn(sweep_uploads(state.clone()));
+    actix_web::rt::spawn(sweep_retention(state.clone()));
+    Ok(state)
 }

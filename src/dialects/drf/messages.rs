@@ -6,9 +6,9 @@ use actix_web::{guard, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::rest::{page_link, DrfResult, Paging};
+use super::rest::{page_answer, DrfResult, Paging};
 use super::slashed::register;
-use super::views::{DrfMessage, DrfPage, DrfUser};
+use super::views::{DrfMessage, DrfUser};
 use crate::auth::AuthUser;
 use crate::commands::{access, Caller, Command, Draft, EditMessage, SendMessage};
 use crate::db;
@@ -65,17 +65,9 @@ pub async fn messages_page(
     access::room(&mut conn, &Caller::from_auth(user), room_id, Access::Read).await?;
     let (rows, count) =
         db::messages::numbered_page(&mut conn, room_id, (page - 1) * size, size).await?;
-    if rows.is_empty() && page > 1 {
-        return Err(AppError::NotFound);
-    }
     let views = signed(state, user, views(&mut conn, &rows).await?);
-    let body = DrfPage {
-        count,
-        next: (page * size < count).then(|| page_link(req, page + 1, size)),
-        previous: (page > 1).then(|| page_link(req, page - 1, size)),
-        results: drf_messages(&mut conn, room_id, &views).await?,
-    };
-    Ok(HttpResponse::Ok().json(body))
+    let results = drf_messages(&mut conn, room_id, &views).await?;
+    page_answer(req, (page, size), count, results)
 }
 
 /// `GET /api/chat/rooms/{id}/messages/?page=&page_size=`.

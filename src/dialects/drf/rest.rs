@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::views::{
-    reaction_map, DrfCleanup, DrfErrorBody, DrfMarkedRead, DrfReacted, DrfSession, DrfTyping,
-    DrfUser,
+    reaction_map, DrfCleanup, DrfErrorBody, DrfMarkedRead, DrfPage, DrfReacted, DrfSession,
+    DrfTyping, DrfUser,
 };
 use crate::actors::presence::ListSessions;
 use crate::actors::room::ListTyping;
@@ -121,6 +121,25 @@ impl Paging {
         }
         Ok((page, self.page_size.unwrap_or(50).clamp(1, max_page_size)))
     }
+}
+
+/// DRF's page of `results` (already cut to `page`), with links to its neighbours.
+pub fn page_answer<T: Serialize + utoipa::ToSchema>(
+    req: &HttpRequest,
+    (page, size): (i64, i64),
+    count: i64,
+    results: Vec<T>,
+) -> AppResult<HttpResponse> {
+    if results.is_empty() && page > 1 {
+        return Err(AppError::NotFound);
+    }
+    let link = |p: i64| page_link(req, p, size);
+    Ok(HttpResponse::Ok().json(DrfPage {
+        count,
+        next: (page * size < count).then(|| link(page + 1)),
+        previous: (page > 1).then(|| link(page - 1)),
+        results,
+    }))
 }
 
 /// The URL of another page of the same list, as DRF's `next` and `previous` give it.

@@ -8,9 +8,9 @@ use actix_web::{guard, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::rest::{page_link, DrfResult, Paging};
+use super::rest::{page_answer, DrfResult, Paging};
 use super::slashed::register;
-use super::views::{DrfMessage, DrfPage, DrfRoom, DrfStatus, DrfUser};
+use super::views::{DrfMessage, DrfRoom, DrfStatus, DrfUser};
 use crate::auth::AuthUser;
 use crate::commands::UpdateRoom;
 use crate::commands::{access, Caller, Command, CreateRoom, MarkRead, RemoveMember, RoomDraft};
@@ -132,17 +132,9 @@ async fn list(
     };
     let rows: Vec<RoomRow> = db::listing::my_rooms(&mut conn, user.id, &filter).await?;
     drop(conn);
-    if rows.is_empty() && page > 1 {
-        return Err(AppError::NotFound.into());
-    }
     let rooms = rows.into_iter().map(|r| (r.room, r.unread_count)).collect();
-    let body = DrfPage {
-        count,
-        next: (page * size < count).then(|| page_link(&req, page + 1, size)),
-        previous: (page > 1).then(|| page_link(&req, page - 1, size)),
-        results: drf_rooms(&state, &user, rooms).await?,
-    };
-    Ok(HttpResponse::Ok().json(body))
+    let results = drf_rooms(&state, &user, rooms).await?;
+    Ok(page_answer(&req, (page, size), count, results)?)
 }
 
 /// 004's create body; `project` rooms are Confab groups (docs/DIALECTS.md).

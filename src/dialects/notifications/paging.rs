@@ -2,11 +2,10 @@
 //! paths, JSON bodies, and DRF's page-number pages (`{count, next, previous, results}`).
 
 use actix_web::{HttpRequest, HttpResponse};
-use serde::Serialize;
 use uuid::Uuid;
 
-use crate::dialects::drf::rest::{page_link, DrfError, Paging};
-use crate::dialects::drf::views::DrfPage;
+pub use crate::dialects::drf::rest::page_answer;
+use crate::dialects::drf::rest::{DrfError, Paging};
 use crate::error::{AppError, AppResult};
 
 pub type Answer = Result<HttpResponse, DrfError>;
@@ -53,25 +52,6 @@ pub fn path_id(raw: &str) -> Result<Uuid, AppError> {
 /// at most `max`).
 pub fn page_of(req: &HttpRequest, max: i64) -> Result<(i64, i64), AppError> {
     Paging::of(req)?.resolve(max)
-}
-
-/// DRF's page of `results` (already cut to `page`), with links to its neighbours.
-pub fn page_answer<T: Serialize + utoipa::ToSchema>(
-    req: &HttpRequest,
-    (page, size): (i64, i64),
-    count: i64,
-    results: Vec<T>,
-) -> AppResult<HttpResponse> {
-    if results.is_empty() && page > 1 {
-        return Err(AppError::NotFound);
-    }
-    let link = |p: i64| page_link(req, p, size);
-    Ok(HttpResponse::Ok().json(DrfPage {
-        count,
-        next: (page * size < count).then(|| link(page + 1)),
-        previous: (page > 1).then(|| link(page - 1)),
-        results,
-    }))
 }
 
 /// The part of `all` on page `(page, size)`.

@@ -66,18 +66,21 @@ async fn list(
     let q: PageQuery = super::rest::query(req)?;
     let (page, size) = paging(state, q.page, q.page_size)?;
     let mut conn = state.pool.get().await?;
-    let rows = db::listing::unread_counts(&mut conn, user.id).await?;
-    let count = rows.len() as i64;
-    let start = usize::try_from((page - 1) * size).unwrap_or(usize::MAX);
-    if start >= rows.len() && page > 1 {
+    let count = db::listing::count_my_rooms(&mut conn, user.id).await?;
+    let filter = db::listing::ListFilter {
+        archived: None,
+        room_type: None,
+        cursor: None,
+        room_id: None,
+        limit: size,
+        offset: (page - 1) * size,
+    };
+    let rows = db::listing::my_rooms(&mut conn, user.id, &filter).await?;
+    if rows.is_empty() && page > 1 {
         return Err(AppError::NotFound.into());
     }
     let mut results = Vec::new();
-    for row in rows
-        .iter()
-        .skip(start)
-        .take(usize::try_from(size).unwrap_or(0))
-    {
+    for row in &rows {
         results.push(conversation(&mut conn, user, &row.room).await?);
     }
     Ok(HttpResponse::Ok().json(WasgoPage {

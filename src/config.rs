@@ -542,6 +542,13 @@ pub struct NotificationSettings {
     pub default_other: String,
 }
 
+impl NotificationSettings {
+    /// The server's defaults (direct rooms', others'), as `db::notifications` takes them.
+    pub fn defaults(&self) -> (&str, &str) {
+        (&self.default_direct, &self.default_other)
+    }
+}
+
 impl Default for NotificationSettings {
     fn default() -> Self {
         NotificationSettings {

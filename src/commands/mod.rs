@@ -24,6 +24,7 @@ mod update_room;
 mod notice;
 pub mod support;
 // Issue 14: a member's own notification settings (no room event; not a `Command` variant).
+pub mod notify_defaults;
 pub mod notify_settings;
 pub mod webhooks;
 

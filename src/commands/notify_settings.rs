@@ -9,7 +9,6 @@ use uuid::Uuid;
 use super::access;
 use super::Caller;
 use crate::config::Settings;
-use crate::db::models::Room;
 use crate::db::{self, notifications::NotifyChange, notifications::NotifySettings};
 use crate::error::{AppError, AppResult};
 use crate::policy::Access;
@@ -65,46 +64,46 @@ impl SetNotify {
         })
     }
 
-    /// Applies the change for the caller in `room_id`: the room and the settings after it.
+    /// Applies the change for the caller in `room_id`: the settings after it.
     pub async fn apply(
         &self,
         conn: &mut db::Conn,
+        settings: &Settings,
         caller: &Caller,
         room_id: Uuid,
-    ) -> AppResult<(Room, NotifySettings)> {
-        let (room, _) = access::room(conn, caller, room_id, Access::AsMember).await?;
-        let s = db::notifications::set(conn, room_id, caller.user_id.uuid(), &self.change)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        Ok((room, s))
+    ) -> AppResult<NotifyView> {
+        access::room(conn, caller, room_id, Access::AsMember).await?;
+        let defaults = settings.notifications.defaults();
+        let s =
+            db::notifications::set(conn, room_id, caller.user_id.uuid(), &self.change, defaults)
+                .await?
+                .ok_or(AppError::NotFound)?;
+        Ok(view(room_id, s))
     }
 }
 
-/// The room and the caller's settings in it (members only).
+/// The caller's settings in a room (members only).
 pub async fn current(
     conn: &mut db::Conn,
+    settings: &Settings,
     caller: &Caller,
     room_id: Uuid,
-) -> AppResult<(Room, NotifySettings)> {
-    let (room, _) = access::room(conn, caller, room_id, Access::AsMember).await?;
-    let s = db::notifications::get(conn, room_id, caller.user_id.uuid())
+) -> AppResult<NotifyView> {
+    access::room(conn, caller, room_id, Access::AsMember).await?;
+    let defaults = settings.notifications.defaults();
+    let s = db::notifications::get(conn, room_id, caller.user_id.uuid(), defaults)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok((room, s))
+    Ok(view(room_id, s))
 }
 
-/// The settings as the wire shows them (the room type's default when the member never chose).
-pub fn view(settings: &Settings, room: &Room, s: NotifySettings) -> NotifyView {
-    let n = &settings.notifications;
-    let default = if room.room_type == "direct" {
-        &n.default_direct
-    } else {
-        &n.default_other
-    };
+/// The settings as the wire shows them (`notify` is the default's level when the member never
+/// chose: the tenant's, else the server's).
+pub fn view(room_id: Uuid, s: NotifySettings) -> NotifyView {
     NotifyView {
-        room_id: room.id,
+        room_id,
         notify_default: s.notify.is_none(),
-        notify: s.notify.unwrap_or_else(|| default.clone()),
+        notify: s.level,
         muted: s.muted,
         muted_until: s.muted_until,
     }

@@ -29,5 +29,8 @@ pub mod pins;
 pub mod reports;
 pub mod retention;
 
+// Issue 14: a tenant's own notification defaults.
+pub mod notify_defaults;
+
 pub use diesel_async::AsyncPgConnection as Conn;
 pub use pool::{run_migrations, DbPool, MIGRATIONS};

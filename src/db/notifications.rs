@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{
+    Array, BigInt, Bool, Double, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
@@ -107,7 +109,7 @@ pub async fn unread(
            AND (m.muted_until IS NULL OR m.muted_until <= now()) \
            AND x.seq <= $2 AND x.created_at >= m.joined_at \
            AND x.sender_id <> m.user_id AND NOT x.is_deleted \
-           AND CASE COALESCE(m.notify, CASE WHEN r.room_type = 'direct' THEN $3 ELSE $4 END) \
+           AND CASE notify_level(m.notify, r.tenant_id, r.room_type, $3, $4) \
                WHEN 'all' THEN true WHEN 'mentions' THEN m.user_id = ANY(x.mentions) ELSE false END \
          ORDER BY m.user_id, x.seq",
     )
@@ -161,7 +163,13 @@ pub struct NotifySettings {
     pub muted: bool,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub muted_until: Option<DateTime<Utc>>,
+    /// What the member is notified of: their choice, else the tenant's or the server's default.
+    #[diesel(sql_type = Text)]
+    pub level: String,
 }
+
+/// The server's defaults (`notifications.default_direct`, `default_other`), for `notify_level`.
+pub type Defaults<'a> = (&'a str, &'a str);
 
 /// What a member asks to change (None: unchanged; `muted_until` Some(None) clears it).
 #[derive(Debug, Clone)]
@@ -177,12 +185,14 @@ pub async fn set(
     room: Uuid,
     user: Uuid,
     c: &NotifyChange,
+    defaults: Defaults<'_>,
 ) -> QueryResult<Option<NotifySettings>> {
     diesel::sql_query(
-        "UPDATE room_members SET notify = COALESCE($3, notify), muted = COALESCE($4, muted), \
-         muted_until = CASE WHEN $5 THEN $6 ELSE muted_until END \
-         WHERE room_id = $1 AND user_id = $2 AND left_at IS NULL \
-         RETURNING notify, muted, muted_until",
+        "UPDATE room_members m SET notify = COALESCE($3, m.notify), muted = COALESCE($4, m.muted), \
+         muted_until = CASE WHEN $5 THEN $6 ELSE m.muted_until END FROM rooms r \
+         WHERE r.id = m.room_id AND m.room_id = $1 AND m.user_id = $2 AND m.left_at IS NULL \
+         RETURNING m.notify, m.muted, m.muted_until, \
+           notify_level(m.notify, r.tenant_id, r.room_type, $7, $8) AS level",
     )
     .bind::<SqlUuid, _>(room)
     .bind::<SqlUuid, _>(user)
@@ -190,20 +200,50 @@ pub async fn set(
     .bind::<Nullable<Bool>, _>(c.muted)
     .bind::<Bool, _>(c.muted_until.is_some())
     .bind::<Nullable<Timestamptz>, _>(c.muted_until.flatten())
+    .bind::<Text, _>(defaults.0)
+    .bind::<Text, _>(defaults.1)
     .get_result(conn)
     .await
     .optional()
 }
 
 /// A current member's settings; None when not a member.
-pub async fn get(conn: &mut Conn, room: Uuid, user: Uuid) -> QueryResult<Option<NotifySettings>> {
+pub async fn get(
+    conn: &mut Conn,
+    room: Uuid,
+    user: Uuid,
+    defaults: Defaults<'_>,
+) -> QueryResult<Option<NotifySettings>> {
+    let mut found = levels(conn, user, &[room], defaults).await?;
+    Ok(found.pop().map(|r| r.settings))
+}
+
+/// A member's settings in one of `rooms`.
+#[derive(Debug, QueryableByName)]
+pub struct RoomSettings {
+    #[diesel(sql_type = SqlUuid)]
+    pub room_id: Uuid,
+    #[diesel(embed)]
+    pub settings: NotifySettings,
+}
+
+/// `user`'s settings in those of `rooms` they are a current member of (for room lists).
+pub async fn levels(
+    conn: &mut Conn,
+    user: Uuid,
+    rooms: &[Uuid],
+    defaults: Defaults<'_>,
+) -> QueryResult<Vec<RoomSettings>> {
     diesel::sql_query(
-        "SELECT notify, muted, muted_until FROM room_members \
-         WHERE room_id = $1 AND user_id = $2 AND left_at IS NULL",
+        "SELECT m.room_id, m.notify, m.muted, m.muted_until, \
+           notify_level(m.notify, r.tenant_id, r.room_type, $3, $4) AS level \
+         FROM room_members m JOIN rooms r ON r.id = m.room_id \
+         WHERE m.room_id = ANY($1) AND m.user_id = $2 AND m.left_at IS NULL",
     )
-    .bind::<SqlUuid, _>(room)
+    .bind::<Array<SqlUuid>, _>(rooms)
     .bind::<SqlUuid, _>(user)
-    .get_result(conn)
+    .bind::<Text, _>(defaults.0)
+    .bind::<Text, _>(defaults.1)
+    .load(conn)
     .await
-    .optional()
 }

@@ -22,10 +22,12 @@ pub enum AuditAction {
     WebhookUpdate,
     WebhookDelete,
     WebhookRotate,
+    /// The tenant's notification defaults changed.
+    NotifyDefaultsSet,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 15] = [
         AuditAction::MessageDelete,
         AuditAction::MessagePin,
         AuditAction::MessageUnpin,
@@ -40,6 +42,7 @@ impl AuditAction {
         AuditAction::WebhookUpdate,
         AuditAction::WebhookDelete,
         AuditAction::WebhookRotate,
+        AuditAction::NotifyDefaultsSet,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +61,7 @@ impl AuditAction {
             AuditAction::WebhookUpdate => "webhook.update",
             AuditAction::WebhookDelete => "webhook.delete",
             AuditAction::WebhookRotate => "webhook.rotate",
+            AuditAction::NotifyDefaultsSet => "notify_defaults.set",
         }
     }
 

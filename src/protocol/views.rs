@@ -192,6 +192,16 @@ pub struct RoomView {
     pub muted: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other_user: Option<UserView>,
+    /// What I am notified of here (`all`, `mentions`, `none`; my choice or the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<String>,
+    /// My timed mute, if any.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::domain::time::millis_opt"
+    )]
+    pub muted_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
@@ -322,6 +332,8 @@ impl RoomView {
             archived: None,
             muted: None,
             other_user: None,
+            notify: None,
+            muted_until: None,
         }
     }
 }

@@ -54,7 +54,8 @@ pub struct AuditView {
     pub id: i64,
     pub actor_id: Uuid,
     /// `message.delete`, `message.pin`, `message.unpin`, `member.role`, `member.remove`,
-    /// `user.ban`, `user.unban`, `report.resolve` or `token.mint`.
+    /// `user.ban`, `user.unban`, `report.resolve`, `token.mint`, `retention.set`, `webhook.*` or
+    /// `notify_defaults.set`.
     pub action: String,
     pub room_id: Option<Uuid>,
     /// The message, user or report acted on.

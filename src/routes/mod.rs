@@ -19,6 +19,7 @@ pub mod uploads;
 pub mod users;
 pub mod ws;
 // Issue 14: notification settings and webhook endpoints.
+pub mod admin_notify;
 pub mod notify;
 pub mod webhooks;
 
@@ -52,6 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // Issue 14: before rooms, whose `/members/{user_id}` would take `/members/me`.
     .configure(notify::configure)
     .configure(webhooks::configure)
+    .configure(admin_notify::configure)
     .configure(rooms::configure)
     .configure(messages::configure)
     .configure(presence::configure)

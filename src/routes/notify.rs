@@ -62,8 +62,9 @@ pub async fn get_me(
 ) -> AppResult<web::Json<NotifyView>> {
     let caller = Caller::from_auth(&user);
     let mut conn = state.pool.get().await?;
-    let (room, s) = notify_settings::current(&mut conn, &caller, path.into_inner()).await?;
-    Ok(web::Json(notify_settings::view(&state.settings, &room, s)))
+    let room_id = path.into_inner();
+    let view = notify_settings::current(&mut conn, &state.settings, &caller, room_id).await?;
+    Ok(web::Json(view))
 }
 
 /// Change my notification settings in a room.
@@ -96,6 +97,9 @@ pub async fn patch_me(
     )?;
     let caller = Caller::from_auth(&user);
     let mut conn = state.pool.get().await?;
-    let (room, s) = command.apply(&mut conn, &caller, path.into_inner()).await?;
-    Ok(web::Json(notify_settings::view(&state.settings, &room, s)))
+    let room_id = path.into_inner();
+    let view = command
+        .apply(&mut conn, &state.settings, &caller, room_id)
+        .await?;
+    Ok(web::Json(view))
 }

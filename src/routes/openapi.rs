@@ -141,6 +141,9 @@ impl Modify for BearerScheme {
         super::webhooks::rotate,
         super::webhooks::deliveries,
         super::webhooks::retry,
+        super::admin_notify::get_defaults,
+        super::admin_notify::set_defaults,
+        super::admin_notify::clear_defaults,
         document,
         // moderation (issue 17)
         moderation::pin,

@@ -38,6 +38,7 @@ mod sweep;
 mod uploads;
 // Issue 14: notifications and webhooks, and the receiver they deliver to.
 mod notifications;
+mod notify_defaults;
 mod receiver;
 mod webhooks;
 

@@ -54,6 +54,29 @@ pub async fn add_endpoint(http: &Http, admin: &str, url: &str, events: &[&str]) 
     )
 }
 
+/// Two platform users of `tenant` (both seen by the server) and a group room of theirs: the
+/// first's token, the second's, the room.
+pub async fn tenant_room(app: &TestApp, tenant: Uuid) -> (String, String, Uuid) {
+    let (u1, u2) = (Uuid::new_v4(), Uuid::new_v4());
+    let t1 = app.platform_token(u1, tenant, "B one", Role::User);
+    let t2 = app.platform_token(u2, tenant, "B two", Role::User);
+    let me = app.get("/api/chat/users/me", &t2).await;
+    assert_eq!(me.status, StatusCode::OK, "{:?}", me.body);
+    let room = app
+        .post(
+            "/api/chat/rooms",
+            &t1,
+            json!({"name": "b", "room_type": "group", "participant_ids": [u2]}),
+        )
+        .await;
+    assert_eq!(room.status, StatusCode::CREATED, "{:?}", room.body);
+    let id = room.body["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("id");
+    (t1, t2, id)
+}
+
 /// A group room of a new owner and member in the default tenant.
 async fn group(http: &Http) -> (User, User, Uuid) {
     let owner = http.register("owner").await;
@@ -204,22 +227,8 @@ async fn two_tenants_endpoints_never_see_each_others_events_or_endpoints() {
     let (owner, _, room) = group(&app).await;
     say(&app, room, &owner, "for tenant A only").await;
     // Tenant B's users and room.
-    let (u1, u2) = (Uuid::new_v4(), Uuid::new_v4());
-    let t1 = app.platform_token(u1, other, "B one", Role::User);
-    let t2 = app.platform_token(u2, other, "B two", Role::User);
-    assert_eq!(
-        app.get("/api/chat/users/me", &t2).await.status,
-        StatusCode::OK
-    );
-    let b_room = app
-        .post(
-            "/api/chat/rooms",
-            &t1,
-            json!({"name": "b", "room_type": "group", "participant_ids": [u2]}),
-        )
-        .await;
-    assert_eq!(b_room.status, StatusCode::CREATED, "{:?}", b_room.body);
-    let b_room = b_room.body["id"].as_str().expect("id").to_owned();
+    let (t1, _t2, b_room) = tenant_room(&app, other).await;
+    let b_room = b_room.to_string();
     let b = app
         .post(
             &messages_path(&b_room),

@@ -5,7 +5,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Reply, SessionActor};
-use crate::commands::notify_settings::{self, SetNotify};
+use crate::commands::notify_settings::SetNotify;
 use crate::commands::Caller;
 use crate::protocol::frames::AckBody;
 
@@ -23,10 +23,12 @@ impl SessionActor {
         let work = async move {
             let command = SetNotify::parse(notify.as_deref(), muted, muted_until.as_ref())?;
             let mut conn = app.pool.get().await?;
-            let (room, s) = command.apply(&mut conn, &caller, room_id).await?;
+            let view = command
+                .apply(&mut conn, &app.settings, &caller, room_id)
+                .await?;
             Ok(AckBody {
                 room_id: Some(room_id),
-                notify: Some(notify_settings::view(&app.settings, &room, s)),
+                notify: Some(view),
                 ..Default::default()
             })
         };

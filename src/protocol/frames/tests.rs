@@ -79,6 +79,8 @@ fn room() -> RoomView {
         archived: None,
         muted: None,
         other_user: None,
+        notify: None,
+        muted_until: None,
     }
 }
 

@@ -98,7 +98,7 @@ pub(super) async fn create(
         .transpose()?;
     let room = create_room(&state, &user, &body, reference).await?;
     let mut conn = state.pool.get().await?;
-    let view = room_view(&mut conn, &user, &room).await?;
+    let view = room_view(&mut conn, &state.settings, &user, &room).await?;
     Ok(created(view))
 }
 
@@ -133,7 +133,7 @@ pub(super) async fn direct(
     let mut conn = state.pool.get().await?;
     let caller = Caller::from_auth(&user);
     let direct = commands::direct::open(&mut conn, &caller, body.user_id).await?;
-    let view = room_view(&mut conn, &user, &direct.room).await?;
+    let view = room_view(&mut conn, &state.settings, &user, &direct.room).await?;
     if !direct.created {
         return Ok(ok(view));
     }
@@ -178,7 +178,9 @@ pub(super) async fn get_by_ref(
         .await?
         .ok_or(AppError::NotFound)?;
     let (room, _) = visible_room(&mut conn, &user, room.id).await?;
-    Ok(web::Json(room_view(&mut conn, &user, &room).await?))
+    Ok(web::Json(
+        room_view(&mut conn, &state.settings, &user, &room).await?,
+    ))
 }
 
 /// Get-or-create for platform modules (service or admin tokens); idempotent, also when racing.
@@ -212,13 +214,17 @@ pub(super) async fn put_by_ref(
         if let Some(room) =
             db::rooms::find_by_ref(&mut conn, user.tenant_id, &reference.0, &reference.1).await?
         {
-            return Ok(ok(room_view(&mut conn, &user, &room).await?));
+            return Ok(ok(
+                room_view(&mut conn, &state.settings, &user, &room).await?
+            ));
         }
     }
     match create_room(&state, &user, &body, Some(reference.clone())).await {
         Ok(room) => {
             let mut conn = state.pool.get().await?;
-            Ok(created(room_view(&mut conn, &user, &room).await?))
+            Ok(created(
+                room_view(&mut conn, &state.settings, &user, &room).await?,
+            ))
         }
         Err(AppError::Conflict(_)) => {
             let mut conn = state.pool.get().await?;
@@ -226,7 +232,9 @@ pub(super) async fn put_by_ref(
                 db::rooms::find_by_ref(&mut conn, user.tenant_id, &reference.0, &reference.1)
                     .await?
                     .ok_or(AppError::NotFound)?;
-            Ok(ok(room_view(&mut conn, &user, &room).await?))
+            Ok(ok(
+                room_view(&mut conn, &state.settings, &user, &room).await?
+            ))
         }
         Err(e) => Err(e),
     }

@@ -126,7 +126,7 @@ pub(super) async fn list(
     } else {
         None
     };
-    let results = decorate(&mut conn, user.id, rows).await?;
+    let results = decorate(&mut conn, &state.settings, user.id, rows).await?;
     Ok(web::Json(RoomPage {
         results,
         next_cursor: next,

@@ -38,7 +38,9 @@ pub(super) async fn get(
 ) -> AppResult<web::Json<RoomView>> {
     let mut conn = state.pool.get().await?;
     let (room, _) = visible_room(&mut conn, &user, path.into_inner()).await?;
-    Ok(web::Json(room_view(&mut conn, &user, &room).await?))
+    Ok(web::Json(
+        room_view(&mut conn, &state.settings, &user, &room).await?,
+    ))
 }
 
 /// The fields to change; absent ones stay as they are.

@@ -48,7 +48,9 @@ pub(super) async fn join(
     };
     write(&state, &user, room_id, Command::Join(JoinRoom)).await?;
     let mut conn = state.pool.get().await?;
-    Ok(web::Json(room_view(&mut conn, &user, &room).await?))
+    Ok(web::Json(
+        room_view(&mut conn, &state.settings, &user, &room).await?,
+    ))
 }
 
 /// Leave a room.

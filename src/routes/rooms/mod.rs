@@ -18,9 +18,11 @@ use crate::actors::presence::NotifyUsers;
 use crate::actors::supervisor;
 use crate::auth::AuthUser;
 use crate::commands::{access, Caller, Command, Outcome};
+use crate::config::Settings;
 use crate::db;
 use crate::db::listing::{ListFilter, RoomRow};
 use crate::db::models::Room;
+use crate::db::notifications::NotifySettings;
 use crate::error::AppResult;
 use crate::policy::Access;
 use crate::protocol::frames::{frame_text, ServerFrame};
@@ -164,9 +166,21 @@ pub fn announce(state: &AppState, room: &Room, members: Vec<Uuid>, creator: Uuid
 }
 
 /// My view of rooms: the counts, last message and, for direct rooms, the other user.
-async fn decorate(conn: &mut db::Conn, me: Uuid, rows: Vec<RoomRow>) -> AppResult<Vec<RoomView>> {
+async fn decorate(
+    conn: &mut db::Conn,
+    settings: &Settings,
+    me: Uuid,
+    rows: Vec<RoomRow>,
+) -> AppResult<Vec<RoomView>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.room.id).collect();
     let last = db::listing::last_messages(conn, &ids).await?;
+    let defaults = settings.notifications.defaults();
+    let mut notify: HashMap<Uuid, NotifySettings> =
+        db::notifications::levels(conn, me, &ids, defaults)
+            .await?
+            .into_iter()
+            .map(|r| (r.room_id, r.settings))
+            .collect();
     let direct: Vec<Uuid> = rows
         .iter()
         .filter(|r| r.room.room_type == "direct")
@@ -192,6 +206,10 @@ async fn decorate(conn: &mut db::Conn, me: Uuid, rows: Vec<RoomRow>) -> AppResul
             v.my_role = Some(r.my_role);
             v.archived = Some(r.archived);
             v.muted = Some(r.muted);
+            if let Some(n) = notify.remove(&r.room.id) {
+                v.notify = Some(n.level);
+                v.muted_until = n.muted_until;
+            }
             v.other_user = others.get(&r.room.id).cloned();
             v
         })
@@ -199,7 +217,12 @@ async fn decorate(conn: &mut db::Conn, me: Uuid, rows: Vec<RoomRow>) -> AppResul
 }
 
 /// The room as the caller sees it (with my counts when a member).
-async fn room_view(conn: &mut db::Conn, user: &AuthUser, room: &Room) -> AppResult<RoomView> {
+async fn room_view(
+    conn: &mut db::Conn,
+    settings: &Settings,
+    user: &AuthUser,
+    room: &Room,
+) -> AppResult<RoomView> {
     let filter = ListFilter {
         archived: None,
         room_type: None,
@@ -209,7 +232,11 @@ async fn room_view(conn: &mut db::Conn, user: &AuthUser, room: &Room) -> AppResu
         offset: 0,
     };
     let rows = db::listing::my_rooms(conn, user.id, &filter).await?;
-    match decorate(conn, user.id, rows).await?.into_iter().next() {
+    match decorate(conn, settings, user.id, rows)
+        .await?
+        .into_iter()
+        .next()
+    {
         Some(v) => Ok(v),
         None => {
             let count = db::rooms::member_count(conn, room.id).await?;

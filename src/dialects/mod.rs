@@ -150,6 +150,12 @@ pub fn room_frame(
     serde_json::Value::Object(frame).to_string()
 }
 
+/// A native frame every dialect's socket passes on as it is, since seed clients ignore frame
+/// types they do not know: `blocks` (whom the user blocks, so a client can collapse them).
+pub fn as_is(text: &str) -> Option<bytestring::ByteString> {
+    Some(bytestring::ByteString::from(text))
+}
+
 /// A frame type the socket does not speak: the session refuses it by its name.
 pub fn not_a_frame(kind: &str) -> String {
     serde_json::json!({ "type": format!("{kind} (not a frame of this socket)") }).to_string()

@@ -268,14 +268,6 @@ pub async fn start(
         &user,
         state.settings.realtime.heartbeat_secs,
     );
-    if dialect.is_none() {
-        // moderation (issue 17): whom the user blocks, right after `connection_established`.
-        let blocked = db::blocks::blocked_ids(&mut *state.pool.get().await?, user.id).await?;
-        if !blocked.is_empty() {
-            let frame = ServerFrame::Blocks { user_ids: blocked };
-            prepared.outbox.push(&frame_text(&frame), false);
-        }
-    }
     let max = state.settings.limits.max_frame_bytes;
     let (outbound, translate) = match &dialect {
         Some(d) => (
@@ -304,6 +296,13 @@ pub async fn begin(
         Some(t) => reader.translated(t),
         None => reader,
     };
+    // moderation (issue 17): whom the user blocks, right after `connection_established` (on a
+    // dialect's socket too, which passes the frame on as it is: `dialects::as_is`).
+    let blocked = db::blocks::blocked_ids(&mut *state.pool.get().await?, user.id).await?;
+    if !blocked.is_empty() {
+        let frame = ServerFrame::Blocks { user_ids: blocked };
+        prepared.outbox.push(&frame_text(&frame), false);
+    }
     state
         .presence
         .send(Connect {

@@ -4,6 +4,7 @@ mod admin;
 mod auth;
 mod cluster;
 mod commit;
+mod dialect_blocks;
 mod dialect_drf;
 mod dialect_drf_node;
 mod dialect_drf_rest;

@@ -138,6 +138,7 @@ impl Translate for RoomFrames {
                 code: error.code,
                 message: error.message,
             },
+            ServerFrame::Blocks { .. } => return crate::dialects::as_is(text),
             _ => return None,
         };
         serde_json::to_string(&frame).ok().map(ByteString::from)

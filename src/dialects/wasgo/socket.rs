@@ -211,6 +211,7 @@ impl Translate for ConversationFrames {
                 code: error.code,
                 message: error.message,
             },
+            ServerFrame::Blocks { .. } => return crate::dialects::as_is(text),
             _ => return None,
         };
         serde_json::to_string(&frame).ok().map(ByteString::from)
@@ -301,6 +302,7 @@ impl Translate for NotificationFrames {
                 let e = json!({"type": "error", "error": error.message, "code": error.code, "message": error.message});
                 return Some(e.to_string().into());
             }
+            ServerFrame::Blocks { .. } => return crate::dialects::as_is(text),
             _ => return None,
         };
         let frame = json!({"type": "notification", "notification": note});

@@ -8,23 +8,15 @@ import { S, roomState, roomTitle, userName, rememberUser, presenceOf, isDirect }
 import { toast, modal, popover, closePopover } from './ui.js';
 import { icon } from './icons.js';
 import * as mod from './moderation.js';
+import { MOD_ROLES, hooks, sdkRoom, cur, isMine, keyOf, touch, myRole, senderName } from './roomview.js';
 
 const PAGE = 50;
 const REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '😢', '🙏', '👀'];
-const MOD_ROLES = new Set(['owner', 'admin', 'moderator']);
 
 // Composer state for the open room.
 const C = { editing: null, replyTo: null, tray: [], typingSentAt: 0, typingIdle: null, mention: null, drafts: new Map() };
 let panel = null; // {kind: 'members'|'thread'|'search', roomId, parentId, query}
 const elCache = new Map(); // message key -> {el, sig}
-
-const hooks = () => S.hooks;
-// The SDK's handle of a room (followed since the room list named it).
-const sdkRoom = (id) => S.client.room(id);
-const cur = () => (S.currentId ? roomState(S.currentId) : null);
-const isMine = (m) => !!(S.me && m.sender && m.sender.id === S.me.id);
-const keyOf = (m) => (m._pending ? `p:${m.client_id}` : m.id);
-const touch = (m) => { if (m) m._v = (m._v || 0) + 1; };
 
 // ---------------------------------------------------------------------------------------------
 // Opening and closing
@@ -157,12 +149,6 @@ async function loadMembers(id) {
     rs.membersLoaded = true;
     hooks().loadPresence([...rs.members.keys()]);
   } catch { /* members are decoration for this view */ }
-}
-
-function myRole(r) {
-  const rs = roomState(r.id);
-  const me = S.me && rs.members.get(S.me.id);
-  return (me && me.role) || r.my_role || 'member';
 }
 
 function renderHeader() {
@@ -333,12 +319,6 @@ function seenByEl(rs, list) {
     rs.seenEl = h('p.seen-by', h('span', { 'aria-hidden': 'true' }, '✓✓ '), text);
   }
   return rs.seenEl;
-}
-
-function senderName(m) {
-  if (!m.sender) return 'System';
-  const u = S.users.get(m.sender.id);
-  return m.sender.display_name || (u && u.display_name) || 'Someone';
 }
 
 function messageEl(m, rs, { compact, names, inThread }) {

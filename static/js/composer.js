@@ -9,7 +9,8 @@ import { toast } from './ui.js';
 import { icon } from './icons.js';
 import { hooks, sdkRoom, cur, isMine, touch, senderName } from './roomview.js';
 import { noteReply, ordered, render, forgetElement } from './messages.js';
-import { onMessageUpdated, onMessageDeleted, panel, renderPanel } from './room.js';
+import { onMessageUpdated, onMessageDeleted } from './room.js';
+import { threadReply } from './panel.js';
 
 // Composer state for the open room.
 const C = { editing: null, replyTo: null, tray: [], typingSentAt: 0, typingIdle: null, mention: null, drafts: new Map() };
@@ -104,11 +105,7 @@ function finalize(rs, p, msg) {
     hooks().renderRoomList();
   }
   if (S.currentId === rs.id) render({ toBottom: true });
-  if (panel && panel.kind === 'thread' && panel.parentId === msg.reply_to) {
-    panel.replies = panel.replies || [];
-    if (!panel.replies.find((x) => x.id === msg.id)) panel.replies.push(msg);
-    renderPanel();
-  }
+  threadReply(msg);
 }
 
 export function discard(p) {

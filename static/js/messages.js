@@ -9,7 +9,8 @@ import { toast, modal, popover, closePopover } from './ui.js';
 import { icon } from './icons.js';
 import * as mod from './moderation.js';
 import { MOD_ROLES, sdkRoom, cur, isMine, keyOf, touch, myRole, senderName } from './roomview.js';
-import { onPin, maybeMarkRead, openThread, renderPanel, panel } from './room.js';
+import { onPin, maybeMarkRead } from './room.js';
+import { panel, openThread, renderPanel } from './panel.js';
 import { deliver, discard, startReply, startEdit, deleteMessage } from './composer.js';
 
 const PAGE = 50;

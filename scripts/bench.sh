@@ -21,7 +21,7 @@ mkdir -p "$OUT"
 QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 TARGETS=${BENCH_TARGETS:-"confab django node"}
-SCENARIOS=${BENCH_SCENARIOS:-"ingest fanout rooms idle storm import"}
+SCENARIOS=${BENCH_SCENARIOS:-"ingest fanout rooms idle storm import retention"}
 TS=$(date -u +%Y%m%dT%H%M%SZ)
 RESULTS="$OUT/$TS.jsonl"
 NOTES="$OUT/$TS.notes"
@@ -45,6 +45,7 @@ if [ "$QUICK" = 1 ]; then
     IDLE=(--connections 1000 --duration 2)
     STORM=(--connections 500 --room-size 10 --rate 50 --duration 2 --jitter-ms 1000 --resume-timeout 30 --after-resume 1)
     IMPORT_MESSAGES=100000
+    RETENTION=(--old 2000 --baseline 100)
     CMD="make bench-quick"
 else
     COMMON=(--warmup 2 --grace 10)
@@ -54,6 +55,7 @@ else
     IDLE=(--connections 50000 --duration 30)
     STORM=(--connections 10000 --room-size 10 --rate 1000 --duration 10 --jitter-ms 5000 --resume-timeout 120)
     IMPORT_MESSAGES=1000000
+    RETENTION=(--old 10000 --baseline 300)
     CMD="make bench"
 fi
 
@@ -154,6 +156,7 @@ start_confab() {
     CONFAB__RATE_LIMITS__WS_FRAMES_PER_SEC=100000 CONFAB__RATE_LIMITS__WS_BURST=100000 \
     CONFAB__RATE_LIMITS__MESSAGES_PER_MINUTE=10000000 \
     CONFAB__LIMITS__MAX_CONNECTIONS_PER_USER=1000 \
+    CONFAB__RETENTION__SWEEP_INTERVAL_SECS="${SWEEP_SECS:-300}" \
         "$CONFAB" serve > "$OUT/$TS-confab.log" 2>&1 &
     local pid=$!
     PIDS+=("$pid"); SERVER_PIDS=$pid; MAIN_PID=$pid
@@ -203,7 +206,7 @@ for target in $TARGETS; do
     fi
     for scenario in $SCENARIOS; do
         case $scenario in
-            import) continue ;; # Confab's alone, after the runs
+            import|retention) continue ;; # Confab's alone, after the runs
             ingest) SIZES=("${INGEST[@]}") ;;
             fanout) SIZES=("${FANOUT[@]}") ;;
             rooms) SIZES=("${ROOMS[@]}") ;;
@@ -234,6 +237,16 @@ if [[ " $SCENARIOS " == *" import "* && " $TARGETS " == *" confab "* ]]; then
     else
         note "import: the run failed (target/bench/import/report.txt)"
     fi
+fi
+if [[ " $SCENARIOS " == *" retention "* && " $TARGETS " == *" confab "* ]]; then
+    log "confab retention ${RETENTION[*]}"
+    # The sweeper looks every second, so the sweep starts as soon as the cap is set.
+    if SWEEP_SECS=1 start_confab && LINE=$("$LOADGEN" retention --addr "127.0.0.1:$PORT" "${RETENTION[@]}"); then
+        { echo; echo "Retention (confab alone: one writer while the sweeper removes the room's old history):"; echo; echo "$LINE"; } >> "$OUT/$TS.md"
+    else
+        note "retention: the run failed (its message is above in the run's output)"
+    fi
+    for p in $MAIN_PID; do stop_pid "$p"; done
 fi
 if [ -s "$NOTES" ]; then { echo; echo "Notes:"; cat "$NOTES"; } >> "$OUT/$TS.md"; fi
 cp "$OUT/$TS.md" "$OUT/latest.md"

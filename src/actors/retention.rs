@@ -1,13 +1,16 @@
 //! The retention sweep: each room with a policy is swept a batch (one short transaction) at a
-//! time, pausing between batches, so the room's writes (which lock the room row, never the old
-//! messages a batch takes) go on. `startup` runs it every `retention.sweep_interval_secs`.
+//! time, pausing after each batch at least as long as it took, so the sweep never has more than
+//! half of the database's time and the room's writes (which lock the room row, never the old
+//! messages a batch takes) go on at their usual speed. `startup` runs it every `retention.sweep_interval_secs`.
+
+use std::time::{Duration, Instant};
 
 use crate::commands::retention;
 use crate::db::{self, DbPool};
 use crate::error::AppResult;
 
-/// Milliseconds between two batches of a room.
-const PAUSE_MS: u64 = 10;
+/// The shortest pause between two batches of a room.
+const PAUSE: Duration = Duration::from_millis(10);
 
 /// One sweep of every room with a policy; answers how many messages it removed.
 pub async fn sweep(pool: &DbPool, batch: i64) -> AppResult<usize> {
@@ -19,6 +22,7 @@ pub async fn sweep(pool: &DbPool, batch: i64) -> AppResult<usize> {
     let mut total = 0;
     for room in &due {
         loop {
+            let started = Instant::now();
             let n = {
                 let mut conn = pool.get().await?;
                 retention::sweep_batch(&mut conn, room, batch).await?
@@ -28,7 +32,7 @@ pub async fn sweep(pool: &DbPool, batch: i64) -> AppResult<usize> {
                 break;
             }
             // A breath between batches: the room's writes get the database and the CPU first.
-            tokio::time::sleep(std::time::Duration::from_millis(PAUSE_MS)).await;
+            tokio::time::sleep(started.elapsed().max(PAUSE)).await;
         }
     }
     Ok(total)

@@ -10,6 +10,7 @@ mod conn;
 mod engine;
 mod proto;
 mod report;
+mod retention;
 mod scenario;
 mod stats;
 
@@ -31,6 +32,8 @@ enum Command {
     Run(RunArgs),
     /// Turn the JSON lines of a bench run into one JSON file and a markdown table.
     Report(report::ReportArgs),
+    /// Confab alone: write into a room while retention sweeps its old history; one markdown row.
+    Retention(retention::RetentionArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
@@ -146,6 +149,11 @@ fn main() {
             .map_err(Error::from)
             .and_then(|rt| rt.block_on(scenario::run(args))),
         Command::Report(args) => report::write(&args),
+        Command::Retention(args) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::from)
+            .and_then(|rt| rt.block_on(retention::run(args))),
     };
     if let Err(e) = result {
         eprintln!("loadgen: {e}");

@@ -209,6 +209,25 @@ struct Claims<'a> {
     exp: u64,
 }
 
+/// A Confab platform token (HS256) of `user` in the default tenant with `role` (`user`, `admin`).
+pub fn mint_token(secret: &str, user: Uuid, role: &str) -> Result<String, Error> {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+    let claims = Claims {
+        sub: user,
+        tenant: DEFAULT_TENANT,
+        name: format!("bench-{}", &user.simple().to_string()[..8]),
+        role,
+        iat: now,
+        exp: now + 6 * 3600,
+    };
+    let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+    Ok(jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &key,
+    )?)
+}
+
 /// Confab, per PROTOCOL.md: HS256 platform tokens, REST room setup, `join_room`, acks with
 /// `seq`, and `resume`.
 pub struct Confab {
@@ -285,21 +304,7 @@ impl Adapter for Confab {
         "/ws/chat/".to_string()
     }
     fn token(&self, user: Uuid) -> Result<Option<String>, Error> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
-        let claims = Claims {
-            sub: user,
-            tenant: DEFAULT_TENANT,
-            name: format!("bench-{}", &user.simple().to_string()[..8]),
-            role: "user",
-            iat: now,
-            exp: now + 6 * 3600,
-        };
-        let key = jsonwebtoken::EncodingKey::from_secret(self.jwt_secret.as_bytes());
-        Ok(Some(jsonwebtoken::encode(
-            &jsonwebtoken::Header::default(),
-            &claims,
-            &key,
-        )?))
+        mint_token(&self.jwt_secret, user, "user").map(Some)
     }
     fn join_frame(&self, room: &str, reference: &str) -> Option<String> {
         Some(

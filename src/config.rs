@@ -581,8 +581,8 @@ pub struct WebhookSettings {
     pub poll_ms: u64,
     /// Endpoints one node delivers to at once.
     pub max_parallel: usize,
-    /// How long a node believes what it read of a tenant's subscriptions (an endpoint created on
-    /// another node receives events at most this late; on this node at once).
+    /// How long a node believes what it read of a tenant's subscriptions. Changes are relayed to
+    /// every node at once; this bounds what a lost relay (Redis down) leaves stale.
     pub subscription_cache_secs: u64,
 }
 

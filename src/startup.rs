@@ -271,9 +271,12 @@ async fn start_node(
         hooks: hooks.clone(),
     };
     let supervisor = RoomSupervisor::new(deps, workers)?.start();
+    let relay = broker.clone();
+    hooks.relay_with(move |tenant| relay.hooks_changed(tenant));
     broker.attach(Arc::new(NodeInbound {
         supervisor: supervisor.clone(),
         presence: presence.clone(),
+        hooks: hooks.clone(),
     }));
     actix_web::rt::spawn(report_stats(broker.clone(), metrics.clone()));
     let parts = Parts {

@@ -1,6 +1,8 @@
 //! `NodeInbound`: the broker's way into this node's actors (room events and typing to the room
 //! supervisor, notifications and kicks to presence).
 
+use std::sync::Arc;
+
 use actix::Addr;
 use bytestring::ByteString;
 use uuid::Uuid;
@@ -8,10 +10,13 @@ use uuid::Uuid;
 use super::presence::{KickUser, NotifyUsers, PresenceActor};
 use super::supervisor::{CatchUpAll, RelayEphemeral, RelayEvent, RoomSupervisor};
 use crate::broker::Inbound;
+use crate::db::webhooks::HookGate;
 
 pub struct NodeInbound {
     pub supervisor: Addr<RoomSupervisor>,
     pub presence: Addr<PresenceActor>,
+    /// Issue 14: the webhook subscriptions this node caches.
+    pub hooks: Arc<HookGate>,
 }
 
 impl Inbound for NodeInbound {
@@ -47,5 +52,9 @@ impl Inbound for NodeInbound {
 
     fn catch_up(&self) {
         self.supervisor.do_send(CatchUpAll);
+    }
+
+    fn hooks_changed(&self, tenant: Uuid) {
+        self.hooks.forget_here(tenant);
     }
 }

@@ -29,6 +29,8 @@ pub trait Inbound: Send + Sync {
     fn kick(&self, user_id: Uuid, login: Option<Uuid>, reason: String);
     /// The link was down: every running room checks the event log for what it missed.
     fn catch_up(&self);
+    /// A tenant's webhook endpoints changed on another node.
+    fn hooks_changed(&self, tenant: Uuid);
 }
 
 /// Carries room traffic, notifications and presence between nodes.
@@ -45,6 +47,8 @@ pub trait Broker: Send + Sync {
     fn notify_users(&self, user_ids: &[Uuid], frame: &ByteString, ephemeral: bool);
     /// Close a user's connections on every node (ban, logout).
     fn kick(&self, user_id: Uuid, login: Option<Uuid>, reason: &str);
+    /// Tells the other nodes that a tenant's webhook endpoints changed.
+    fn hooks_changed(&self, tenant: Uuid);
     /// Records which users hold a connection on this node (refreshed periodically).
     fn set_local_users(&self, user_ids: Vec<Uuid>);
     /// Which of these users hold a connection on another node.
@@ -89,6 +93,7 @@ impl Broker for LocalBroker {
     fn publish_ephemeral(&self, _room_id: Uuid, _frame: &ByteString) {}
     fn notify_users(&self, _user_ids: &[Uuid], _frame: &ByteString, _ephemeral: bool) {}
     fn kick(&self, _user_id: Uuid, _login: Option<Uuid>, _reason: &str) {}
+    fn hooks_changed(&self, _tenant: Uuid) {}
     fn set_local_users(&self, _user_ids: Vec<Uuid>) {}
     fn online_elsewhere(&self, _user_ids: Vec<Uuid>) -> BoxFuture<'static, HashSet<Uuid>> {
         Box::pin(async { HashSet::new() })

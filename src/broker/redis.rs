@@ -78,6 +78,8 @@ enum Envelope {
         login: Option<Uuid>,
         reason: String,
     },
+    /// Issue 14: a tenant's webhook endpoints changed (nodes forget what they cached of them).
+    HooksChanged { node: Uuid, tenant: Uuid },
 }
 
 /// A lazily (re)connected Redis connection shared by the broker's calls.
@@ -237,6 +239,9 @@ fn deliver(node: Uuid, inbound: &dyn Inbound, payload: &[u8]) {
         } if from != node => {
             inbound.kick(user_id, login, reason);
         }
+        Envelope::HooksChanged { node: from, tenant } if from != node => {
+            inbound.hooks_changed(tenant);
+        }
         _ => {}
     }
 }
@@ -290,6 +295,13 @@ impl Broker for RedisBroker {
             user_id,
             login,
             reason: reason.to_owned(),
+        });
+    }
+
+    fn hooks_changed(&self, tenant: Uuid) {
+        self.send(&Envelope::HooksChanged {
+            node: self.node,
+            tenant,
         });
     }
 

@@ -2,7 +2,7 @@
 //! them, and the per-tenant cache of which event types any endpoint subscribes to.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -236,12 +236,17 @@ pub async fn subscribed(conn: &mut Conn, tenant: Uuid) -> QueryResult<Vec<String
 }
 
 /// What a node believes of each tenant's subscriptions, for `ttl`: the commit path asks it so a
-/// tenant without endpoints costs no outbox work. Changes on this node forget the tenant at
-/// once; a change on another node is seen within `ttl`.
+/// tenant without endpoints costs no outbox work. A change forgets the tenant at once on this
+/// node and, through `relay` (the broker, set at startup), on the others; `ttl` bounds what a
+/// lost relay (a broker outage) can leave stale.
 pub struct HookGate {
     ttl: Duration,
     known: Mutex<HashMap<Uuid, Known>>,
+    relay: OnceLock<Relay>,
 }
+
+/// Tells the other nodes that a tenant's endpoints changed.
+type Relay = Box<dyn Fn(Uuid) + Send + Sync>;
 
 /// When a tenant's subscriptions were read, and what they were.
 type Known = (Instant, Arc<[String]>);
@@ -251,7 +256,13 @@ impl HookGate {
         HookGate {
             ttl,
             known: Mutex::new(HashMap::new()),
+            relay: OnceLock::new(),
         }
+    }
+
+    /// How changes reach the other nodes (set once, at startup).
+    pub fn relay_with(&self, relay: impl Fn(Uuid) + Send + Sync + 'static) {
+        let _ = self.relay.set(Box::new(relay));
     }
 
     /// The event types `tenant` subscribes to (read from `conn` when not known or too old).
@@ -271,8 +282,17 @@ impl HookGate {
         (at.elapsed() < self.ttl).then(|| kinds.clone())
     }
 
-    /// Forgets what was read of `tenant` (its endpoints changed on this node).
+    /// Forgets what was read of `tenant` here and on the other nodes (its endpoints changed on
+    /// this node).
     pub fn forget(&self, tenant: Uuid) {
+        self.forget_here(tenant);
+        if let Some(relay) = self.relay.get() {
+            relay(tenant);
+        }
+    }
+
+    /// Forgets what was read of `tenant` on this node only (another node changed it).
+    pub fn forget_here(&self, tenant: Uuid) {
         let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
         known.remove(&tenant);
     }

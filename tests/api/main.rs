@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod cluster;
+mod cluster_hooks;
 mod commit;
 mod dialect_blocks;
 mod dialect_drf;

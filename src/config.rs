@@ -231,6 +231,19 @@ pub struct UploadSettings {
     /// How often the sweep for such uploads runs.
     pub sweep_interval_secs: u64,
     pub s3: S3Settings,
+    // ---- issue 20: malware scanning and file previews (see `UploadSettings::validate_media`) ----
+    /// "" (no scanning) or "clamav".
+    #[serde(default)]
+    pub scan: String,
+    /// Where clamd listens: `unix:/path/clamd.sock` or `tcp:host:port`.
+    #[serde(default)]
+    pub clamd: String,
+    /// When clamd cannot answer: accept the file unscanned (true) or refuse it (false).
+    #[serde(default)]
+    pub scan_fail_open: bool,
+    /// One scan (connect, stream, answer) takes at most this long.
+    #[serde(default = "default_scan_timeout_ms")]
+    pub scan_timeout_ms: u64,
 }
 
 /// An S3-compatible bucket; credentials come from the environment (AWS_ACCESS_KEY_ID, ...).
@@ -523,7 +536,7 @@ impl UploadSettings {
             "s3" => {}
             _ => return Err(bad("uploads.storage", "must be local, s3 or memory")),
         }
-        Ok(())
+        self.validate_media()
     }
 }
 
@@ -605,6 +618,33 @@ impl WebhookSettings {
         }
         if self.max_parallel == 0 {
             return Err(bad("webhooks.max_parallel", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+// ---- Issue 20: malware scanning and file previews --------------------------------------------
+
+fn default_scan_timeout_ms() -> u64 {
+    30_000
+}
+
+impl UploadSettings {
+    /// `uploads.scan`, `uploads.clamd` and the scan's time.
+    fn validate_media(&self) -> Result<(), ConfigError> {
+        match self.scan.as_str() {
+            "" | "none" => {}
+            "clamav" => {
+                crate::domain::media::ClamdAddr::parse(&self.clamd)
+                    .map_err(|why| bad("uploads.clamd", why))?;
+            }
+            _ => return Err(bad("uploads.scan", "must be empty, none or clamav")),
+        }
+        if !(100..=600_000).contains(&self.scan_timeout_ms) {
+            return Err(bad(
+                "uploads.scan_timeout_ms",
+                "must be between 100 and 600000",
+            ));
         }
         Ok(())
     }

@@ -4,10 +4,13 @@
 //! in `db::attachments`; the HTTP side is `routes::uploads`.
 
 pub mod media;
+// Issue 20: malware scanning.
+pub mod scan;
 pub mod signed;
 pub mod storage;
 
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use actix_multipart::{Field, Multipart};
@@ -19,6 +22,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::{ConfigError, Settings, UploadSettings};
 use crate::error::{AppError, AppResult};
+use crate::metrics::Metrics;
 use media::ImageRefused;
 use storage::Storage;
 
@@ -31,6 +35,9 @@ pub struct Uploads {
     max_bytes: u64,
     /// Decodes allowed at once: each may take `max_image_pixels` × 4 bytes.
     decoding: Semaphore,
+    /// Issue 20: the malware scanner, when `uploads.scan` names one.
+    scanner: Option<scan::Clamd>,
+    metrics: Arc<Metrics>,
 }
 
 /// An upload received whole: the temp file is removed when this is dropped unstored.
@@ -53,6 +60,9 @@ pub struct StoredUpload {
     pub height: Option<i32>,
 }
 
+/// How long a client refused because the scanner is down waits before trying again.
+const SCANNER_RETRY_AFTER_MS: u64 = 5000;
+
 /// What the form's other fields may add up to.
 const OTHER_FIELDS_MAX: u64 = 64 * 1024;
 
@@ -61,9 +71,11 @@ fn multipart_error(e: actix_multipart::MultipartError) -> AppError {
 }
 
 impl Uploads {
-    pub fn new(settings: &Settings) -> Result<Self, ConfigError> {
+    pub fn new(settings: &Settings, metrics: Arc<Metrics>) -> Result<Self, ConfigError> {
         let u = &settings.uploads;
         Ok(Uploads {
+            scanner: scan::from_settings(u)?,
+            metrics,
             storage: storage::build(u)?,
             signer: signed::UrlSigner::new(&settings.auth.jwt_secret, u.url_ttl_secs),
             staging: storage::staging_dir(u),
@@ -177,6 +189,7 @@ impl Uploads {
                 "files of type {content_type} are not accepted"
             )));
         }
+        self.scan(&staged).await?;
         let facts = match media::image_format(&content_type) {
             Some(format) => {
                 let _permit = self.decoding.acquire().await.map_err(AppError::internal)?;
@@ -228,6 +241,40 @@ impl Uploads {
                 .as_ref()
                 .map(|f| i32::try_from(f.height).unwrap_or(i32::MAX)),
         })
+    }
+
+    /// Issue 20: asks the scanner, when there is one. Infected: `422 infected` (the staged file
+    /// is removed with `staged`). Scanner down: refused with 503, or with `scan_fail_open`
+    /// accepted unscanned; both counted.
+    async fn scan(&self, staged: &Staged) -> AppResult<()> {
+        let Some(clamd) = &self.scanner else {
+            return Ok(());
+        };
+        let m = &self.metrics;
+        match clamd.scan_file(&staged.path).await {
+            Ok(scan::Verdict::Clean) => Ok(()),
+            Ok(scan::Verdict::Infected(name)) => {
+                m.uploads_infected_total.fetch_add(1, Ordering::Relaxed);
+                log::warn!("refused an infected upload ({name})");
+                Err(AppError::Infected(format!(
+                    "the file is infected ({name}) and was not stored"
+                )))
+            }
+            Err(scan::ScanError::File(e)) => Err(AppError::internal(format!("scanning: {e}"))),
+            Err(e) => {
+                m.upload_scanner_down_total.fetch_add(1, Ordering::Relaxed);
+                if self.settings.scan_fail_open {
+                    m.uploads_unscanned_total.fetch_add(1, Ordering::Relaxed);
+                    log::warn!("upload accepted unscanned (uploads.scan_fail_open): {e}");
+                    Ok(())
+                } else {
+                    log::error!("upload refused, the scanner is down: {e}");
+                    Err(AppError::Unavailable {
+                        retry_after_ms: SCANNER_RETRY_AFTER_MS,
+                    })
+                }
+            }
+        }
     }
 
     /// One sweep: removes the uploads no message carried within `uploads.unattached_ttl_secs`

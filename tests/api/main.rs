@@ -45,3 +45,7 @@ mod webhooks;
 mod blocks_reports;
 mod moderation;
 mod retention;
+
+// Issue 20: malware scanning (a clamd of the test's own), formatting and previews.
+mod clamd;
+mod scan;

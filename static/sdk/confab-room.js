@@ -1,8 +1,10 @@
 // <confab-room room="…" token="…">: one room's conversation (history, live messages, typing,
 // images by their signed URLs, a composer) rendered by the SDK into a shadow root. The embed page
-// (/embed/rooms/{id}) is this element too. User text only ever reaches the page as text.
+// (/embed/rooms/{id}) is this element too. User text only ever reaches the page as text (the
+// Markdown subset of ./markdown.js builds elements around text nodes).
 
 import { connect, uuid } from './confab.js';
+import { renderMarkdown } from './markdown.js';
 
 const HERE = new URL('.', import.meta.url);
 const PAGE = 50;
@@ -50,6 +52,7 @@ export class ConfabRoom extends HTMLElement {
   _build() {
     if (this._root) return;
     const css = el('link', { rel: 'stylesheet', href: new URL('confab-room.css', HERE).href });
+    const mdCss = el('link', { rel: 'stylesheet', href: new URL('markdown.css', HERE).href });
     this._title = el('h2', { class: 'title', text: 'Conversation' });
     this._state = el('span', { class: 'state', role: 'status' });
     this._notice = el('p', { class: 'notice', role: 'alert', hidden: true });
@@ -64,7 +67,7 @@ export class ConfabRoom extends HTMLElement {
     this._root = el('div', { class: 'root' },
       el('header', { class: 'head' }, this._title, this._state),
       this._notice, this._list, this._typingLine, this._form);
-    this.shadowRoot.append(css, this._root);
+    this.shadowRoot.append(css, mdCss, this._root);
     this._form.addEventListener('submit', (ev) => { ev.preventDefault(); this._submit(); });
     this._input.addEventListener('keydown', (ev) => {
       if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); this._submit(); }
@@ -223,7 +226,7 @@ export class ConfabRoom extends HTMLElement {
       el('header', {}, el('span', { class: 'who', text: (m.sender && m.sender.display_name) || 'System' }),
         el('time', { datetime: m.created_at, text: timeOf(m.created_at) })));
     if (m.is_deleted) { art.append(el('p', { class: 'text deleted', text: 'This message was deleted.' })); return art; }
-    if (m.content) art.append(el('p', { class: 'text', text: m.content }));
+    if (m.content) art.append(el('div', { class: 'text' }, renderMarkdown(m.content, true)));
     if (m.content && m.edited_at) art.append(el('span', { class: 'edited', text: '(edited)' }));
     if (m.attachment) art.append(this._fileEl(m));
     if (m._pending) art.append(el('p', { class: 'status', role: m._status === 'failed' ? 'alert' : 'status', text: m._status === 'failed' ? `Not sent: ${m._error}` : m._status === 'waiting' ? 'Waiting for the connection…' : 'Sending…' }));

@@ -304,6 +304,61 @@ test('markup in a message shows as text and runs nothing', async () => {
   assert.deepEqual(dialogs.filter((d) => /alert/.test(d)), []);
 });
 
+// Issue 20: the Markdown subset renders as elements built around text; link tricks stay text.
+test('Markdown: formatting and a code block render, and link tricks run nothing', async () => {
+  await send(a, 'fmt: **bold** *it* ~~gone~~ `a<b>c` and __strong__ _em_ snake_case_name');
+  await finalMsg(a, 'fmt: bold it').first().waitFor({ timeout: T });
+  const fmt = finalMsg(b, 'fmt:').first();
+  await fmt.waitFor({ timeout: T });
+  const t = (sel) => fmt.locator(`.msg-text ${sel}`).allTextContents();
+  assert.deepEqual(await t('strong'), ['bold', 'strong']);
+  assert.deepEqual(await t('em'), ['it', 'em']);
+  assert.deepEqual(await t('s'), ['gone']);
+  assert.deepEqual(await t('code'), ['a<b>c']);
+  assert.ok((await fmt.locator('.msg-text').textContent()).includes('snake_case_name'), 'underscores inside words stay');
+
+  const code = 'fmt-code\n```rust\nfn main() {\n    let long = "<b>not bold</b>' + ' x'.repeat(120) + '";\n}\n```\n> a quote\n- one\n- two';
+  await a.fill('#input', code);
+  await a.press('#input', 'Enter');
+  const cm = finalMsg(b, 'fmt-code').first();
+  await cm.locator('pre.md-code[data-lang="rust"] code').waitFor({ timeout: T });
+  assert.equal(await cm.locator('pre.md-code code').textContent(), 'fn main() {\n    let long = "<b>not bold</b>' + ' x'.repeat(120) + '";\n}');
+  assert.equal(await cm.locator('pre b').count(), 0);
+  const scroll = await cm.locator('pre.md-code').evaluate((el) => [getComputedStyle(el).overflowX, getComputedStyle(el).whiteSpace, el.scrollWidth > el.clientWidth]);
+  assert.deepEqual(scroll, ['auto', 'pre', true], 'the code block keeps whitespace and scrolls');
+  assert.equal(await cm.locator('blockquote.md-quote').textContent(), 'a quote');
+  assert.deepEqual(await cm.locator('ul.md-list li').allTextContents(), ['one', 'two']);
+  await shot(b, 'desktop-markdown');
+
+  // Link tricks: only absolute http(s)/mailto targets become links; the rest is text.
+  const tricks = [
+    'trick1 [x](javascript:alert(1))',
+    'trick2 [y](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==) [z](JaVaScRiPt:alert(2)) [w](  javascript:alert(3))',
+    'trick3 <javascript:alert(4)> [v](vbscript:msgbox(5)) ![i](x onerror=alert(6)) [rel](/api/chat/rooms)',
+    'trick4 **[nested *unclosed](https://example.com/ok) _open ~~strike `tick [u](https://example.com/"onmouseover="alert(7))',
+    'trick5 [**[inner](javascript:alert(8))**](https://example.com/outer) <img src=x onerror=alert(9)> `<img src=x onerror=alert(10)>`',
+  ];
+  for (const line of tricks) { await send(a, line); await finalMsg(a, line.slice(0, 6)).first().waitFor({ timeout: T }); }
+  for (const page of [a, b]) {
+    for (const line of tricks) await finalMsg(page, line.slice(0, 6)).first().waitFor({ timeout: T });
+    const hrefs = await page.locator('#messages article.msg .msg-text a').evaluateAll((els) => els.map((e) => e.getAttribute('href')));
+    for (const h of hrefs) assert.match(h, /^(https?:\/\/|mailto:)/i, `unsafe link ${h}`);
+    for (const line of tricks.slice(0, 3)) {
+      const m = finalMsg(page, line.slice(0, 6)).first();
+      assert.equal(await m.locator('.msg-text a').count(), 0, `${line} made a link`);
+      assert.equal((await m.locator('.msg-text').textContent()).trim(), line, 'shown as typed');
+    }
+    assert.equal(await page.locator('#messages img[src="x"], #messages img[src^="javascript"], #messages iframe, #messages object').count(), 0);
+  }
+  const t4 = finalMsg(b, 'trick4').first();
+  assert.deepEqual(await t4.locator('a').evaluateAll((els) => els.map((e) => e.getAttribute('href'))),
+    ['https://example.com/ok', 'https://example.com/%22onmouseover=%22alert(7']);
+  assert.equal(await t4.locator('a[onmouseover]').count(), 0);
+  await t4.locator('a').last().hover();
+  await b.waitForTimeout(500);
+  assert.deepEqual(dialogs.filter((d) => /alert|msgbox/.test(d)), []);
+});
+
 test('search across my rooms finds a message and opens it', async () => {
   await sendAndConfirm(a, 'Bring the <b>pineapple</b> pizza voucher');
   await b.fill('#search-input', 'pineapple');

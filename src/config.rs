@@ -244,6 +244,15 @@ pub struct UploadSettings {
     /// One scan (connect, stream, answer) takes at most this long.
     #[serde(default = "default_scan_timeout_ms")]
     pub scan_timeout_ms: u64,
+    /// PDFs get a first-page thumbnail and videos a poster frame (pdftoppm, ffmpeg).
+    #[serde(default = "default_true")]
+    pub file_previews: bool,
+    /// One PDF page or video frame is rendered within this long, or not at all.
+    #[serde(default = "default_preview_timeout_ms")]
+    pub preview_timeout_ms: u64,
+    /// Previews rendered at once.
+    #[serde(default = "default_max_concurrent_previews")]
+    pub max_concurrent_previews: usize,
 }
 
 /// An S3-compatible bucket; credentials come from the environment (AWS_ACCESS_KEY_ID, ...).
@@ -629,6 +638,18 @@ fn default_scan_timeout_ms() -> u64 {
     30_000
 }
 
+fn default_true() -> bool {
+    true
+}
+
+fn default_preview_timeout_ms() -> u64 {
+    10_000
+}
+
+fn default_max_concurrent_previews() -> usize {
+    2
+}
+
 impl UploadSettings {
     /// `uploads.scan`, `uploads.clamd` and the scan's time.
     fn validate_media(&self) -> Result<(), ConfigError> {
@@ -639,6 +660,13 @@ impl UploadSettings {
                     .map_err(|why| bad("uploads.clamd", why))?;
             }
             _ => return Err(bad("uploads.scan", "must be empty, none or clamav")),
+        }
+        if !(100..=600_000).contains(&self.preview_timeout_ms) || self.max_concurrent_previews == 0
+        {
+            return Err(bad(
+                "uploads.preview_timeout_ms",
+                "must be between 100 and 600000, and max_concurrent_previews at least 1",
+            ));
         }
         if !(100..=600_000).contains(&self.scan_timeout_ms) {
             return Err(bad(

@@ -237,7 +237,8 @@ export class ConfabRoom extends HTMLElement {
     const a = m.attachment;
     const link = el('a', { class: 'file', href: '#', rel: 'noopener noreferrer', target: '_blank', download: a.content_type.startsWith('image/') ? null : (a.file_name || 'file') });
     const client = this._client;
-    if (a.content_type.startsWith('image/') && !m._pending) {
+    // Images, and files with a preview picture (a PDF's first page, a video's poster frame).
+    if ((a.content_type.startsWith('image/') || a.thumbnail_url) && !m._pending) {
       const img = el('img', { alt: a.file_name || 'image', loading: 'lazy' });
       if (a.width && a.height) {
         const k = Math.min(1, 240 / a.width, 180 / a.height);
@@ -246,6 +247,7 @@ export class ConfabRoom extends HTMLElement {
       }
       client.fileUrl(m, { thumbnail: true }).then((u) => { img.src = u; }).catch(() => img.classList.add('broken'));
       link.append(img);
+      if (!a.content_type.startsWith('image/')) link.append(`📄 ${a.file_name || 'file'}`);
     } else {
       link.append(`📄 ${a.file_name || 'file'}`);
     }

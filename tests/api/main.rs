@@ -48,4 +48,5 @@ mod retention;
 
 // Issue 20: malware scanning (a clamd of the test's own), formatting and previews.
 mod clamd;
+mod previews;
 mod scan;

@@ -130,7 +130,7 @@ pub(crate) async fn download_with(
     }
 }
 
-async fn download(app: &TestApp, token: &str, path: &str) -> Download {
+pub(crate) async fn download(app: &TestApp, token: &str, path: &str) -> Download {
     download_with(app, token, path, None).await
 }
 

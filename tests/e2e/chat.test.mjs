@@ -9,6 +9,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 import { png } from './png.mjs';
+import { pdf } from './pdf.mjs';
 
 const BASE = process.env.E2E_BASE_URL || 'http://127.0.0.1:8080';
 const SHOTS = process.env.E2E_SCREENSHOTS || 'target/e2e/screenshots';
@@ -243,6 +244,20 @@ test('a file shows as a download card on the other side', async () => {
   await card.locator('button', { hasText: 'Download' }).waitFor();
   const [download] = await Promise.all([b.waitForEvent('download', { timeout: T }), card.locator('button', { hasText: 'Download' }).click()]);
   assert.equal(download.suggestedFilename(), 'notes.txt');
+});
+
+// Issue 20: a PDF's download card shows its first page, rendered by the server.
+test('a PDF shows its first page on its download card', async () => {
+  await a.setInputFiles('#file-input', { name: 'syllabus.pdf', mimeType: 'application/pdf', buffer: pdf(600, 300) });
+  await send(a, '');
+  const card = finalMsg(b, 'syllabus.pdf').locator('.file-card');
+  await card.waitFor({ timeout: T });
+  const img = card.locator('img.file-preview');
+  await img.waitFor({ timeout: T });
+  await b.waitForFunction((el) => el.complete && el.naturalWidth === 320 && el.naturalHeight === 160, await img.elementHandle(), { timeout: T });
+  assert.match(await img.getAttribute('src'), /\/api\/chat\/uploads\/[0-9a-f-]+\/thumbnail\?uid=/);
+  await card.locator('button', { hasText: 'Download' }).waitFor();
+  await shot(b, 'desktop-pdf-preview');
 });
 
 test('offline and back: exactly the three missed messages, once each', async () => {

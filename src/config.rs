@@ -25,6 +25,9 @@ pub struct Settings {
     // moderation (issue 17)
     #[serde(default)]
     pub retention: RetentionSettings,
+    // issue 20 (defined at the end of this file)
+    #[serde(default)]
+    pub link_previews: LinkPreviewSettings,
 }
 
 /// The retention sweep (issue 17); the policies themselves are set through the admin API.
@@ -320,7 +323,10 @@ impl Settings {
                     .with_list_parse_key("server.allowed_origins")
                     .with_list_parse_key("uploads.allowed_types")
                     .with_list_parse_key("uploads.denied_types")
-                    .with_list_parse_key("webhooks.allow_insecure_hosts"),
+                    .with_list_parse_key("webhooks.allow_insecure_hosts")
+                    .with_list_parse_key("link_previews.allow_hosts")
+                    .with_list_parse_key("link_previews.off_tenants")
+                    .with_list_parse_key("link_previews.direct_tenants"),
             );
         for (key, value) in overrides {
             builder = builder
@@ -345,6 +351,7 @@ impl Settings {
         self.realtime.validate()?;
         self.uploads.validate()?;
         self.webhooks.validate()?;
+        self.link_previews.validate()?;
         if self.rate_limits.ws_frames_per_sec == 0 || self.rate_limits.messages_per_minute == 0 {
             return Err(bad("rate_limits", "limits must be at least 1"));
         }
@@ -672,6 +679,65 @@ impl UploadSettings {
             return Err(bad(
                 "uploads.scan_timeout_ms",
                 "must be between 100 and 600000",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Link previews (docs/PROTOCOL.md, *Link previews*).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LinkPreviewSettings {
+    pub enabled: bool,
+    /// Hosts exempt from the address guard (may be private, may be plain http): tests, loopback.
+    pub allow_hosts: Vec<String>,
+    /// Tenants (ids) whose messages never get previews.
+    pub off_tenants: Vec<uuid::Uuid>,
+    /// Tenants (ids) whose direct rooms get previews too (others: group rooms and up only).
+    pub direct_tenants: Vec<uuid::Uuid>,
+    /// The whole fetch of a page (every redirect) and of its image, each.
+    pub timeout_ms: u64,
+    /// A page (or image) larger than this is not previewed.
+    pub max_bytes: u64,
+    pub max_redirects: usize,
+    /// How long what a URL gave is reused.
+    pub cache_secs: u64,
+    /// The preview image fits a square this many pixels wide.
+    pub image_px: u32,
+    /// Fetches one node runs at once (more wait).
+    pub max_parallel: usize,
+}
+
+impl Default for LinkPreviewSettings {
+    fn default() -> Self {
+        LinkPreviewSettings {
+            enabled: true,
+            allow_hosts: Vec::new(),
+            off_tenants: Vec::new(),
+            direct_tenants: Vec::new(),
+            timeout_ms: 5_000,
+            max_bytes: 1024 * 1024,
+            max_redirects: 3,
+            cache_secs: 86_400,
+            image_px: 160,
+            max_parallel: 4,
+        }
+    }
+}
+
+impl LinkPreviewSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(100..=60_000).contains(&self.timeout_ms) || self.max_parallel == 0 {
+            return Err(bad(
+                "link_previews.timeout_ms",
+                "must be between 100 and 60000, and max_parallel at least 1",
+            ));
+        }
+        if self.max_bytes < 1024 || self.image_px < 16 || self.max_redirects > 10 {
+            return Err(bad(
+                "link_previews.max_bytes",
+                "must be at least 1024, image_px at least 16, max_redirects at most 10",
             ));
         }
         Ok(())

@@ -36,6 +36,10 @@ pub mod reports;
 pub mod retention;
 pub use pin::PinMessage;
 
+// ---- link previews (issue 20) ----
+mod link_preview;
+pub use link_preview::AttachLinkPreview;
+
 pub use add_member::AddMember;
 pub use batch::{all_written, facts, may, standing, Batch, Known, Shared};
 pub use caller::Caller;
@@ -72,6 +76,8 @@ pub enum Command {
     UpdateRoom(UpdateRoom),
     // moderation (issue 17)
     Pin(PinMessage),
+    // issue 20
+    LinkPreview(AttachLinkPreview),
 }
 
 impl Command {
@@ -90,6 +96,7 @@ impl Command {
             Command::SetRole(c) => c.change(members)?,
             Command::UpdateRoom(c) => c.change(),
             Command::Pin(c) => c.change(),
+            Command::LinkPreview(c) => c.change(),
         };
         may(room, members, caller, change)
     }
@@ -115,6 +122,7 @@ impl Command {
             Command::SetRole(cmd) => cmd.apply(c, b, shared, caller).await,
             Command::UpdateRoom(cmd) => cmd.apply(c, b, shared, caller).await,
             Command::Pin(cmd) => cmd.apply(c, b, shared, caller).await,
+            Command::LinkPreview(cmd) => cmd.apply(c, b, shared, caller).await,
         }
     }
 

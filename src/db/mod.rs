@@ -28,6 +28,8 @@ pub mod blocks;
 pub mod pins;
 pub mod reports;
 pub mod retention;
+// Issue 20: link previews.
+pub mod link_previews;
 
 pub use diesel_async::AsyncPgConnection as Conn;
 pub use pool::{run_migrations, DbPool, MIGRATIONS};

@@ -48,5 +48,6 @@ mod retention;
 
 // Issue 20: malware scanning (a clamd of the test's own), formatting and previews.
 mod clamd;
+mod link_previews;
 mod previews;
 mod scan;

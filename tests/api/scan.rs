@@ -39,7 +39,7 @@ async fn attachment_rows(app: &TestApp) -> i64 {
 }
 
 /// The value of counter `name` on the node's /metrics.
-async fn metric(app: &TestApp, name: &str) -> u64 {
+pub(crate) async fn metric(app: &TestApp, name: &str) -> u64 {
     let mut m = app.client.get(app.url("/metrics")).send().await.unwrap();
     let text = String::from_utf8(m.body().await.unwrap().to_vec()).unwrap();
     text.lines()

@@ -5,6 +5,7 @@
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -372,6 +373,37 @@ test('Markdown: formatting and a code block render, and link tricks run nothing'
   await t4.locator('a').last().hover();
   await b.waitForTimeout(500);
   assert.deepEqual(dialogs.filter((d) => /alert|msgbox/.test(d)), []);
+});
+
+// Issue 20: a link to a page (served here on loopback, which run.sh allows, as it allows previews in
+// the default tenant's direct rooms) gets its preview card.
+test('a link preview renders under the message, its text as text', { skip: !process.env.E2E_JWT_SECRET && 'needs the real server started by run.sh (it allows loopback previews)' }, async () => {
+  const page = '<html><head><title>x</title><meta property="og:title" content="Intro to CS">'
+    + '<meta property="og:description" content="Syllabus &lt;img src=x onerror=alert(11)&gt;">'
+    + '<meta property="og:image" content="/card.png"></head></html>';
+  const site = http.createServer((req, res) => {
+    if (req.url === '/course') { res.writeHead(200, { 'Content-Type': 'text/html' }); res.end(page); return; }
+    if (req.url === '/card.png') { res.writeHead(200, { 'Content-Type': 'image/png' }); res.end(png(120, 60)); return; }
+    res.writeHead(404); res.end();
+  });
+  await new Promise((r) => site.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${site.address().port}/course`;
+    await sendAndConfirm(a, `Course page: ${url}`);
+    const card = finalMsg(b, 'Course page:').first().locator('a.link-preview');
+    await card.waitFor({ timeout: T });
+    assert.equal(await card.getAttribute('href'), url);
+    assert.equal(await card.locator('.link-preview-title').textContent(), 'Intro to CS');
+    assert.equal(await card.locator('.link-preview-desc').textContent(), 'Syllabus <img src=x onerror=alert(11)>');
+    const img = card.locator('img.link-preview-img');
+    await b.waitForFunction((el) => el.complete && el.naturalWidth === 120, await img.elementHandle(), { timeout: T });
+    assert.match(await img.getAttribute('src'), /^data:image\/jpeg;base64,/);
+    assert.equal(await b.locator('#messages img[src="x"]').count(), 0);
+    await shot(b, 'desktop-link-preview');
+    assert.deepEqual(dialogs.filter((d) => /alert/.test(d)), []);
+  } finally {
+    site.close();
+  }
 });
 
 test('search across my rooms finds a message and opens it', async () => {

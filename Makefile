@@ -21,7 +21,7 @@ run:
 	  $(CARGO) build --release --bin confab; \
 	  CONFAB__SERVER__HOST="$${CONFAB__SERVER__HOST:-0.0.0.0}" $(CARGO) run --release --bin confab -- serve
 
-test: redis-server
+test: redis-server media-tools
 	@tests/pg_sh.sh
 	@$(with_db) $(CARGO) test --all-targets -- --test-threads=$${TEST_THREADS:-4}
 	@$(with_db) SDK_NO_BUILD=1 tests/sdk/run.sh
@@ -44,6 +44,18 @@ redis-server:
 	    echo "installing redis-server (for the cluster tests)"; \
 	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
 	  else echo "redis-server is missing: install it (Debian/Ubuntu: sudo apt-get install redis-server)" >&2; exit 1; fi; }
+
+# ---- Issue 20: the scan and preview tests run a clamd of their own (tests/api/clamd.rs) and
+# poppler's pdftoppm and ffmpeg: install them when missing (Debian/Ubuntu), like redis-server.
+.PHONY: media-tools
+media-tools:
+	@missing=""; for t in clamd:clamav-daemon sigtool:clamav pdftoppm:poppler-utils ffmpeg:ffmpeg; do \
+	  command -v "$${t%%:*}" >/dev/null 2>&1 || missing="$$missing $${t##*:}"; done; \
+	  [ -z "$$missing" ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing (for the scan and preview tests)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing:$$missing (Debian/Ubuntu: sudo apt-get install$$missing)" >&2; exit 1; fi; }
 
 check: fmt clippy test
 

@@ -25,6 +25,9 @@ pub struct Settings {
     // moderation (issue 17)
     #[serde(default)]
     pub retention: RetentionSettings,
+    // issue 20 (defined at the end of this file)
+    #[serde(default)]
+    pub link_previews: LinkPreviewSettings,
 }
 
 /// The retention sweep (issue 17); the policies themselves are set through the admin API.
@@ -231,6 +234,28 @@ pub struct UploadSettings {
     /// How often the sweep for such uploads runs.
     pub sweep_interval_secs: u64,
     pub s3: S3Settings,
+    // ---- issue 20: malware scanning and file previews (see `UploadSettings::validate_media`) ----
+    /// "" (no scanning) or "clamav".
+    #[serde(default)]
+    pub scan: String,
+    /// Where clamd listens: `unix:/path/clamd.sock` or `tcp:host:port`.
+    #[serde(default)]
+    pub clamd: String,
+    /// When clamd cannot answer: accept the file unscanned (true) or refuse it (false).
+    #[serde(default)]
+    pub scan_fail_open: bool,
+    /// One scan (connect, stream, answer) takes at most this long.
+    #[serde(default = "default_scan_timeout_ms")]
+    pub scan_timeout_ms: u64,
+    /// PDFs get a first-page thumbnail and videos a poster frame (pdftoppm, ffmpeg).
+    #[serde(default = "default_true")]
+    pub file_previews: bool,
+    /// One PDF page or video frame is rendered within this long, or not at all.
+    #[serde(default = "default_preview_timeout_ms")]
+    pub preview_timeout_ms: u64,
+    /// Previews rendered at once.
+    #[serde(default = "default_max_concurrent_previews")]
+    pub max_concurrent_previews: usize,
 }
 
 /// An S3-compatible bucket; credentials come from the environment (AWS_ACCESS_KEY_ID, ...).
@@ -298,7 +323,10 @@ impl Settings {
                     .with_list_parse_key("server.allowed_origins")
                     .with_list_parse_key("uploads.allowed_types")
                     .with_list_parse_key("uploads.denied_types")
-                    .with_list_parse_key("webhooks.allow_insecure_hosts"),
+                    .with_list_parse_key("webhooks.allow_insecure_hosts")
+                    .with_list_parse_key("link_previews.allow_hosts")
+                    .with_list_parse_key("link_previews.off_tenants")
+                    .with_list_parse_key("link_previews.direct_tenants"),
             );
         for (key, value) in overrides {
             builder = builder
@@ -323,6 +351,7 @@ impl Settings {
         self.realtime.validate()?;
         self.uploads.validate()?;
         self.webhooks.validate()?;
+        self.link_previews.validate()?;
         if self.rate_limits.ws_frames_per_sec == 0 || self.rate_limits.messages_per_minute == 0 {
             return Err(bad("rate_limits", "limits must be at least 1"));
         }
@@ -523,7 +552,7 @@ impl UploadSettings {
             "s3" => {}
             _ => return Err(bad("uploads.storage", "must be local, s3 or memory")),
         }
-        Ok(())
+        self.validate_media()
     }
 }
 
@@ -612,6 +641,111 @@ impl WebhookSettings {
         }
         if self.max_parallel == 0 {
             return Err(bad("webhooks.max_parallel", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+// ---- Issue 20: malware scanning and file previews --------------------------------------------
+
+fn default_scan_timeout_ms() -> u64 {
+    30_000
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_preview_timeout_ms() -> u64 {
+    10_000
+}
+
+fn default_max_concurrent_previews() -> usize {
+    2
+}
+
+impl UploadSettings {
+    /// `uploads.scan`, `uploads.clamd` and the scan's time.
+    fn validate_media(&self) -> Result<(), ConfigError> {
+        match self.scan.as_str() {
+            "" | "none" => {}
+            "clamav" => {
+                crate::domain::media::ClamdAddr::parse(&self.clamd)
+                    .map_err(|why| bad("uploads.clamd", why))?;
+            }
+            _ => return Err(bad("uploads.scan", "must be empty, none or clamav")),
+        }
+        if !(100..=600_000).contains(&self.preview_timeout_ms) || self.max_concurrent_previews == 0
+        {
+            return Err(bad(
+                "uploads.preview_timeout_ms",
+                "must be between 100 and 600000, and max_concurrent_previews at least 1",
+            ));
+        }
+        if !(100..=600_000).contains(&self.scan_timeout_ms) {
+            return Err(bad(
+                "uploads.scan_timeout_ms",
+                "must be between 100 and 600000",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Link previews (docs/PROTOCOL.md, *Link previews*).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LinkPreviewSettings {
+    pub enabled: bool,
+    /// Hosts exempt from the address guard (may be private, may be plain http): tests, loopback.
+    pub allow_hosts: Vec<String>,
+    /// Tenants (ids) whose messages never get previews.
+    pub off_tenants: Vec<uuid::Uuid>,
+    /// Tenants (ids) whose direct rooms get previews too (others: group rooms and up only).
+    pub direct_tenants: Vec<uuid::Uuid>,
+    /// The whole fetch of a page (every redirect) and of its image, each.
+    pub timeout_ms: u64,
+    /// A page (or image) larger than this is not previewed.
+    pub max_bytes: u64,
+    pub max_redirects: usize,
+    /// How long what a URL gave is reused.
+    pub cache_secs: u64,
+    /// The preview image fits a square this many pixels wide.
+    pub image_px: u32,
+    /// Fetches one node runs at once (more wait).
+    pub max_parallel: usize,
+}
+
+impl Default for LinkPreviewSettings {
+    fn default() -> Self {
+        LinkPreviewSettings {
+            enabled: true,
+            allow_hosts: Vec::new(),
+            off_tenants: Vec::new(),
+            direct_tenants: Vec::new(),
+            timeout_ms: 5_000,
+            max_bytes: 1024 * 1024,
+            max_redirects: 3,
+            cache_secs: 86_400,
+            image_px: 160,
+            max_parallel: 4,
+        }
+    }
+}
+
+impl LinkPreviewSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(100..=60_000).contains(&self.timeout_ms) || self.max_parallel == 0 {
+            return Err(bad(
+                "link_previews.timeout_ms",
+                "must be between 100 and 60000, and max_parallel at least 1",
+            ));
+        }
+        if self.max_bytes < 1024 || self.image_px < 16 || self.max_redirects > 10 {
+            return Err(bad(
+                "link_previews.max_bytes",
+                "must be at least 1024, image_px at least 16, max_redirects at most 10",
+            ));
         }
         Ok(())
     }

@@ -30,6 +30,9 @@ pub enum AppError {
     /// A file of a type the server does not take.
     #[error("{0}")]
     Unsupported(String),
+    /// Issue 20: the malware scanner found something in an upload (nothing was stored).
+    #[error("{0}")]
+    Infected(String),
     #[error("too many requests")]
     RateLimited { retry_after_ms: u64 },
     /// Not stored, try again soon: the database cannot be reached, or the node is shutting down.
@@ -100,6 +103,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::TooLarge(_) => "too_large",
             AppError::Unsupported(_) => "unsupported_media_type",
+            AppError::Infected(_) => "infected",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::Unavailable { .. } => "unavailable",
             AppError::MethodNotAllowed { .. } => "method_not_allowed",
@@ -156,6 +160,7 @@ impl ResponseError for AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Infected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,

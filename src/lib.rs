@@ -23,6 +23,8 @@ pub mod domain;
 pub mod error;
 pub mod import;
 pub mod metrics;
+// Issue 20: the guarded HTTP client of webhooks and link previews.
+pub mod outbound;
 pub mod policy;
 pub mod protocol;
 pub mod routes;

@@ -44,6 +44,13 @@ pub struct Metrics {
     pub webhook_failures_total: AtomicU64,
     pub webhook_given_up_total: AtomicU64,
     pub webhook_notifications_total: AtomicU64,
+    // Issue 20: malware scanning and previews (rendered by `render_media`).
+    pub uploads_infected_total: AtomicU64,
+    pub upload_scanner_down_total: AtomicU64,
+    pub uploads_unscanned_total: AtomicU64,
+    pub previews_failed_total: AtomicU64,
+    pub link_previews_total: AtomicU64,
+    pub link_previews_refused_total: AtomicU64,
 }
 
 impl Metrics {
@@ -181,6 +188,7 @@ impl Metrics {
             );
         }
         self.render_webhooks(&mut out);
+        self.render_media(&mut out);
         out
     }
 
@@ -227,6 +235,51 @@ impl Metrics {
              confab_webhook_attempt_seconds_total {}",
             micros as f64 / 1e6
         );
+    }
+}
+
+impl Metrics {
+    /// Issue 20: the scanner's and the previews' counters.
+    fn render_media(&self, out: &mut String) {
+        let counters: [(&str, &str, &AtomicU64); 6] = [
+            (
+                "confab_uploads_infected_total",
+                "Uploads refused because the malware scanner found something.",
+                &self.uploads_infected_total,
+            ),
+            (
+                "confab_upload_scanner_down_total",
+                "Uploads the malware scanner could not scan (down, slow or erroring).",
+                &self.upload_scanner_down_total,
+            ),
+            (
+                "confab_uploads_unscanned_total",
+                "Uploads accepted unscanned because the scanner was down (uploads.scan_fail_open).",
+                &self.uploads_unscanned_total,
+            ),
+            (
+                "confab_file_previews_failed_total",
+                "PDF pages and video frames that could not be made into a preview.",
+                &self.previews_failed_total,
+            ),
+            (
+                "confab_link_previews_total",
+                "Link previews fetched and delivered.",
+                &self.link_previews_total,
+            ),
+            (
+                "confab_link_previews_refused_total",
+                "Link previews not made (guarded address, too large, too slow, not HTML).",
+                &self.link_previews_refused_total,
+            ),
+        ];
+        for (name, help, v) in counters {
+            let v = v.load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
+        }
     }
 }
 

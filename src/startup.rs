@@ -269,6 +269,11 @@ async fn start_node(
         broker: broker.clone(),
         presence: presence.clone(),
         hooks: hooks.clone(),
+        link_previews: crate::actors::link_previews::LinkPreviews::new(
+            settings.clone(),
+            pool.clone(),
+            metrics.clone(),
+        )?,
     };
     let supervisor = RoomSupervisor::new(deps, workers)?.start();
     let relay = broker.clone();

@@ -61,7 +61,7 @@ impl AppState {
                 a.login_max_failures_per_ip,
                 window,
             ),
-            uploads: Uploads::new(&settings)?,
+            uploads: Uploads::new(&settings, parts.metrics.clone())?,
             rates: rates.clone(),
             sessions: Arc::new(SessionDeps {
                 settings: settings.clone(),

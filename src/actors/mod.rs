@@ -14,6 +14,8 @@ pub mod supervisor;
 mod hook_outbox;
 pub mod notifier;
 pub mod webhooks;
+// Issue 20: link previews, made after a message is committed.
+pub mod link_previews;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -6,7 +6,6 @@
 //! and other endpoints go on.
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,14 +13,13 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use rand::Rng;
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use super::notifier;
 use crate::config::{Settings, WebhookSettings};
 use crate::db::outbox::{Attempt, Pending};
 use crate::db::webhooks::Endpoint;
 use crate::db::{self, DbPool};
-use crate::domain::webhook::{check_url, private_ip, signature_header, UrlRules};
+use crate::domain::webhook::{check_url, signature_header, UrlRules};
 use crate::metrics::Metrics;
 
 /// Deliveries one endpoint task sends before it lets the endpoint go (and others have a turn).
@@ -96,39 +94,11 @@ impl Actor for WebhookWorker {
 
 /// The HTTP client: timeouts, no redirects, names resolved only to public addresses.
 fn client(w: &WebhookSettings) -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
-        .timeout(Duration::from_millis(w.timeout_ms))
-        .connect_timeout(Duration::from_millis(w.timeout_ms))
-        .redirect(reqwest::redirect::Policy::none())
-        .dns_resolver(Arc::new(PublicOnly {
-            allowed: w.allow_insecure_hosts.clone(),
-        }))
-        .user_agent(concat!("Confab-Webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()
-}
-
-/// Resolves a name and keeps only public addresses (unless the host is allowed): a public name
-/// pointing at a private address is refused at every delivery, not only when it was stored.
-struct PublicOnly {
-    allowed: Vec<String>,
-}
-
-impl Resolve for PublicOnly {
-    fn resolve(&self, name: Name) -> Resolving {
-        let host = name.as_str().to_owned();
-        let allowed = self.allowed.iter().any(|h| h.eq_ignore_ascii_case(&host));
-        Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .filter(|a| allowed || !private_ip(a.ip()))
-                .collect();
-            if found.is_empty() {
-                return Err("the host resolves to no public address".into());
-            }
-            let addrs: Addrs = Box::new(found.into_iter());
-            Ok(addrs)
-        })
-    }
+    crate::outbound::guarded_client(
+        &w.allow_insecure_hosts,
+        Duration::from_millis(w.timeout_ms),
+        concat!("Confab-Webhooks/", env!("CARGO_PKG_VERSION")),
+    )
 }
 
 /// Leases what is due (up to the free slots) and starts a task per endpoint.

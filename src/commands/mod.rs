@@ -37,6 +37,10 @@ pub mod reports;
 pub mod retention;
 pub use pin::PinMessage;
 
+// ---- link previews (issue 20) ----
+mod link_preview;
+pub use link_preview::AttachLinkPreview;
+
 pub use add_member::AddMember;
 pub use batch::{all_written, facts, may, standing, Batch, Known, Shared};
 pub use caller::Caller;
@@ -73,6 +77,8 @@ pub enum Command {
     UpdateRoom(UpdateRoom),
     // moderation (issue 17)
     Pin(PinMessage),
+    // issue 20
+    LinkPreview(AttachLinkPreview),
 }
 
 impl Command {
@@ -91,6 +97,7 @@ impl Command {
             Command::SetRole(c) => c.change(members)?,
             Command::UpdateRoom(c) => c.change(),
             Command::Pin(c) => c.change(),
+            Command::LinkPreview(c) => c.change(),
         };
         may(room, members, caller, change)
     }
@@ -116,6 +123,7 @@ impl Command {
             Command::SetRole(cmd) => cmd.apply(c, b, shared, caller).await,
             Command::UpdateRoom(cmd) => cmd.apply(c, b, shared, caller).await,
             Command::Pin(cmd) => cmd.apply(c, b, shared, caller).await,
+            Command::LinkPreview(cmd) => cmd.apply(c, b, shared, caller).await,
         }
     }
 

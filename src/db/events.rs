@@ -48,7 +48,10 @@ pub async fn rewrite_messages(conn: &mut Conn, message_ids: &[Uuid]) -> QueryRes
                  'attachment', CASE WHEN m.attachment_id IS NULL THEN 'null'::jsonb
                      ELSE e.payload::jsonb -> 'message' -> 'attachment' END,
                  'reactions', CASE WHEN m.is_deleted THEN '[]'::jsonb
-                     ELSE e.payload::jsonb -> 'message' -> 'reactions' END))::text
+                     ELSE e.payload::jsonb -> 'message' -> 'reactions' END,
+                 'link_preview', CASE WHEN m.is_deleted THEN 'null'::jsonb
+                     ELSE COALESCE(e.payload::jsonb -> 'message' -> 'link_preview', 'null'::jsonb)
+                     END))::text
          FROM messages m
          WHERE m.id = ANY($1) AND e.room_id = m.room_id AND e.seq >= m.seq
            AND e.kind IN ('new_message', 'message_updated')

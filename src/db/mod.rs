@@ -28,6 +28,8 @@ pub mod blocks;
 pub mod pins;
 pub mod reports;
 pub mod retention;
+// Issue 20: link previews.
+pub mod link_previews;
 
 // Issue 14: a tenant's own notification defaults.
 pub mod notify_defaults;

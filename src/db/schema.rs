@@ -268,3 +268,23 @@ diesel::table! {
         retained_from_seq -> Int8,
     }
 }
+
+// ---- link previews (issue 20) ----
+
+diesel::table! {
+    link_preview_cache (url) {
+        url -> Text,
+        preview -> Nullable<Jsonb>,
+        fetched_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    message_link_previews (message_id) {
+        message_id -> Uuid,
+        preview -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(message_link_previews -> messages (message_id));

@@ -7,6 +7,9 @@ pub mod role;
 pub mod time;
 // Issue 14: webhooks' URL rules, event types and signatures.
 pub mod webhook;
+// Issue 20: media (the scanner's address).
+pub mod link;
+pub mod media;
 
 use crate::error::{AppError, AppResult};
 

@@ -139,6 +139,26 @@ pub struct MessageView {
     /// Present (true) when the message is pinned in its room (REST answers).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pinned: bool,
+    /// Issue 20: the preview of the message's first link, once the server fetched it (it comes
+    /// in a later `message_updated`; absent until then and when there is none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_preview: Option<LinkPreviewView>,
+}
+
+/// What a linked page says about itself, as the server read it (plain text; `image` is a small
+/// JPEG re-encoded by the server, as a `data:` URL).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct LinkPreviewView {
+    /// The link, as the message has it.
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The page's `og:site_name`, else its host.
+    pub site_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
@@ -285,6 +305,7 @@ impl MessageView {
             edited_at: m.edited_at,
             is_deleted: m.is_deleted,
             pinned: false,
+            link_preview: None,
         }
     }
 }

@@ -79,6 +79,7 @@ pub async fn views(conn: &mut db::Conn, rows: &[Message]) -> AppResult<Vec<Messa
     let att_ids: Vec<Uuid> = rows.iter().filter_map(|m| m.attachment_id).collect();
     let attachments = db::messages::attachments_by_id(conn, &att_ids).await?;
     let pinned = db::pins::pinned_among(conn, &ids).await?;
+    let mut previews = db::link_previews::of_messages(conn, &ids).await?;
     Ok(rows
         .iter()
         .map(|m| {
@@ -88,6 +89,10 @@ pub async fn views(conn: &mut db::Conn, rows: &[Message]) -> AppResult<Vec<Messa
                 .and_then(|id| attachments.iter().find(|a| a.id == id));
             MessageView {
                 pinned: pinned.contains(&m.id),
+                link_preview: previews
+                    .remove(&m.id)
+                    .filter(|_| !m.is_deleted)
+                    .and_then(|p| serde_json::from_value(p).ok()),
                 ..MessageView::build(
                     m,
                     names.get(&m.sender_id).cloned().unwrap_or_default(),

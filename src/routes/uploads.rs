@@ -70,7 +70,9 @@ struct UploadForm {
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 413, response = TooLarge),
-        (status = 415, description = "The file's type is not allowed here", body = ErrorEnvelope)
+        (status = 415, description = "The file's type is not allowed here", body = ErrorEnvelope),
+        (status = 422, description = "`infected`: the malware scanner found something; nothing was stored", body = ErrorEnvelope),
+        (status = 503, description = "`unavailable`: the malware scanner cannot be reached (`uploads.scan_fail_open` is false); try again after `retry_after_ms`", body = ErrorEnvelope)
     )
 )]
 async fn upload(

@@ -4,10 +4,14 @@
 //! in `db::attachments`; the HTTP side is `routes::uploads`.
 
 pub mod media;
+// Issue 20: PDF and video previews, malware scanning.
+pub mod preview;
+pub mod scan;
 pub mod signed;
 pub mod storage;
 
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use actix_multipart::{Field, Multipart};
@@ -19,6 +23,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::{ConfigError, Settings, UploadSettings};
 use crate::error::{AppError, AppResult};
+use crate::metrics::Metrics;
 use media::ImageRefused;
 use storage::Storage;
 
@@ -31,6 +36,11 @@ pub struct Uploads {
     max_bytes: u64,
     /// Decodes allowed at once: each may take `max_image_pixels` × 4 bytes.
     decoding: Semaphore,
+    /// Issue 20: the malware scanner, when `uploads.scan` names one.
+    scanner: Option<scan::Clamd>,
+    /// PDF pages and video frames rendered at once.
+    previewing: Semaphore,
+    metrics: Arc<Metrics>,
 }
 
 /// An upload received whole: the temp file is removed when this is dropped unstored.
@@ -53,6 +63,9 @@ pub struct StoredUpload {
     pub height: Option<i32>,
 }
 
+/// How long a client refused because the scanner is down waits before trying again.
+const SCANNER_RETRY_AFTER_MS: u64 = 5000;
+
 /// What the form's other fields may add up to.
 const OTHER_FIELDS_MAX: u64 = 64 * 1024;
 
@@ -61,9 +74,12 @@ fn multipart_error(e: actix_multipart::MultipartError) -> AppError {
 }
 
 impl Uploads {
-    pub fn new(settings: &Settings) -> Result<Self, ConfigError> {
+    pub fn new(settings: &Settings, metrics: Arc<Metrics>) -> Result<Self, ConfigError> {
         let u = &settings.uploads;
         Ok(Uploads {
+            scanner: scan::from_settings(u)?,
+            previewing: Semaphore::new(u.max_concurrent_previews),
+            metrics,
             storage: storage::build(u)?,
             signer: signed::UrlSigner::new(&settings.auth.jwt_secret, u.url_ttl_secs),
             staging: storage::staging_dir(u),
@@ -177,39 +193,22 @@ impl Uploads {
                 "files of type {content_type} are not accepted"
             )));
         }
-        let facts = match media::image_format(&content_type) {
-            Some(format) => {
-                let _permit = self.decoding.acquire().await.map_err(AppError::internal)?;
-                let path = staged.path.to_path_buf();
-                let (px, max) = (u.thumbnail_px, u.max_image_pixels);
-                let facts = web::block(move || media::process_image(&path, format, px, max))
-                    .await?
-                    .map_err(|e| match e {
-                        ImageRefused::TooManyPixels { .. } | ImageRefused::OverLimit(_) => {
-                            AppError::TooLarge(e.to_string())
-                        }
-                        ImageRefused::Undecodable(_) => {
-                            AppError::bad_request("file", e.to_string())
-                        }
-                        ImageRefused::Io(_) => AppError::internal(e),
-                    })?;
-                Some(facts)
-            }
-            None => None,
+        self.scan(&staged).await?;
+        let facts = self.image_facts(&staged, &content_type).await?;
+        let preview = match facts {
+            None => self.file_preview(&staged, &content_type).await,
+            Some(_) => None,
         };
+        let thumbnail = facts.as_ref().map(|f| &f.thumbnail).or(preview.as_ref());
         let key = storage::new_key();
         self.storage
             .put_file(&key, staged.path)
             .await
             .map_err(|e| AppError::internal(format!("storing an upload: {e}")))?;
         let mut thumbnail_key = None;
-        if let Some(f) = &facts {
-            let thumb = format!("{key}.thumb.{}", f.thumbnail.extension);
-            if let Err(e) = self
-                .storage
-                .put_bytes(&thumb, f.thumbnail.bytes.clone())
-                .await
-            {
+        if let Some(t) = thumbnail {
+            let thumb = format!("{key}.thumb.{}", t.extension);
+            if let Err(e) = self.storage.put_bytes(&thumb, t.bytes.clone()).await {
                 self.discard(&[&key]).await;
                 return Err(AppError::internal(format!("storing a thumbnail: {e}")));
             }
@@ -228,6 +227,104 @@ impl Uploads {
                 .as_ref()
                 .map(|f| i32::try_from(f.height).unwrap_or(i32::MAX)),
         })
+    }
+
+    /// An image's size and thumbnail (None for other files): decoded on the blocking pool, at
+    /// most `max_concurrent_images` at once; too many pixels is 413, undecodable 400.
+    async fn image_facts(
+        &self,
+        staged: &Staged,
+        content_type: &str,
+    ) -> AppResult<Option<media::ImageFacts>> {
+        let Some(format) = media::image_format(content_type) else {
+            return Ok(None);
+        };
+        let _permit = self.decoding.acquire().await.map_err(AppError::internal)?;
+        let path = staged.path.to_path_buf();
+        let (px, max) = (self.settings.thumbnail_px, self.settings.max_image_pixels);
+        let facts = web::block(move || media::process_image(&path, format, px, max))
+            .await?
+            .map_err(|e| match e {
+                ImageRefused::TooManyPixels { .. } | ImageRefused::OverLimit(_) => {
+                    AppError::TooLarge(e.to_string())
+                }
+                ImageRefused::Undecodable(_) => AppError::bad_request("file", e.to_string()),
+                ImageRefused::Io(_) => AppError::internal(e),
+            })?;
+        Ok(Some(facts))
+    }
+
+    /// Issue 20: a PDF's first page or a video's poster frame as a thumbnail, made on the
+    /// blocking pool (at most `max_concurrent_previews` at once, each within
+    /// `preview_timeout_ms`). A file that cannot be previewed is still stored, without one
+    /// (counted in `confab_file_previews_failed_total`).
+    async fn file_preview(&self, staged: &Staged, content_type: &str) -> Option<media::Thumbnail> {
+        let u = &self.settings;
+        let source = preview::source_of(content_type).filter(|_| u.file_previews)?;
+        let _permit = self.previewing.acquire().await.ok()?;
+        let (path, staging) = (staged.path.to_path_buf(), self.staging.clone());
+        let (px, max) = (u.thumbnail_px, u.max_image_pixels);
+        let limit = std::time::Duration::from_millis(u.preview_timeout_ms);
+        let made = web::block(move || {
+            let dir = tempfile::Builder::new()
+                .prefix("preview-")
+                .tempdir_in(staging)
+                .map_err(|e| e.to_string())?;
+            let png =
+                preview::render(&path, source, dir.path(), px, limit).map_err(|e| e.to_string())?;
+            media::process_image(&png, image::ImageFormat::Png, px, max)
+                .map(|f| f.thumbnail)
+                .map_err(|e| e.to_string())
+        })
+        .await;
+        match made {
+            Ok(Ok(thumbnail)) => Some(thumbnail),
+            Ok(Err(e)) => {
+                self.metrics
+                    .previews_failed_total
+                    .fetch_add(1, Ordering::Relaxed);
+                log::info!("no preview of a {content_type} upload: {e}");
+                None
+            }
+            Err(e) => {
+                log::warn!("preview of a {content_type} upload: {e}");
+                None
+            }
+        }
+    }
+
+    /// Issue 20: asks the scanner, when there is one. Infected: `422 infected` (the staged file
+    /// is removed with `staged`). Scanner down: refused with 503, or with `scan_fail_open`
+    /// accepted unscanned; both counted.
+    async fn scan(&self, staged: &Staged) -> AppResult<()> {
+        let Some(clamd) = &self.scanner else {
+            return Ok(());
+        };
+        let m = &self.metrics;
+        match clamd.scan_file(&staged.path).await {
+            Ok(scan::Verdict::Clean) => Ok(()),
+            Ok(scan::Verdict::Infected(name)) => {
+                m.uploads_infected_total.fetch_add(1, Ordering::Relaxed);
+                log::warn!("refused an infected upload ({name})");
+                Err(AppError::Infected(format!(
+                    "the file is infected ({name}) and was not stored"
+                )))
+            }
+            Err(scan::ScanError::File(e)) => Err(AppError::internal(format!("scanning: {e}"))),
+            Err(e) => {
+                m.upload_scanner_down_total.fetch_add(1, Ordering::Relaxed);
+                if self.settings.scan_fail_open {
+                    m.uploads_unscanned_total.fetch_add(1, Ordering::Relaxed);
+                    log::warn!("upload accepted unscanned (uploads.scan_fail_open): {e}");
+                    Ok(())
+                } else {
+                    log::error!("upload refused, the scanner is down: {e}");
+                    Err(AppError::Unavailable {
+                        retry_after_ms: SCANNER_RETRY_AFTER_MS,
+                    })
+                }
+            }
+        }
     }
 
     /// One sweep: removes the uploads no message carried within `uploads.unattached_ttl_secs`

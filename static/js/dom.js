@@ -1,6 +1,8 @@
 // DOM helpers. Everything user-supplied reaches the page through textContent or attributes set
 // one by one: never through innerHTML, so message text cannot become markup.
 
+import { renderMarkdown } from '../sdk/markdown.js';
+
 /// h('div.cls#id', {attrs, on: {click}}, ...children): children are nodes or strings (as text).
 export function h(tag, attrs, ...children) {
   const [name, ...rest] = tag.split(/(?=[.#])/);
@@ -49,43 +51,10 @@ export function clear(el) {
 
 export const $ = (sel, root = document) => root.querySelector(sel);
 
-const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
-
-/// Text with http(s) links made clickable: a fragment of text nodes and <a> elements.
-export function linkify(text) {
-  const frag = document.createDocumentFragment();
-  let last = 0;
-  for (const m of text.matchAll(URL_RE)) {
-    let url = m[0];
-    // Trailing punctuation is usually the sentence's, not the link's.
-    const trail = url.match(/[.,;:!?)\]]+$/);
-    if (trail) url = url.slice(0, -trail[0].length);
-    let ok = false;
-    try { ok = ['http:', 'https:'].includes(new URL(url).protocol); } catch { ok = false; }
-    if (!ok) continue;
-    if (m.index > last) frag.appendChild(document.createTextNode(text.slice(last, m.index)));
-    frag.appendChild(h('a', { href: url, target: '_blank', rel: 'noopener noreferrer nofollow' }, url));
-    last = m.index + url.length;
-  }
-  if (last < text.length) frag.appendChild(document.createTextNode(text.slice(last)));
-  return frag;
-}
-
-/// Text with @mentions of known usernames emphasised, and links clickable.
+/// Message text in Confab's Markdown subset (static/sdk/markdown.js, shared with the SDK's
+/// <confab-room>), with @mentions of known usernames marked and links clickable.
 export function richText(text, usernames) {
-  const frag = document.createDocumentFragment();
-  if (!usernames || usernames.size === 0) { frag.appendChild(linkify(text)); return frag; }
-  let last = 0;
-  for (const m of text.matchAll(/(^|[^\w@])@([a-z0-9_.-]{3,32})/gi)) {
-    const name = m[2].toLowerCase();
-    if (!usernames.has(name)) continue;
-    const start = m.index + m[1].length;
-    frag.appendChild(linkify(text.slice(last, start)));
-    frag.appendChild(h('span.mention', `@${m[2]}`));
-    last = start + 1 + m[2].length;
-  }
-  frag.appendChild(linkify(text.slice(last)));
-  return frag;
+  return renderMarkdown(text, usernames);
 }
 
 export function initials(name) {

@@ -8,6 +8,7 @@ import { S, roomState, userName, rememberUser, isDirect } from './state.js';
 import { toast, modal, popover, closePopover } from './ui.js';
 import { icon } from './icons.js';
 import * as mod from './moderation.js';
+import * as previews from './previews.js';
 import { MOD_ROLES, sdkRoom, cur, isMine, keyOf, touch, myRole, senderName } from './roomview.js';
 import { onPin, maybeMarkRead } from './room.js';
 import { panel, openThread, renderPanel } from './panel.js';
@@ -239,6 +240,7 @@ export function messageEl(m, rs, { compact, names, inThread }) {
       body.appendChild(text);
     }
     if (m.attachment || m._file) body.appendChild(attachmentEl(m));
+    const lp = previews.linkPreview(m); if (lp) body.appendChild(lp);
     if (m.message_type === 'location' && m.metadata && m.metadata.lat != null) {
       body.appendChild(h('p.msg-text', `Location: ${m.metadata.label || ''} (${m.metadata.lat}, ${m.metadata.lon})`));
     }
@@ -349,7 +351,7 @@ function attachmentEl(m) {
       on: { click: () => lightbox(m) },
     }, img);
   }
-  return h('div.file-card',
+  return h('div.file-card', previews.filePreview(m, S.client),
     h('span.file-icon', icon('file', 26)),
     h('span.file-meta', h('span.file-name', a.file_name || 'file'), h('span.muted', [fileSize(a.file_size), a.content_type].filter(Boolean).join(' · '))),
     m.attachment ? h('button.btn.btn-small', {

@@ -1,8 +1,10 @@
 // <confab-room room="…" token="…">: one room's conversation (history, live messages, typing,
 // images by their signed URLs, a composer) rendered by the SDK into a shadow root. The embed page
-// (/embed/rooms/{id}) is this element too. User text only ever reaches the page as text.
+// (/embed/rooms/{id}) is this element too. User text only ever reaches the page as text (the
+// Markdown subset of ./markdown.js builds elements around text nodes).
 
 import { connect, uuid } from './confab.js';
+import { renderMarkdown } from './markdown.js';
 
 const HERE = new URL('.', import.meta.url);
 const PAGE = 50;
@@ -50,6 +52,7 @@ export class ConfabRoom extends HTMLElement {
   _build() {
     if (this._root) return;
     const css = el('link', { rel: 'stylesheet', href: new URL('confab-room.css', HERE).href });
+    const mdCss = el('link', { rel: 'stylesheet', href: new URL('markdown.css', HERE).href });
     this._title = el('h2', { class: 'title', text: 'Conversation' });
     this._state = el('span', { class: 'state', role: 'status' });
     this._notice = el('p', { class: 'notice', role: 'alert', hidden: true });
@@ -64,7 +67,7 @@ export class ConfabRoom extends HTMLElement {
     this._root = el('div', { class: 'root' },
       el('header', { class: 'head' }, this._title, this._state),
       this._notice, this._list, this._typingLine, this._form);
-    this.shadowRoot.append(css, this._root);
+    this.shadowRoot.append(css, mdCss, this._root);
     this._form.addEventListener('submit', (ev) => { ev.preventDefault(); this._submit(); });
     this._input.addEventListener('keydown', (ev) => {
       if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); this._submit(); }
@@ -223,7 +226,7 @@ export class ConfabRoom extends HTMLElement {
       el('header', {}, el('span', { class: 'who', text: (m.sender && m.sender.display_name) || 'System' }),
         el('time', { datetime: m.created_at, text: timeOf(m.created_at) })));
     if (m.is_deleted) { art.append(el('p', { class: 'text deleted', text: 'This message was deleted.' })); return art; }
-    if (m.content) art.append(el('p', { class: 'text', text: m.content }));
+    if (m.content) art.append(el('div', { class: 'text' }, renderMarkdown(m.content, true)));
     if (m.content && m.edited_at) art.append(el('span', { class: 'edited', text: '(edited)' }));
     if (m.attachment) art.append(this._fileEl(m));
     if (m._pending) art.append(el('p', { class: 'status', role: m._status === 'failed' ? 'alert' : 'status', text: m._status === 'failed' ? `Not sent: ${m._error}` : m._status === 'waiting' ? 'Waiting for the connection…' : 'Sending…' }));
@@ -234,7 +237,8 @@ export class ConfabRoom extends HTMLElement {
     const a = m.attachment;
     const link = el('a', { class: 'file', href: '#', rel: 'noopener noreferrer', target: '_blank', download: a.content_type.startsWith('image/') ? null : (a.file_name || 'file') });
     const client = this._client;
-    if (a.content_type.startsWith('image/') && !m._pending) {
+    // Images, and files with a preview picture (a PDF's first page, a video's poster frame).
+    if ((a.content_type.startsWith('image/') || a.thumbnail_url) && !m._pending) {
       const img = el('img', { alt: a.file_name || 'image', loading: 'lazy' });
       if (a.width && a.height) {
         const k = Math.min(1, 240 / a.width, 180 / a.height);
@@ -243,6 +247,7 @@ export class ConfabRoom extends HTMLElement {
       }
       client.fileUrl(m, { thumbnail: true }).then((u) => { img.src = u; }).catch(() => img.classList.add('broken'));
       link.append(img);
+      if (!a.content_type.startsWith('image/')) link.append(`📄 ${a.file_name || 'file'}`);
     } else {
       link.append(`📄 ${a.file_name || 'file'}`);
     }

@@ -48,3 +48,9 @@ mod webhooks;
 mod blocks_reports;
 mod moderation;
 mod retention;
+
+// Issue 20: malware scanning (a clamd of the test's own), formatting and previews.
+mod clamd;
+mod link_previews;
+mod previews;
+mod scan;

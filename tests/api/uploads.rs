@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::helpers::*;
 
 /// A server whose uploads go to a directory of its own (removed with the guard).
-async fn app_with(
+pub(crate) async fn app_with(
     adjust: impl FnOnce(&mut confab::config::Settings),
 ) -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -49,7 +49,7 @@ pub(crate) fn form(file_name: &str, part_type: &str, bytes: &[u8]) -> (String, V
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     token: &str,
     file_name: &str,
@@ -130,7 +130,7 @@ pub(crate) async fn download_with(
     }
 }
 
-async fn download(app: &TestApp, token: &str, path: &str) -> Download {
+pub(crate) async fn download(app: &TestApp, token: &str, path: &str) -> Download {
     download_with(app, token, path, None).await
 }
 
@@ -170,7 +170,7 @@ pub(crate) fn png(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
-fn pdf() -> Vec<u8> {
+pub(crate) fn pdf() -> Vec<u8> {
     b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n\
       2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n\
       trailer << /Root 1 0 R >>\n%%EOF\n"

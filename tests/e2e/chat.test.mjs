@@ -5,10 +5,12 @@
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 import { png } from './png.mjs';
+import { pdf } from './pdf.mjs';
 
 const BASE = process.env.E2E_BASE_URL || 'http://127.0.0.1:8080';
 const SHOTS = process.env.E2E_SCREENSHOTS || 'target/e2e/screenshots';
@@ -245,6 +247,20 @@ test('a file shows as a download card on the other side', async () => {
   assert.equal(download.suggestedFilename(), 'notes.txt');
 });
 
+// Issue 20: a PDF's download card shows its first page, rendered by the server.
+test('a PDF shows its first page on its download card', async () => {
+  await a.setInputFiles('#file-input', { name: 'syllabus.pdf', mimeType: 'application/pdf', buffer: pdf(600, 300) });
+  await send(a, '');
+  const card = finalMsg(b, 'syllabus.pdf').locator('.file-card');
+  await card.waitFor({ timeout: T });
+  const img = card.locator('img.file-preview');
+  await img.waitFor({ timeout: T });
+  await b.waitForFunction((el) => el.complete && el.naturalWidth === 320 && el.naturalHeight === 160, await img.elementHandle(), { timeout: T });
+  assert.match(await img.getAttribute('src'), /\/api\/chat\/uploads\/[0-9a-f-]+\/thumbnail\?uid=/);
+  await card.locator('button', { hasText: 'Download' }).waitFor();
+  await shot(b, 'desktop-pdf-preview');
+});
+
 test('offline and back: exactly the three missed messages, once each', async () => {
   await ctxB.setOffline(true);
   await b.waitForFunction(() => window.confab.state !== 'open', null, { timeout: T });
@@ -302,6 +318,92 @@ test('markup in a message shows as text and runs nothing', async () => {
   const links = await msg.locator('.msg-text a').evaluateAll((els) => els.map((e) => [e.getAttribute('href'), e.rel, e.target]));
   assert.deepEqual(links, [['https://example.com/guide?x=1', 'noopener noreferrer nofollow', '_blank']]);
   assert.deepEqual(dialogs.filter((d) => /alert/.test(d)), []);
+});
+
+// Issue 20: the Markdown subset renders as elements built around text; link tricks stay text.
+test('Markdown: formatting and a code block render, and link tricks run nothing', async () => {
+  await send(a, 'fmt: **bold** *it* ~~gone~~ `a<b>c` and __strong__ _em_ snake_case_name');
+  await finalMsg(a, 'fmt: bold it').first().waitFor({ timeout: T });
+  const fmt = finalMsg(b, 'fmt:').first();
+  await fmt.waitFor({ timeout: T });
+  const t = (sel) => fmt.locator(`.msg-text ${sel}`).allTextContents();
+  assert.deepEqual(await t('strong'), ['bold', 'strong']);
+  assert.deepEqual(await t('em'), ['it', 'em']);
+  assert.deepEqual(await t('s'), ['gone']);
+  assert.deepEqual(await t('code'), ['a<b>c']);
+  assert.ok((await fmt.locator('.msg-text').textContent()).includes('snake_case_name'), 'underscores inside words stay');
+
+  const code = 'fmt-code\n```rust\nfn main() {\n    let long = "<b>not bold</b>' + ' x'.repeat(120) + '";\n}\n```\n> a quote\n- one\n- two';
+  await a.fill('#input', code);
+  await a.press('#input', 'Enter');
+  const cm = finalMsg(b, 'fmt-code').first();
+  await cm.locator('pre.md-code[data-lang="rust"] code').waitFor({ timeout: T });
+  assert.equal(await cm.locator('pre.md-code code').textContent(), 'fn main() {\n    let long = "<b>not bold</b>' + ' x'.repeat(120) + '";\n}');
+  assert.equal(await cm.locator('pre b').count(), 0);
+  const scroll = await cm.locator('pre.md-code').evaluate((el) => [getComputedStyle(el).overflowX, getComputedStyle(el).whiteSpace, el.scrollWidth > el.clientWidth]);
+  assert.deepEqual(scroll, ['auto', 'pre', true], 'the code block keeps whitespace and scrolls');
+  assert.equal(await cm.locator('blockquote.md-quote').textContent(), 'a quote');
+  assert.deepEqual(await cm.locator('ul.md-list li').allTextContents(), ['one', 'two']);
+  await shot(b, 'desktop-markdown');
+
+  // Link tricks: only absolute http(s)/mailto targets become links; the rest is text.
+  const tricks = [
+    'trick1 [x](javascript:alert(1))',
+    'trick2 [y](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==) [z](JaVaScRiPt:alert(2)) [w](  javascript:alert(3))',
+    'trick3 <javascript:alert(4)> [v](vbscript:msgbox(5)) ![i](x onerror=alert(6)) [rel](/api/chat/rooms)',
+    'trick4 **[nested *unclosed](https://example.com/ok) _open ~~strike `tick [u](https://example.com/"onmouseover="alert(7))',
+    'trick5 [**[inner](javascript:alert(8))**](https://example.com/outer) <img src=x onerror=alert(9)> `<img src=x onerror=alert(10)>`',
+  ];
+  for (const line of tricks) { await send(a, line); await finalMsg(a, line.slice(0, 6)).first().waitFor({ timeout: T }); }
+  for (const page of [a, b]) {
+    for (const line of tricks) await finalMsg(page, line.slice(0, 6)).first().waitFor({ timeout: T });
+    const hrefs = await page.locator('#messages article.msg .msg-text a').evaluateAll((els) => els.map((e) => e.getAttribute('href')));
+    for (const h of hrefs) assert.match(h, /^(https?:\/\/|mailto:)/i, `unsafe link ${h}`);
+    for (const line of tricks.slice(0, 3)) {
+      const m = finalMsg(page, line.slice(0, 6)).first();
+      assert.equal(await m.locator('.msg-text a').count(), 0, `${line} made a link`);
+      assert.equal((await m.locator('.msg-text').textContent()).trim(), line, 'shown as typed');
+    }
+    assert.equal(await page.locator('#messages img[src="x"], #messages img[src^="javascript"], #messages iframe, #messages object').count(), 0);
+  }
+  const t4 = finalMsg(b, 'trick4').first();
+  assert.deepEqual(await t4.locator('a').evaluateAll((els) => els.map((e) => e.getAttribute('href'))),
+    ['https://example.com/ok', 'https://example.com/%22onmouseover=%22alert(7']);
+  assert.equal(await t4.locator('a[onmouseover]').count(), 0);
+  await t4.locator('a').last().hover();
+  await b.waitForTimeout(500);
+  assert.deepEqual(dialogs.filter((d) => /alert|msgbox/.test(d)), []);
+});
+
+// Issue 20: a link to a page (served here on loopback, which run.sh allows, as it allows previews in
+// the default tenant's direct rooms) gets its preview card.
+test('a link preview renders under the message, its text as text', { skip: !process.env.E2E_JWT_SECRET && 'needs the real server started by run.sh (it allows loopback previews)' }, async () => {
+  const page = '<html><head><title>x</title><meta property="og:title" content="Intro to CS">'
+    + '<meta property="og:description" content="Syllabus &lt;img src=x onerror=alert(11)&gt;">'
+    + '<meta property="og:image" content="/card.png"></head></html>';
+  const site = http.createServer((req, res) => {
+    if (req.url === '/course') { res.writeHead(200, { 'Content-Type': 'text/html' }); res.end(page); return; }
+    if (req.url === '/card.png') { res.writeHead(200, { 'Content-Type': 'image/png' }); res.end(png(120, 60)); return; }
+    res.writeHead(404); res.end();
+  });
+  await new Promise((r) => site.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${site.address().port}/course`;
+    await sendAndConfirm(a, `Course page: ${url}`);
+    const card = finalMsg(b, 'Course page:').first().locator('a.link-preview');
+    await card.waitFor({ timeout: T });
+    assert.equal(await card.getAttribute('href'), url);
+    assert.equal(await card.locator('.link-preview-title').textContent(), 'Intro to CS');
+    assert.equal(await card.locator('.link-preview-desc').textContent(), 'Syllabus <img src=x onerror=alert(11)>');
+    const img = card.locator('img.link-preview-img');
+    await b.waitForFunction((el) => el.complete && el.naturalWidth === 120, await img.elementHandle(), { timeout: T });
+    assert.match(await img.getAttribute('src'), /^data:image\/jpeg;base64,/);
+    assert.equal(await b.locator('#messages img[src="x"]').count(), 0);
+    await shot(b, 'desktop-link-preview');
+    assert.deepEqual(dialogs.filter((d) => /alert/.test(d)), []);
+  } finally {
+    site.close();
+  }
 });
 
 test('search across my rooms finds a message and opens it', async () => {

@@ -125,8 +125,21 @@ test('the embed page in another origin\'s iframe and the element on its page tal
   await el.locator('textarea').fill('Hello from the element <b>bold?</b>');
   await el.locator('button.send').click();
   await msg(frame, 'Hello from the element').waitFor({ timeout: T });
-  assert.equal((await msg(frame, 'Hello from the element').locator('p.text').textContent()), 'Hello from the element <b>bold?</b>');
+  assert.equal((await msg(frame, 'Hello from the element').locator('.text').textContent()), 'Hello from the element <b>bold?</b>');
   assert.equal(await eve.frameLocator('iframe').locator('article.msg b').count(), 0, 'user text is text');
+  // Issue 20: the element renders the same Markdown subset, and link tricks stay text.
+  const dialogs = [];
+  for (const p of [eve, dana]) p.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  await call(people.Dana, 'POST', `/api/chat/rooms/${roomId}/messages`, { content: 'md **bold** `code` [x](javascript:alert(1)) [ok](https://example.com/)\n```js\nlet a = 1;\n```' });
+  for (const scope of [frame, el]) {
+    const m = msg(scope, 'md bold');
+    await m.waitFor({ timeout: T });
+    assert.equal(await m.locator('strong').textContent(), 'bold');
+    assert.equal(await m.locator('pre.md-code[data-lang="js"] code').textContent(), 'let a = 1;');
+    assert.deepEqual(await m.locator('a').evaluateAll((els) => els.map((e) => e.getAttribute('href'))), ['https://example.com/']);
+    assert.ok((await m.locator('.text').textContent()).includes('[x](javascript:alert(1))'));
+  }
+  assert.deepEqual(dialogs, []);
   await eve.screenshot({ path: path.join(SHOTS, 'embed-iframe.png') });
   await dana.screenshot({ path: path.join(SHOTS, 'embed-element.png') });
 

@@ -44,6 +44,8 @@ pub struct RoomDeps {
     pub presence: Addr<PresenceActor>,
     /// Issue 14: the webhook subscriptions the committer asks.
     pub hooks: Arc<crate::db::webhooks::HookGate>,
+    /// Issue 20: link previews of the messages this room commits.
+    pub link_previews: Arc<crate::actors::link_previews::LinkPreviews>,
 }
 
 // ---- messages -------------------------------------------------------------------------------
@@ -316,6 +318,9 @@ impl RoomActor {
                 // A message ends its sender's typing.
                 if self.typing.remove(&sender).is_some() {
                     self.broadcast_typing(sender, false);
+                }
+                if let (Some(m), Some(room)) = (&a.outcome.message, &self.room) {
+                    self.deps.link_previews.consider(room, m, ctx.address());
                 }
             }
         }

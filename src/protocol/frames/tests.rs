@@ -34,6 +34,7 @@ fn message() -> MessageView {
         edited_at: None,
         is_deleted: false,
         pinned: false,
+        link_preview: None,
     }
 }
 

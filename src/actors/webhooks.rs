@@ -153,27 +153,36 @@ fn lease_secs(deps: &WorkerDeps) -> f64 {
     deps.settings.webhooks.timeout_ms as f64 / 1000.0 + 5.0
 }
 
-/// Sends the endpoint's due deliveries in order until one fails; then lets the endpoint go.
+/// Sends the endpoint's due deliveries in order, batch after batch while each went whole (so a
+/// busy endpoint is not left waiting for the next tick), until one fails or none is due; then
+/// lets the endpoint go.
 async fn serve(deps: &WorkerDeps, endpoint: &Endpoint) -> crate::error::AppResult<()> {
+    while serve_batch(deps, endpoint).await? {}
+    let mut conn = deps.pool.get().await?;
+    db::outbox::release(&mut conn, endpoint.id).await?;
+    Ok(())
+}
+
+/// Sends up to `PER_LEASE` due deliveries in order (each attempt renews the lease); answers
+/// whether a full batch went, so more may be waiting.
+async fn serve_batch(deps: &WorkerDeps, endpoint: &Endpoint) -> crate::error::AppResult<bool> {
     let pending = {
         let mut conn = deps.pool.get().await?;
         db::outbox::pending(&mut conn, endpoint.id, PER_LEASE).await?
     };
     for p in &pending {
         if p.next_attempt_at > Utc::now() {
-            break;
+            return Ok(false);
         }
         let attempt = send(deps, endpoint, p).await;
         let failed = !matches!(attempt.0, Outcome::Delivered(_));
         let mut conn = deps.pool.get().await?;
         record(deps, &mut conn, endpoint, p, attempt).await?;
         if failed {
-            break;
+            return Ok(false);
         }
     }
-    let mut conn = deps.pool.get().await?;
-    db::outbox::release(&mut conn, endpoint.id).await?;
-    Ok(())
+    Ok(pending.len() as i64 == PER_LEASE)
 }
 
 enum Outcome {

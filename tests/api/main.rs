@@ -42,6 +42,7 @@ mod uploads;
 mod notifications;
 mod notify_defaults;
 mod receiver;
+mod webhook_backlog;
 mod webhooks;
 
 // moderation (issue 17)

@@ -1,0 +1,47 @@
+//! A busy endpoint is served batch after batch (issue 14): its worker does not let it go after
+//! one batch of 50 and wait for the next tick, so a tenant sending faster than 50 events a tick
+//! does not fall behind without bound.
+
+use awc::http::StatusCode;
+use serde_json::json;
+
+use crate::helpers::*;
+use crate::receiver::Receiver;
+use crate::webhooks::{add_endpoint, admin_of, hook_settings};
+
+#[actix_rt::test]
+async fn a_backlog_of_three_batches_goes_out_in_one_tick_and_in_order() {
+    // One tick every 8 s: three batches by ticks would take 24 s.
+    let app = spawn_app_with(|s| {
+        hook_settings(s);
+        s.webhooks.poll_ms = 8_000;
+        s.rate_limits.ws_frames_per_sec = 10_000;
+        s.rate_limits.ws_burst = 10_000;
+        s.rate_limits.messages_per_minute = 100_000;
+    })
+    .await;
+    let rx = Receiver::start(0).await;
+    let admin = admin_of(&app, DEFAULT_TENANT);
+    add_endpoint(&app, &admin, &rx.url, &["message.created"]).await;
+    let ann = app.register("ann").await;
+    let room = app.room(&ann, "group", &[]).await;
+    let mut ws = app.ws(&ann.token).await;
+    let mut seqs = Vec::new();
+    for i in 0..140 {
+        let ack = ws.send_message(room, &format!("m{i}")).await;
+        assert_eq!(ack["type"], "ack", "{ack}");
+        seqs.push(ack["seq"].clone());
+    }
+    let post = app
+        .post_message(room, &ann.token, json!({"content": "last"}))
+        .await;
+    assert_eq!(post.status, StatusCode::CREATED);
+    seqs.push(post.body["seq"].clone());
+    // The first tick (8 s after the start) sends all 141; by ticks the third would be at 24 s.
+    let got = rx.wait_delivered(141, 14).await;
+    let order: Vec<_> = got
+        .iter()
+        .map(|g| g.json()["data"]["seq"].clone())
+        .collect();
+    assert_eq!(order, seqs);
+}

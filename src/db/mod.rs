@@ -29,5 +29,8 @@ pub mod pins;
 pub mod reports;
 pub mod retention;
 
+// Issue 18 (speed): the outbox write prepared once per connection.
+pub mod outbox_write;
+
 pub use diesel_async::AsyncPgConnection as Conn;
 pub use pool::{run_migrations, DbPool, MIGRATIONS};

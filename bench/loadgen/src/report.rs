@@ -401,3 +401,30 @@ pub fn write(args: &ReportArgs) -> Result<(), Error> {
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ingest(scenario: &str, throughput: f64) -> Outcome {
+        Outcome {
+            target: "confab".into(),
+            scenario: scenario.into(),
+            throughput,
+            ..Outcome::default()
+        }
+    }
+
+    #[test]
+    fn webhook_ratio_compares_with_plain_ingest_of_the_run() {
+        let line = webhook_ratio(&[ingest("ingest", 1000.0), ingest("ingest+webhook", 950.0)]);
+        assert!(line
+            .as_deref()
+            .is_some_and(|l| l.contains("0.95×") && !l.contains("below")));
+        let low = webhook_ratio(&[ingest("ingest", 1000.0), ingest("ingest+webhook", 500.0)]);
+        assert!(low
+            .as_deref()
+            .is_some_and(|l| l.contains("0.50×") && l.contains("below")));
+        assert!(webhook_ratio(&[ingest("ingest", 1000.0)]).is_none());
+    }
+}

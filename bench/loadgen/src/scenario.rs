@@ -541,3 +541,64 @@ fn fold<A: Adapter>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn args(extra: &[&str]) -> RunArgs {
+        let mut argv = vec!["loadgen"];
+        argv.extend_from_slice(extra);
+        RunArgs::parse_from(argv)
+    }
+
+    #[test]
+    fn cluster_rooms_send_on_a_and_receive_on_b_and_on_both() {
+        let p = plan(&args(&[
+            "--target",
+            "confab",
+            "--scenario",
+            "cluster",
+            "--connections",
+            "20",
+            "--room-size",
+            "5",
+        ]));
+        assert_eq!(p.rooms.len(), 4);
+        assert_eq!(p.conns.len(), 4 * 6);
+        for (r, members) in p.rooms.iter().enumerate() {
+            let conns: Vec<_> = p.conns.iter().filter(|c| c.room == Some(r)).collect();
+            let senders: Vec<_> = conns
+                .iter()
+                .filter(|c| matches!(c.send, SendMode::Rate(_)))
+                .collect();
+            assert_eq!(senders.len(), 1);
+            assert_eq!((senders[0].user, senders[0].node), (members[0], 0));
+            let on_a: Vec<_> = conns
+                .iter()
+                .filter(|c| c.node == 0)
+                .map(|c| c.user)
+                .collect();
+            assert_eq!(on_a, vec![members[0], members[1]]);
+            assert_eq!(conns.iter().filter(|c| c.node == 1).count(), 4);
+        }
+    }
+
+    #[test]
+    fn dialect_clients_are_confab_only_one_receiver_per_room() {
+        let rooms = [
+            "--scenario",
+            "rooms",
+            "--connections",
+            "30",
+            "--dialect-clients",
+        ];
+        let confab = plan(&args(&[&["--target", "confab"][..], &rooms[..]].concat()));
+        let dialect: Vec<_> = confab.conns.iter().filter(|c| c.dialect).collect();
+        assert_eq!(dialect.len(), 3);
+        assert!(dialect.iter().all(|c| matches!(c.send, SendMode::None)));
+        let node = plan(&args(&[&["--target", "node"][..], &rooms[..]].concat()));
+        assert!(node.conns.iter().all(|c| !c.dialect));
+    }
+}

@@ -21,7 +21,7 @@ mkdir -p "$OUT"
 QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 TARGETS=${BENCH_TARGETS:-"confab django node"}
-SCENARIOS=${BENCH_SCENARIOS:-"ingest fanout rooms idle storm import retention"}
+SCENARIOS=${BENCH_SCENARIOS:-"ingest fanout rooms idle storm import webhook cluster retention"}
 TS=$(date -u +%Y%m%dT%H%M%SZ)
 RESULTS="$OUT/$TS.jsonl"
 NOTES="$OUT/$TS.notes"
@@ -198,6 +198,82 @@ confab_has_ws() {
     [ "$code" != 404 ]
 }
 
+# ---- issue 18: the webhook guard, the dialect clients and the cluster ----------------------
+# `webhook`: the ingest run again with an endpoint subscribed to message.created (a receiver on
+# this machine that answers at once), reported beside plain ingest with the ratio. `rooms`: one
+# receiver per room speaks seed 004's socket. `cluster`: two Confab nodes on one database and a
+# Redis of their own; senders on node A, receivers on node B (one user per room on both), run
+# twice: as is, and with Redis restarted halfway through the measured window.
+ROOMS+=(--dialect-clients)
+if [ "$QUICK" = 1 ]; then
+    CLUSTER=(--connections 500 --room-size 10 --rate 100 --duration 4 --warmup 1 --grace 20)
+else
+    CLUSTER=(--connections 10000 --room-size 10 --rate 1000 --duration 30 --warmup 2 --grace 30)
+fi
+REDIS_CLUSTER_ARGS="--bind 127.0.0.1 --save '' --appendonly no --loglevel warning --daemonize yes"
+
+# A second Confab node on the database start_confab made (same settings, its own port).
+start_confab_b() {
+    PORT_B=$(free_port)
+    DATABASE_URL="$DB_BASE/confab_bench" RUST_LOG=warn \
+    CONFAB__SERVER__PORT=$PORT_B CONFAB__AUTH__JWT_SECRET="$JWT_SECRET" \
+    CONFAB__SERVER__ALLOWED_ORIGINS='*' \
+    CONFAB__RATE_LIMITS__WS_FRAMES_PER_SEC=100000 CONFAB__RATE_LIMITS__WS_BURST=100000 \
+    CONFAB__RATE_LIMITS__MESSAGES_PER_MINUTE=10000000 \
+    CONFAB__LIMITS__MAX_CONNECTIONS_PER_USER=1000 \
+        "$CONFAB" serve > "$OUT/$TS-confab-b.log" 2>&1 &
+    local pid=$!
+    PIDS+=("$pid"); SERVER_PIDS="$SERVER_PIDS,$pid"; MAIN_PID="$MAIN_PID $pid"
+    wait_http "http://127.0.0.1:$PORT_B/healthz" "$pid"
+}
+
+run_webhook() {
+    local hport; hport=$(free_port)
+    python3 bench/webhook/receiver.py "$hport" > "$OUT/$TS-webhook.log" 2>&1 &
+    local hpid=$!; PIDS+=("$hpid")
+    log "confab ingest+webhook ${INGEST[*]} (receiver on :$hport)"
+    if CONFAB__WEBHOOKS__ALLOW_INSECURE_HOSTS=127.0.0.1 start_confab; then
+        "$LOADGEN" run --target confab --scenario ingest --addr "127.0.0.1:$PORT" \
+            --webhook-url "http://127.0.0.1:$hport/hook" --server-pid "$SERVER_PIDS" \
+            --db-pid "$PG_PID" --out "$RESULTS" "${COMMON[@]}" "${INGEST[@]}" > /dev/null \
+            || note "confab ingest+webhook: the load generator failed"
+    else
+        note "confab ingest+webhook: the server did not start"
+    fi
+    for p in $MAIN_PID; do stop_pid "$p"; done
+    stop_pid "$hpid"
+}
+
+run_cluster() { # label, mid-run command (may be empty)
+    local rport; rport=$(free_port)
+    local up="redis-server --port $rport $REDIS_CLUSTER_ARGS"
+    eval "$up" > "$OUT/$TS-redis-cluster.log" 2>&1
+    log "confab cluster ${CLUSTER[*]} ($1)"
+    local mid=()
+    [ -n "$2" ] && mid=(--mid-run-command "$(printf "$2" "$rport" "$up")")
+    if CONFAB__BROKER__REDIS_URL="redis://127.0.0.1:$rport" start_confab \
+        && CONFAB__BROKER__REDIS_URL="redis://127.0.0.1:$rport" start_confab_b; then
+        "$LOADGEN" run --target confab --scenario cluster --addr "127.0.0.1:$PORT" \
+            --addr-b "127.0.0.1:$PORT_B" --label "$1" --server-pid "$SERVER_PIDS" \
+            --db-pid "$PG_PID" --out "$RESULTS" "${mid[@]}" "${CLUSTER[@]}" > /dev/null \
+            || note "confab cluster ($1): the load generator failed"
+    else
+        note "confab cluster ($1): a node did not start (target/bench/$TS-confab*.log)"
+    fi
+    for p in $MAIN_PID; do stop_pid "$p"; done
+    redis-cli -p "$rport" shutdown nosave > /dev/null 2>&1 || true
+}
+
+run_issue18() {
+    echo "$TARGETS" | grep -qw confab || return 0
+    if [[ " $SCENARIOS " == *" webhook "* ]]; then run_webhook; fi
+    if [[ " $SCENARIOS " == *" cluster "* ]]; then
+        run_cluster "Redis up" ""
+        run_cluster "Redis restarted mid-run" \
+            "redis-cli -p %s shutdown nosave >/dev/null 2>&1; sleep 1; %s"
+    fi
+}
+
 # ---- the runs ------------------------------------------------------------------------------
 for target in $TARGETS; do
     if [ "$target" = confab ] && ! confab_has_ws; then
@@ -207,6 +283,7 @@ for target in $TARGETS; do
     for scenario in $SCENARIOS; do
         case $scenario in
             import|retention) continue ;; # Confab's alone, after the runs
+            webhook|cluster) continue ;; # Confab's alone, after the runs (issue 18's block)
             ingest) SIZES=("${INGEST[@]}") ;;
             fanout) SIZES=("${FANOUT[@]}") ;;
             rooms) SIZES=("${ROOMS[@]}") ;;
@@ -228,6 +305,7 @@ for target in $TARGETS; do
     done
 done
 
+run_issue18
 "$LOADGEN" report --input "$RESULTS" --json "$OUT/$TS.json" --markdown "$OUT/$TS.md" \
     --command "$CMD" --date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 if [[ " $SCENARIOS " == *" import "* && " $TARGETS " == *" confab "* ]]; then

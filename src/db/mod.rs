@@ -34,5 +34,8 @@ pub mod link_previews;
 // Issue 14: a tenant's own notification defaults.
 pub mod notify_defaults;
 
+// Issue 18 (speed): the outbox write prepared once per connection.
+pub mod outbox_write;
+
 pub use diesel_async::AsyncPgConnection as Conn;
 pub use pool::{run_migrations, DbPool, MIGRATIONS};

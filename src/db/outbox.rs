@@ -34,31 +34,11 @@ pub async fn enqueue(
     if rows.is_empty() && rooms.is_empty() {
         return Ok(());
     }
-    diesel::sql_query(
-        "WITH t AS (SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[]) \
-           WITH ORDINALITY AS t(msg_id, tenant_id, kind, body, n)), \
-         ev AS (INSERT INTO webhook_events (msg_id, tenant_id, kind, body) \
-           SELECT msg_id, tenant_id, kind, body FROM t WHERE EXISTS (SELECT 1 FROM webhook_endpoints w \
-             WHERE w.tenant_id = t.tenant_id AND w.enabled AND t.kind = ANY(w.events)) \
-           ORDER BY n ON CONFLICT (msg_id) DO NOTHING RETURNING id, tenant_id, kind), \
-         d AS (INSERT INTO webhook_deliveries (event_id, endpoint_id) \
-           SELECT ev.id, w.id FROM ev JOIN webhook_endpoints w ON w.tenant_id = ev.tenant_id \
-           AND w.enabled AND ev.kind = ANY(w.events) ORDER BY ev.id) \
-         INSERT INTO notification_marks (room_id, tenant_id, due_at) \
-         SELECT r, t, now() + make_interval(secs => $7) FROM unnest($5::uuid[], $6::uuid[]) AS x(r, t) \
-         WHERE EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.tenant_id = x.t AND w.enabled \
-           AND 'notification' = ANY(w.events)) \
-         ON CONFLICT (room_id) DO NOTHING",
-    )
-    .bind::<Array<Text>, _>(rows.iter().map(|r| r.msg_id.as_str()).collect::<Vec<_>>())
-    .bind::<Array<SqlUuid>, _>(rows.iter().map(|r| r.tenant_id).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(rows.iter().map(|r| r.kind).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(rows.iter().map(|r| r.body.as_str()).collect::<Vec<_>>())
-    .bind::<Array<SqlUuid>, _>(rooms.iter().map(|r| r.0).collect::<Vec<_>>())
-    .bind::<Array<SqlUuid>, _>(rooms.iter().map(|r| r.1).collect::<Vec<_>>())
-    .bind::<Double, _>(delay_secs)
-    .execute(conn)
-    .await?;
+    // A statement of fixed shape, prepared once per connection (issue 18: parsed and planned
+    // in every transaction, it doubled PostgreSQL's CPU per message with an endpoint subscribed).
+    super::outbox_write::Enqueue::new(rows, rooms, delay_secs)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -218,7 +218,11 @@ impl QueryFragment<Pg> for WriteAll<'_> {
 }
 
 /// Pushes `values` as a typed bind parameter (its type fixes the placeholder's), then `then`.
-fn bind<'b, ST, U>(out: &mut AstPass<'_, 'b, Pg>, values: &'b U, then: &str) -> QueryResult<()>
+pub(super) fn bind<'b, ST, U>(
+    out: &mut AstPass<'_, 'b, Pg>,
+    values: &'b U,
+    then: &str,
+) -> QueryResult<()>
 where
     Pg: HasSqlType<ST>,
     U: ToSql<ST, Pg>,

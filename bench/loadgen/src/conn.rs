@@ -17,7 +17,8 @@ pub type Ws = WebSocketStream<TcpStream>;
 const DIAL_TIMEOUT: Duration = Duration::from_secs(15);
 
 pub struct Dialer {
-    server: SocketAddr,
+    /// The nodes: 0 is `--addr`, 1 is `--addr-b` (cluster).
+    servers: Vec<SocketAddr>,
     sources: Vec<Ipv4Addr>,
     next: AtomicUsize,
     config: WebSocketConfig,
@@ -25,7 +26,7 @@ pub struct Dialer {
 
 impl Dialer {
     /// `source_ips` > 1 binds connections round-robin to 127.0.0.1 .. 127.0.0.`source_ips`.
-    pub fn new(server: SocketAddr, source_ips: u8, read_buffer: usize) -> Self {
+    pub fn new(servers: Vec<SocketAddr>, source_ips: u8, read_buffer: usize) -> Self {
         let sources = if source_ips > 1 {
             (1..=source_ips)
                 .map(|i| Ipv4Addr::new(127, 0, 0, i))
@@ -39,22 +40,31 @@ impl Dialer {
             .max_message_size(Some(1 << 20))
             .max_frame_size(Some(1 << 20));
         Dialer {
-            server,
+            servers,
             sources,
             next: AtomicUsize::new(0),
             config,
         }
     }
 
-    pub async fn connect(&self, path: &str, bearer: Option<&str>) -> Result<Ws, Error> {
+    pub async fn connect(
+        &self,
+        node: usize,
+        path: &str,
+        bearer: Option<&str>,
+    ) -> Result<Ws, Error> {
+        let server = *self
+            .servers
+            .get(node)
+            .ok_or_else(|| format!("no address for node {node}"))?;
         let socket = TcpSocket::new_v4()?;
         if !self.sources.is_empty() {
             let ip = self.sources[self.next.fetch_add(1, Ordering::Relaxed) % self.sources.len()];
             socket.bind(SocketAddr::from((ip, 0)))?;
         }
-        let stream = timeout(DIAL_TIMEOUT, socket.connect(self.server)).await??;
+        let stream = timeout(DIAL_TIMEOUT, socket.connect(server)).await??;
         stream.set_nodelay(true)?;
-        let mut request = format!("ws://{}{}", self.server, path).into_client_request()?;
+        let mut request = format!("ws://{server}{path}").into_client_request()?;
         if let Some(token) = bearer {
             request.headers_mut().insert(
                 "authorization",

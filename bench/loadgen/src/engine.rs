@@ -36,6 +36,10 @@ pub struct ConnSpec {
     pub send: SendMode,
     /// Cut and reconnected with `resume` in the storm.
     pub cuttable: bool,
+    /// The node it connects to: 0 (`--addr`) or 1 (`--addr-b`, cluster).
+    pub node: usize,
+    /// Speaks a seed dialect's room socket (receives only; subscribed on connect).
+    pub dialect: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -87,6 +91,8 @@ struct Slot {
 /// What one task saw.
 pub struct GroupOut {
     pub delivery: Histogram<u64>,
+    /// Deliveries to connections on node B (cluster): sent through node A and Redis.
+    pub cross_node: Histogram<u64>,
     pub ack: Histogram<u64>,
     pub receipts: Vec<(usize, Receipts)>,
     /// (connection index, sent, acked, refused) of every sender.
@@ -129,9 +135,15 @@ pub enum Entry {
 pub async fn open<A: Adapter>(shared: &Shared<A>, idx: usize, entry: Entry) -> Result<Ws, Error> {
     let spec = &shared.specs[idx];
     let room = spec.room.map(|r| shared.room_ids[r].as_str());
-    let path = shared.adapter.ws_path(room);
     let token = shared.tokens.get(spec.user).and_then(|t| t.as_deref());
-    let mut ws = shared.dialer.connect(&path, token).await?;
+    if let Some(path) = room
+        .filter(|_| spec.dialect)
+        .and_then(|r| shared.adapter.dialect_path(r))
+    {
+        return open_dialect(shared, spec.node, &path, token).await;
+    }
+    let path = shared.adapter.ws_path(room);
+    let mut ws = shared.dialer.connect(spec.node, &path, token).await?;
     wait_for(&mut ws, |ev| matches!(ev, Event::Established)).await?;
     if let Some(room) = room {
         match entry {
@@ -152,6 +164,31 @@ pub async fn open<A: Adapter>(shared: &Shared<A>, idx: usize, entry: Entry) -> R
             }
         }
     }
+    Ok(ws)
+}
+
+/// A dialect's room socket subscribes on connect and says nothing: a frame it does not know is
+/// answered with an error only after the subscription (the session takes frames in order), so
+/// that answer says the connection is in the room.
+async fn open_dialect<A: Adapter>(
+    shared: &Shared<A>,
+    node: usize,
+    path: &str,
+    token: Option<&str>,
+) -> Result<Ws, Error> {
+    let mut ws = shared.dialer.connect(node, path, token).await?;
+    ws.send(Message::text(r#"{"type":"bench_probe"}"#)).await?;
+    timeout(Duration::from_secs(15), async {
+        while let Some(msg) = ws.next().await {
+            if let Message::Text(text) = msg? {
+                if matches!(parse_frame(text.as_str()), Event::Error { .. }) {
+                    return Ok(());
+                }
+            }
+        }
+        Err(Error::from("dialect socket closed during setup"))
+    })
+    .await??;
     Ok(ws)
 }
 
@@ -293,7 +330,11 @@ impl<A: Adapter> Group<A> {
                 self.out.deliveries += 1;
                 if t >= self.shared.measure_from && t < self.shared.measure_to {
                     self.out.deliveries_in_window += 1;
-                    let _ = self.out.delivery.record(now.saturating_sub(t) / 1000);
+                    let us = now.saturating_sub(t) / 1000;
+                    let _ = self.out.delivery.record(us);
+                    if self.shared.specs[self.slots[i].idx].node > 0 {
+                        let _ = self.out.cross_node.record(us);
+                    }
                 }
                 let first = matches!(self.slots[i].receipts.record(sid, n, seq), Receipt::First);
                 if first {
@@ -433,6 +474,7 @@ pub async fn run_group<A: Adapter>(
         slots,
         out: GroupOut {
             delivery: new_histogram()?,
+            cross_node: new_histogram()?,
             ack: new_histogram()?,
             receipts: Vec::new(),
             sent: Vec::new(),

@@ -29,7 +29,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run one scenario and append its result as one JSON line to --out (and print it).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Turn the JSON lines of a bench run into one JSON file and a markdown table.
     Report(report::ReportArgs),
     /// Confab alone: write into a room while retention sweeps its old history; one markdown row.
@@ -56,6 +56,9 @@ pub enum ScenarioKind {
     Idle,
     /// Every client cut at once, reconnecting with jitter and `resume`.
     Storm,
+    /// Two nodes joined by Redis: senders on node A (`--addr`), receivers on node B (`--addr-b`)
+    /// and on both; latency is cross-node delivery.
+    Cluster,
 }
 
 #[derive(Parser, Clone, Debug)]
@@ -67,6 +70,17 @@ pub struct RunArgs {
     /// The server, on this machine's loopback only.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+    /// cluster: the second node (same database, same Redis).
+    #[arg(long)]
+    pub addr_b: Option<SocketAddr>,
+    /// ingest (Confab): subscribe an endpoint at this URL to `message.created` before the run,
+    /// as the tenant's admin (the server must allow its host in `webhooks.allow_insecure_hosts`).
+    #[arg(long)]
+    pub webhook_url: Option<String>,
+    /// rooms (Confab): one receiver in each room speaks seed 004's socket
+    /// (`/ws/chat/{room_id}/?dialect=drf`, docs/DIALECTS.md) instead of the native protocol.
+    #[arg(long)]
+    pub dialect_clients: bool,
     /// HS256 secret to mint Confab tokens with (the server's CONFAB__AUTH__JWT_SECRET).
     #[arg(
         long,
@@ -93,13 +107,14 @@ pub struct RunArgs {
     /// fanout: subscribers of the one room.
     #[arg(long, default_value_t = 1000)]
     pub subscribers: usize,
-    /// rooms, idle, storm: connections (storm: clients, besides one sender per room).
+    /// rooms, idle, storm, cluster: connections (storm: clients, besides one sender per room;
+    /// cluster: one more per room, the receiver on both nodes).
     #[arg(long, default_value_t = 10_000)]
     pub connections: usize,
-    /// rooms, storm: connections per room.
+    /// rooms, storm, cluster: connections per room.
     #[arg(long, default_value_t = 10)]
     pub room_size: usize,
-    /// fanout, rooms, storm: messages per second in total.
+    /// fanout, rooms, storm, cluster: messages per second in total.
     #[arg(long, default_value_t = 100.0)]
     pub rate: f64,
     /// Seconds measured (idle: seconds held; storm: seconds of traffic before the cut).
@@ -132,6 +147,10 @@ pub struct RunArgs {
     /// Source addresses 127.0.0.1..=N; 0 picks one per 25,000 connections.
     #[arg(long, default_value_t = 0)]
     pub source_ips: u8,
+    /// A shell command run once, halfway through the measured window (cluster: restart Redis);
+    /// the run goes on meanwhile, and a failure of the command is counted as an error.
+    #[arg(long)]
+    pub mid_run_command: Option<String>,
     /// Append the result line to this file.
     #[arg(long)]
     pub out: Option<std::path::PathBuf>,
@@ -147,7 +166,7 @@ fn main() {
             .enable_all()
             .build()
             .map_err(Error::from)
-            .and_then(|rt| rt.block_on(scenario::run(args))),
+            .and_then(|rt| rt.block_on(scenario::run(*args))),
         Command::Report(args) => report::write(&args),
         Command::Retention(args) => tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -72,7 +72,8 @@ pub fn parse_frame(text: &str) -> Event<'_> {
         "ack" => Event::Ack {
             reference: frame.reference,
         },
-        "new_message" => {
+        // Seed 004's socket calls it `message`, with the same `message` object inside.
+        "new_message" | "message" => {
             let (seq, content) = match frame.message {
                 Some(m) => (m.seq.or(frame.seq), m.content.unwrap_or_default()),
                 None => (frame.seq, String::new()),
@@ -135,6 +136,10 @@ pub trait Adapter: Send + Sync + 'static {
     fn supports_resume(&self) -> bool;
     /// The WebSocket path a connection for `room` opens (peers carry the room in the path).
     fn ws_path(&self, room: Option<&str>) -> String;
+    /// The path of a seed dialect's room socket (subscribed on connect, no acks), if any.
+    fn dialect_path(&self, _room: &str) -> Option<String> {
+        None
+    }
     /// The bearer token a user connects and calls REST with, if the server authenticates.
     fn token(&self, user: Uuid) -> Result<Option<String>, Error>;
     /// The frame that subscribes a connection to `room`, answered by an ack with `reference`.
@@ -234,6 +239,8 @@ pub struct Confab {
     pub http_base: String,
     pub jwt_secret: String,
     pub client: reqwest::Client,
+    /// Subscribed to `message.created` during setup (the ingest guard of issue 14).
+    pub webhook_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -242,6 +249,37 @@ struct CreatedRoom {
 }
 
 impl Confab {
+    /// Subscribes `url` to `message.created` as an admin of the bench's tenant.
+    async fn subscribe_webhook(&self, url: &str) -> Result<(), Error> {
+        let token = mint_token(&self.jwt_secret, Uuid::new_v4(), "admin")?;
+        self.provision(&token).await?;
+        let body = serde_json::json!({"url": url, "events": ["message.created"]});
+        self.create("/api/admin/webhooks", &token, &body).await?;
+        Ok(())
+    }
+
+    /// POSTs `body` to `path` and expects 201.
+    async fn create(
+        &self,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> Result<reqwest::Response, Error> {
+        let resp = self
+            .client
+            .post(format!("{}{path}", self.http_base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await?;
+        let status = resp.status();
+        if status.as_u16() != 201 {
+            let text = resp.text().await.unwrap_or_default();
+            return Err(format!("POST {path} answered {status}: {}", truncate(&text)).into());
+        }
+        Ok(resp)
+    }
+
     async fn provision(&self, token: &str) -> Result<(), Error> {
         let url = format!("{}/api/chat/users/me", self.http_base);
         let resp = self.client.get(url).bearer_auth(token).send().await?;
@@ -257,30 +295,29 @@ impl Confab {
         name: String,
         participants: Vec<Uuid>,
     ) -> Result<String, Error> {
-        let url = format!("{}/api/chat/rooms", self.http_base);
         let body = serde_json::json!({
             "name": name,
             "room_type": "group",
             "participant_ids": participants,
         });
-        let resp = self
-            .client
-            .post(url)
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await?;
-        let status = resp.status();
-        if status.as_u16() != 201 {
-            let text = resp.text().await.unwrap_or_default();
-            return Err(format!(
-                "POST /api/chat/rooms answered {status}: {}",
-                truncate(&text)
-            )
-            .into());
-        }
+        let resp = self.create("/api/chat/rooms", token, &body).await?;
         Ok(resp.json::<CreatedRoom>().await?.id)
     }
+}
+
+/// The webhook deliveries a Confab node has made, from its `/metrics`.
+pub async fn webhooks_delivered(client: &reqwest::Client, http_base: &str) -> Result<u64, Error> {
+    let text = client
+        .get(format!("{http_base}/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    Ok(text
+        .lines()
+        .find_map(|l| l.strip_prefix("confab_webhook_delivered_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map_or(0, |v| v as u64))
 }
 
 fn token_of(tokens: &[Option<String>], user: usize) -> Result<&str, Error> {
@@ -302,6 +339,9 @@ impl Adapter for Confab {
     }
     fn ws_path(&self, _room: Option<&str>) -> String {
         "/ws/chat/".to_string()
+    }
+    fn dialect_path(&self, room: &str) -> Option<String> {
+        Some(format!("/ws/chat/{room}/?dialect=drf"))
     }
     fn token(&self, user: Uuid) -> Result<Option<String>, Error> {
         mint_token(&self.jwt_secret, user, "user").map(Some)
@@ -329,7 +369,7 @@ impl Adapter for Confab {
             .buffer_unordered(SETUP_CONCURRENCY)
             .try_collect::<Vec<()>>()
             .await?;
-        stream::iter(0..rooms.len())
+        let ids = stream::iter(0..rooms.len())
             .map(|i| async move {
                 let members = &rooms[i];
                 let creator = *members.first().ok_or("a room without members")?;
@@ -338,8 +378,12 @@ impl Adapter for Confab {
                     .await
             })
             .buffered(SETUP_CONCURRENCY)
-            .try_collect()
-            .await
+            .try_collect::<Vec<String>>()
+            .await?;
+        if let Some(url) = &self.webhook_url {
+            self.subscribe_webhook(url).await?;
+        }
+        Ok(ids)
     }
 }
 
@@ -376,6 +420,20 @@ mod tests {
             assert_eq!(content, m.content.unwrap());
         }
         assert!(fast_delivery(r#"{"type":"new_message","message":{"content":"a\"b"}}"#).is_none());
+    }
+
+    #[test]
+    fn seed_004_message_is_a_delivery() {
+        let ev = parse_frame(
+            r#"{"type":"message","message":{"id":"x","room":"r","content":"t=1;s=2;c=3","seq":4}}"#,
+        );
+        match ev {
+            Event::Delivery { seq, content } => {
+                assert_eq!(seq, Some(4));
+                assert_eq!(content, "t=1;s=2;c=3");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
     }
 
     #[test]

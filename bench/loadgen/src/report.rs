@@ -83,6 +83,10 @@ pub struct Outcome {
     pub server: ServerUse,
     pub idle: Option<IdleUse>,
     pub storm: Option<StormUse>,
+    /// cluster: delivery latency to the connections on node B alone.
+    pub cross_node_latency: Option<LatencySummary>,
+    /// ingest+webhook: the deliveries the node made to the endpoint during the run.
+    pub webhooks_delivered: Option<u64>,
     pub correctness: Correctness,
     pub errors: u64,
     pub unexpected_closes: u64,
@@ -99,6 +103,9 @@ impl Outcome {
                 serde_json::json!({"subscribers": args.subscribers, "rate": args.rate, "duration_s": args.duration})
             }
             ScenarioKind::Rooms => {
+                serde_json::json!({"connections": args.connections, "room_size": args.room_size, "rate": args.rate, "duration_s": args.duration, "dialect_clients": args.dialect_clients && args.target == crate::Target::Confab})
+            }
+            ScenarioKind::Cluster => {
                 serde_json::json!({"connections": args.connections, "room_size": args.room_size, "rate": args.rate, "duration_s": args.duration})
             }
             ScenarioKind::Idle => {
@@ -108,9 +115,13 @@ impl Outcome {
                 serde_json::json!({"clients": args.connections, "room_size": args.room_size, "rate": args.rate, "jitter_ms": args.jitter_ms, "before_cut_s": args.duration})
             }
         };
+        let mut scenario = format!("{:?}", args.scenario).to_lowercase();
+        if args.scenario == ScenarioKind::Ingest && args.webhook_url.is_some() {
+            scenario.push_str("+webhook");
+        }
         Outcome {
             target: target.to_string(),
-            scenario: format!("{:?}", args.scenario).to_lowercase(),
+            scenario,
             label: args.label.clone(),
             started_unix,
             loadavg_at_start: std::fs::read_to_string("/proc/loadavg")
@@ -175,9 +186,25 @@ fn size_of(o: &Outcome) -> String {
     let p = |k: &str| o.params.get(k).map(|v| v.to_string()).unwrap_or_default();
     match o.scenario.as_str() {
         "ingest" => format!("{} senders, window {}", p("senders"), p("window")),
+        "ingest+webhook" => format!(
+            "{} senders, window {}, 1 endpoint on message.created",
+            p("senders"),
+            p("window")
+        ),
         "fanout" => format!("1 room × {} subs, {} msg/s", p("subscribers"), p("rate")),
         "rooms" => format!(
-            "{} conns, rooms of {}, {} msg/s",
+            "{} conns, rooms of {}, {} msg/s{}",
+            p("connections"),
+            p("room_size"),
+            p("rate"),
+            if p("dialect_clients") == "true" {
+                ", 1 per room on seed 004's socket"
+            } else {
+                ""
+            }
+        ),
+        "cluster" => format!(
+            "2 nodes; {} conns, rooms of {} (sender on A, the rest on B, one also on A), {} msg/s",
             p("connections"),
             p("room_size"),
             p("rate")
@@ -248,7 +275,37 @@ fn extra(o: &Outcome) -> String {
             s.reconnect_failures
         );
     }
-    format!("sent {:.0} msg/s", o.send_rate)
+    let mut s = format!("sent {:.0} msg/s", o.send_rate);
+    if let Some(n) = o.webhooks_delivered {
+        let _ = write!(s, "; {n} webhook deliveries during the run");
+    }
+    if o.cross_node_latency.is_some() {
+        let d = &o.delivery_latency;
+        let _ = write!(
+            s,
+            "; all deliveries (both nodes) p50 {:.2} / p99 {:.2} ms",
+            d.p50_ms, d.p99_ms
+        );
+    }
+    s
+}
+
+/// Issue 14's guard: ingest with a webhook subscribed against plain ingest of the same run.
+fn webhook_ratio(results: &[Outcome]) -> Option<String> {
+    let find = |name: &str| {
+        results
+            .iter()
+            .find(|o| o.target == "confab" && o.scenario == name && o.throughput > 0.0)
+    };
+    let (plain, hooked) = (find("ingest")?, find("ingest+webhook")?);
+    let ratio = hooked.throughput / plain.throughput;
+    Some(format!(
+        "\nIngest with a webhook endpoint subscribed: {:.0} / {:.0} acked msg/s = {ratio:.2}× plain \
+         ingest (issue 14 requires ≥ 0.9×){}.\n",
+        hooked.throughput,
+        plain.throughput,
+        if ratio >= 0.9 { "" } else { ": **below**" }
+    ))
 }
 
 pub fn markdown(results: &[Outcome], command: &str, date: &str) -> String {
@@ -280,8 +337,11 @@ pub fn markdown(results: &[Outcome], command: &str, date: &str) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {} | {:.0} | {} | {} |",
+            "| {}{} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {} | {:.0} | {} | {} |",
             o.scenario,
+            o.label
+                .as_deref()
+                .map_or(String::new(), |l| format!(" ({l})")),
             o.target,
             size_of(o),
             throughput,
@@ -298,6 +358,9 @@ pub fn markdown(results: &[Outcome], command: &str, date: &str) -> String {
             extra(o),
         );
     }
+    if let Some(line) = webhook_ratio(results) {
+        s.push_str(&line);
+    }
     let loads: Vec<&str> = results
         .iter()
         .map(|o| o.loadavg_at_start.as_str())
@@ -309,8 +372,9 @@ pub fn markdown(results: &[Outcome], command: &str, date: &str) -> String {
         loads.join(" · ")
     );
     s.push_str(
-        "\nLatency is ack latency (send to ack) for ingest and delivery latency (send to receipt, \
-         per receiver) otherwise. Server CPU and RSS cover the server's own processes (daphne and \
+        "\nLatency is ack latency (send to ack) for ingest, cross-node delivery latency (send on \
+         node A to receipt on node B) for cluster, and delivery latency (send to receipt, per \
+         receiver) otherwise. Server CPU and RSS cover the server's own processes (daphne and \
          Redis for Django), not the load generator; DB CPU is PostgreSQL's (postmaster and backends) \
          over the same time.\n",
     );
@@ -336,4 +400,31 @@ pub fn write(args: &ReportArgs) -> Result<(), Error> {
         markdown(&results, &args.command, &args.date),
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ingest(scenario: &str, throughput: f64) -> Outcome {
+        Outcome {
+            target: "confab".into(),
+            scenario: scenario.into(),
+            throughput,
+            ..Outcome::default()
+        }
+    }
+
+    #[test]
+    fn webhook_ratio_compares_with_plain_ingest_of_the_run() {
+        let line = webhook_ratio(&[ingest("ingest", 1000.0), ingest("ingest+webhook", 950.0)]);
+        assert!(line
+            .as_deref()
+            .is_some_and(|l| l.contains("0.95×") && !l.contains("below")));
+        let low = webhook_ratio(&[ingest("ingest", 1000.0), ingest("ingest+webhook", 500.0)]);
+        assert!(low
+            .as_deref()
+            .is_some_and(|l| l.contains("0.50×") && l.contains("below")));
+        assert!(webhook_ratio(&[ingest("ingest", 1000.0)]).is_none());
+    }
 }

@@ -3,7 +3,7 @@
 
 use crate::conn::Dialer;
 use crate::engine::{open, run_group, ConnSpec, Entry, GroupOut, Phase, SendMode, Shared};
-use crate::proto::{Adapter, Confab, Peer};
+use crate::proto::{webhooks_delivered, Adapter, Confab, Peer};
 use crate::report::{Correctness, IdleUse, Outcome, ServerUse, StormUse};
 use crate::stats::{
     new_histogram, sample_procs, tree_cpu_s, unix_nanos, LatencySummary, ProcSample,
@@ -26,15 +26,40 @@ struct Plan {
     users: usize,
 }
 
-fn plan(args: &RunArgs) -> Plan {
-    let mut conns = Vec::new();
-    let mut rooms = Vec::new();
-    let spec = |user, room, send, cuttable| ConnSpec {
+fn spec(user: usize, room: Option<usize>, send: SendMode, cuttable: bool) -> ConnSpec {
+    ConnSpec {
         user,
         room,
         send,
         cuttable,
-    };
+        node: 0,
+        dialect: false,
+    }
+}
+
+/// Room `r` of `size` members (users `r*size..`), the first of them sending at `rate`.
+fn room_of(r: usize, size: usize, rate: f64) -> (Vec<usize>, Vec<ConnSpec>) {
+    let members: Vec<usize> = (r * size..(r + 1) * size).collect();
+    let conns = members
+        .iter()
+        .enumerate()
+        .map(|(k, &u)| {
+            let send = if k == 0 {
+                SendMode::Rate(rate)
+            } else {
+                SendMode::None
+            };
+            spec(u, Some(r), send, false)
+        })
+        .collect();
+    (members, conns)
+}
+
+fn plan(args: &RunArgs) -> Plan {
+    let mut conns = Vec::new();
+    let mut rooms = Vec::new();
+    // Seed 004's socket is Confab's; the peers have only their own.
+    let dialects = args.dialect_clients && args.target == Target::Confab;
     match args.scenario {
         ScenarioKind::Ingest => {
             for s in 0..args.senders {
@@ -58,17 +83,27 @@ fn plan(args: &RunArgs) -> Plan {
         ScenarioKind::Rooms => {
             let size = args.room_size.max(1);
             let n_rooms = (args.connections / size).max(1);
-            let per_room = args.rate / n_rooms as f64;
             for r in 0..n_rooms {
-                let members: Vec<usize> = (r * size..(r + 1) * size).collect();
-                for (k, &u) in members.iter().enumerate() {
-                    let send = if k == 0 {
-                        SendMode::Rate(per_room)
-                    } else {
-                        SendMode::None
-                    };
-                    conns.push(spec(u, Some(r), send, false));
+                let (members, mut room) = room_of(r, size, args.rate / n_rooms as f64);
+                if let Some(c) = room.get_mut(1) {
+                    c.dialect = dialects;
                 }
+                conns.extend(room);
+                rooms.push(members);
+            }
+        }
+        ScenarioKind::Cluster => {
+            // Each room: its sender on node A, the others on node B, and the first of them
+            // on node A as well (one user on both nodes).
+            let size = args.room_size.max(2);
+            let n_rooms = (args.connections / size).max(1);
+            for r in 0..n_rooms {
+                let (members, mut room) = room_of(r, size, args.rate / n_rooms as f64);
+                for c in room.iter_mut().skip(1) {
+                    c.node = 1;
+                }
+                conns.extend(room);
+                conns.push(spec(members[1], Some(r), SendMode::None, false));
                 rooms.push(members);
             }
         }
@@ -106,8 +141,11 @@ fn plan(args: &RunArgs) -> Plan {
 }
 
 pub async fn run(args: RunArgs) -> Result<(), Error> {
-    if !args.addr.ip().is_loopback() {
+    if !args.addr.ip().is_loopback() || args.addr_b.is_some_and(|a| !a.ip().is_loopback()) {
         return Err("the load generator only targets loopback addresses".into());
+    }
+    if args.scenario == ScenarioKind::Cluster && args.addr_b.is_none() {
+        return Err("the cluster scenario needs --addr-b, the second node".into());
     }
     let outcome = match args.target {
         Target::Confab => {
@@ -120,8 +158,19 @@ pub async fn run(args: RunArgs) -> Result<(), Error> {
                 client: reqwest::Client::builder()
                     .timeout(Duration::from_secs(30))
                     .build()?,
+                webhook_url: args.webhook_url.clone(),
             };
-            execute(adapter, &args).await?
+            let (base, client) = (adapter.http_base.clone(), adapter.client.clone());
+            let before = match args.webhook_url {
+                Some(_) => webhooks_delivered(&client, &base).await?,
+                None => 0,
+            };
+            let mut outcome = execute(adapter, &args).await?;
+            if args.webhook_url.is_some() {
+                let delivered = webhooks_delivered(&client, &base).await?;
+                outcome.webhooks_delivered = Some(delivered.saturating_sub(before));
+            }
+            outcome
         }
         Target::Django => execute(Peer { name: "django" }, &args).await?,
         Target::Node => execute(Peer { name: "node" }, &args).await?,
@@ -191,7 +240,11 @@ async fn execute<A: Adapter>(adapter: A, args: &RunArgs) -> Result<Outcome, Erro
     let (phase_tx, phase_rx) = watch::channel(Phase::Run);
     let mut shared = Shared {
         adapter,
-        dialer: Dialer::new(args.addr, source_ips, args.read_buffer),
+        dialer: Dialer::new(
+            std::iter::once(args.addr).chain(args.addr_b).collect(),
+            source_ips,
+            args.read_buffer,
+        ),
         specs: plan.conns.clone(),
         tokens,
         room_ids,
@@ -304,6 +357,10 @@ async fn execute<A: Adapter>(adapter: A, args: &RunArgs) -> Result<Outcome, Erro
         }
     }
 
+    let mid_run = args.mid_run_command.clone().map(|cmd| {
+        let at = Duration::from_secs_f64(args.warmup) + measured / 2;
+        std::thread::spawn(move || mid_run_command(at, &cmd))
+    });
     sleep(Duration::from_secs_f64(args.warmup) + measured).await;
     let mut send_secs = run_start.elapsed().as_secs_f64() - args.warmup;
     if args.scenario == ScenarioKind::Storm {
@@ -351,10 +408,34 @@ async fn execute<A: Adapter>(adapter: A, args: &RunArgs) -> Result<Outcome, Erro
         args.duration
     };
     fold(&mut outcome, &shared, outs, window, args.scenario)?;
+    if let Some(handle) = mid_run {
+        let result = handle
+            .join()
+            .unwrap_or_else(|_| Err("the mid-run command's thread panicked".into()));
+        if let Err(e) = result {
+            outcome.errors += 1;
+            error_samples.push(e);
+        }
+    }
     outcome.server = server_use(before, after, total_secs);
     outcome.error_samples.splice(0..0, error_samples);
     outcome.error_samples.truncate(8);
     Ok(outcome)
+}
+
+/// Runs `cmd` with `sh -c` after `at`.
+fn mid_run_command(at: Duration, cmd: &str) -> Result<(), String> {
+    std::thread::sleep(at);
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .status()
+        .map_err(|e| format!("`{cmd}` did not start: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{cmd}` exited with {status}"))
+    }
 }
 
 /// Merges what the tasks saw and checks every delivery: each receiver in a room should have
@@ -367,6 +448,7 @@ fn fold<A: Adapter>(
     scenario: ScenarioKind,
 ) -> Result<(), Error> {
     let mut delivery = new_histogram()?;
+    let mut cross_node = new_histogram()?;
     let mut ack = new_histogram()?;
     let mut sent_by: HashMap<usize, u64> = HashMap::new();
     let mut senders_of_room: HashMap<usize, Vec<usize>> = HashMap::new();
@@ -375,6 +457,7 @@ fn fold<A: Adapter>(
     let mut c = Correctness::default();
     for out in outs {
         delivery.add(&out.delivery)?;
+        cross_node.add(&out.cross_node)?;
         ack.add(&out.ack)?;
         for (idx, sent, acked, refused) in out.sent {
             // A refused send was never committed: no one is owed it.
@@ -442,6 +525,13 @@ fn fold<A: Adapter>(
             outcome.latency_kind = "ack".into();
             outcome.latency = outcome.ack_latency.clone();
         }
+        ScenarioKind::Cluster => {
+            outcome.throughput = deliv_win as f64 / window;
+            outcome.throughput_unit = "deliveries/s".into();
+            outcome.latency_kind = "cross-node delivery".into();
+            outcome.latency = LatencySummary::of(&cross_node);
+            outcome.cross_node_latency = Some(outcome.latency.clone());
+        }
         _ => {
             outcome.throughput = deliv_win as f64 / window;
             outcome.throughput_unit = "deliveries/s".into();
@@ -450,4 +540,65 @@ fn fold<A: Adapter>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn args(extra: &[&str]) -> RunArgs {
+        let mut argv = vec!["loadgen"];
+        argv.extend_from_slice(extra);
+        RunArgs::parse_from(argv)
+    }
+
+    #[test]
+    fn cluster_rooms_send_on_a_and_receive_on_b_and_on_both() {
+        let p = plan(&args(&[
+            "--target",
+            "confab",
+            "--scenario",
+            "cluster",
+            "--connections",
+            "20",
+            "--room-size",
+            "5",
+        ]));
+        assert_eq!(p.rooms.len(), 4);
+        assert_eq!(p.conns.len(), 4 * 6);
+        for (r, members) in p.rooms.iter().enumerate() {
+            let conns: Vec<_> = p.conns.iter().filter(|c| c.room == Some(r)).collect();
+            let senders: Vec<_> = conns
+                .iter()
+                .filter(|c| matches!(c.send, SendMode::Rate(_)))
+                .collect();
+            assert_eq!(senders.len(), 1);
+            assert_eq!((senders[0].user, senders[0].node), (members[0], 0));
+            let on_a: Vec<_> = conns
+                .iter()
+                .filter(|c| c.node == 0)
+                .map(|c| c.user)
+                .collect();
+            assert_eq!(on_a, vec![members[0], members[1]]);
+            assert_eq!(conns.iter().filter(|c| c.node == 1).count(), 4);
+        }
+    }
+
+    #[test]
+    fn dialect_clients_are_confab_only_one_receiver_per_room() {
+        let rooms = [
+            "--scenario",
+            "rooms",
+            "--connections",
+            "30",
+            "--dialect-clients",
+        ];
+        let confab = plan(&args(&[&["--target", "confab"][..], &rooms[..]].concat()));
+        let dialect: Vec<_> = confab.conns.iter().filter(|c| c.dialect).collect();
+        assert_eq!(dialect.len(), 3);
+        assert!(dialect.iter().all(|c| matches!(c.send, SendMode::None)));
+        let node = plan(&args(&[&["--target", "node"][..], &rooms[..]].concat()));
+        assert!(node.conns.iter().all(|c| !c.dialect));
+    }
 }

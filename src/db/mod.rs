@@ -29,5 +29,8 @@ pub mod pins;
 pub mod reports;
 pub mod retention;
 
+// import (issue 19): old ids of imported rooms and messages.
+pub mod legacy;
+
 pub use diesel_async::AsyncPgConnection as Conn;
 pub use pool::{run_migrations, DbPool, MIGRATIONS};

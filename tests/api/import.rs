@@ -17,23 +17,23 @@ use crate::helpers::*;
 use crate::sql::count;
 
 /// A dumpdata file of these records, in a temp dir that lives as long as the value.
-struct Export {
+pub struct Export {
     _dir: tempfile::TempDir,
-    path: PathBuf,
+    pub path: PathBuf,
 }
 
-fn export(records: &[Value]) -> Export {
+pub fn export(records: &[Value]) -> Export {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("chat.json");
     std::fs::write(&path, serde_json::to_vec_pretty(records).expect("json")).expect("write");
     Export { _dir: dir, path }
 }
 
-fn rec(model: &str, pk: impl Into<Value>, fields: Value) -> Value {
+pub fn rec(model: &str, pk: impl Into<Value>, fields: Value) -> Value {
     json!({"model": model, "pk": pk.into(), "fields": fields})
 }
 
-async fn run(app: &TestApp, file: &Export, strict: bool, dry_run: bool) -> Report {
+pub async fn run(app: &TestApp, file: &Export, strict: bool, dry_run: bool) -> Report {
     let options = Options {
         file: file.path.clone(),
         tenant: None,
@@ -44,13 +44,13 @@ async fn run(app: &TestApp, file: &Export, strict: bool, dry_run: bool) -> Repor
 }
 
 /// A token of the platform user with this integer id, in the default tenant.
-fn platform(app: &TestApp, id: u64) -> String {
+pub fn platform(app: &TestApp, id: u64) -> String {
     let user = platform_user_id(&json!(id)).expect("id");
     let tenant = Uuid::parse_str("00000000-0000-0000-0000-000000000001").unwrap();
     app.platform_token(user, tenant, "someone", Role::User)
 }
 
-fn users() -> Vec<Value> {
+pub fn users() -> Vec<Value> {
     (1..=3)
         .map(|n| {
             let name = ["ann", "bob", "cat"][n - 1];
@@ -63,11 +63,11 @@ fn users() -> Vec<Value> {
         .collect()
 }
 
-const GROUP: &str = "6f1c3a9e-1111-4c55-9a0e-0000000000aa";
+pub const GROUP: &str = "6f1c3a9e-1111-4c55-9a0e-0000000000aa";
 
 /// Seed 004's ChatRoom (participants M2M, direct_user1/2), Message (reactions map), and
 /// MessageReadStatus.
-fn seed_004() -> Vec<Value> {
+pub fn seed_004() -> Vec<Value> {
     let mut r = users();
     r.push(rec("chat.chatroom", GROUP, json!({"name": "Project Alpha", "room_type": "project", "participants": [1, 2, 3], "created_by": 1, "is_active": true, "created_at": "2025-10-01T10:00:00Z", "updated_at": "2025-10-02T10:00:00Z", "direct_user1": null, "direct_user2": null})));
     r.push(rec("chat.chatroom", "6f1c3a9e-1111-4c55-9a0e-0000000000bb", json!({"name": "", "room_type": "direct", "participants": [1, 2], "created_by": 1, "direct_user1": 1, "direct_user2": 2, "created_at": "2025-10-01T10:00:00Z"})));
@@ -210,7 +210,7 @@ async fn seed_004_export_reads_back_through_its_routes_and_the_native_api() {
 }
 
 /// Seed 001's ChatRoom (chat_type, course FK), ChatParticipant and ChatMessage (is_edited).
-fn seed_001() -> Vec<Value> {
+pub fn seed_001() -> Vec<Value> {
     let mut r = users();
     r.push(rec("chat.chatroom", 10, json!({"name": "Rust 101", "description": "Course chat", "chat_type": "course", "course": 7, "created_by": 1, "is_active": true, "max_participants": 100, "created_at": "2025-09-01T09:00:00Z", "updated_at": "2025-09-01T09:00:00Z"})));
     r.push(rec("chat.chatparticipant", 1, json!({"room": 10, "user": 1, "role": "admin", "joined_at": "2025-09-01T09:00:00Z", "is_active": true})));
@@ -274,7 +274,7 @@ async fn seed_001_course_room_keeps_its_course_roles_and_order() {
 
 /// Seed 003's Conversation (generic link), ConversationParticipant (last_read_at),
 /// ChatMessage, MessageReaction and MessageRead.
-fn seed_003() -> Vec<Value> {
+pub fn seed_003() -> Vec<Value> {
     let mut r = users();
     r.push(rec("chat.conversation", 5, json!({"title": "Job #42", "conversation_type": "job", "content_type": 12, "object_id": 42, "created_by": 1, "created_at": "2025-08-01T08:00:00Z"})));
     for (pk, user, role, read) in [
@@ -333,7 +333,7 @@ async fn seed_003_job_conversation_keeps_reactions_and_read_positions() {
 
 /// Seed 000's ChatConversation (tenant_id), ChatParticipant, ChatMessage, MessageReaction, with
 /// UUID pks and platform user ids that no user record names.
-fn seed_000(other_tenant: Uuid) -> (Vec<Value>, Uuid, Uuid) {
+pub fn seed_000(other_tenant: Uuid) -> (Vec<Value>, Uuid, Uuid) {
     let tenant = "00000000-0000-0000-0000-000000000001";
     let (conv, ann, bob) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
     let mut r = vec![rec(

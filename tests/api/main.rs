@@ -45,3 +45,6 @@ mod webhooks;
 mod blocks_reports;
 mod moderation;
 mod retention;
+
+// import (issue 19): read back through the seeds' routes, resumed runs.
+mod import_dialects;

@@ -72,6 +72,9 @@ enum ImportCommand {
         /// Any bad record stops the run before anything is written.
         #[arg(long)]
         strict: bool,
+        /// Messages per committed chunk of rooms (a killed run continues after the last one).
+        #[arg(long, default_value_t = crate::import::CHUNK)]
+        chunk_messages: usize,
     },
 }
 
@@ -224,6 +227,7 @@ async fn run(command: Command, settings: Settings) -> CliResult {
                     tenant,
                     dry_run,
                     strict,
+                    chunk_messages,
                 },
         } => {
             let options = crate::import::Options {
@@ -231,6 +235,7 @@ async fn run(command: Command, settings: Settings) -> CliResult {
                 tenant,
                 dry_run,
                 strict,
+                chunk: chunk_messages,
             };
             import(&settings, options).await?;
         }

@@ -30,6 +30,7 @@ pub mod reports;
 pub mod retention;
 
 // import (issue 19): old ids of imported rooms and messages.
+pub mod import_move;
 pub mod legacy;
 
 pub use diesel_async::AsyncPgConnection as Conn;

@@ -39,6 +39,7 @@ pub async fn run(app: &TestApp, file: &Export, strict: bool, dry_run: bool) -> R
         tenant: None,
         dry_run,
         strict,
+        chunk: import::CHUNK,
     };
     import::run(&app.state.pool, options).await.expect("import")
 }
@@ -438,27 +439,38 @@ async fn twice_is_once_bad_records_are_named_and_strict_or_dry_runs_write_nothin
     assert_eq!(messages, 0);
 }
 
-#[actix_rt::test]
-async fn a_killed_import_continues_where_it_stopped() {
-    let app = spawn_app().await;
+/// 20 rooms of 3,000 messages each, written out of time order.
+fn many_rooms() -> Vec<Value> {
     let mut records = users();
     let rooms = 20;
     for room in 0..rooms {
         records.push(rec("chat.chatroom", room + 1, json!({"name": format!("Room {room}"), "chat_type": "public", "created_by": 1, "created_at": "2025-01-01T00:00:00Z"})));
     }
-    let total = 60_000;
-    for pk in 0..total {
+    for pk in (0..60_000).rev() {
         let at = format!(
             "2025-01-01T{:02}:{:02}:{:02}Z",
             pk / 3600 % 24,
             pk / 60 % 60,
             pk % 60
         );
-        records.push(rec("chat.chatmessage", pk + 1, json!({"room": pk % rooms + 1, "sender": pk % 3 + 1, "content": format!("message number {pk}"), "created_at": at})));
+        records.push(rec("chat.chatmessage", pk + 1, json!({"room": pk % rooms + 1, "sender": pk % 3 + 1, "content": format!("message number {pk}"), "created_at": at, "reply_to": if pk >= 40 { json!(pk - 39) } else { Value::Null }})));
     }
-    let file = export(&records);
+    records
+}
+
+/// Every room's messages in seq order, with their replies, as one digest (ids differ by tenant
+/// only, and these tests import into the default tenant).
+const DIGEST: &str =
+    "SELECT md5(string_agg(r.name || ':' || m.seq || ':' || m.id || ':' || m.content
+     || ':' || COALESCE(m.reply_to::text, '') || ':' || m.reply_count, ',' ORDER BY r.name, m.seq))
+     AS s FROM messages m JOIN rooms r ON r.id = m.room_id";
+
+#[actix_rt::test]
+async fn a_killed_import_continues_where_it_stopped() {
+    let app = spawn_app().await;
+    let file = export(&many_rooms());
     let mut child = Command::new(env!("CARGO_BIN_EXE_confab"))
-        .args(["import", "django", "--file"])
+        .args(["import", "django", "--chunk-messages", "1000", "--file"])
         .arg(&file.path)
         .env("CONFAB_CONFIG_DIR", manifest_dir().join("config"))
         .env("DATABASE_URL", &app.db.url)
@@ -468,19 +480,46 @@ async fn a_killed_import_continues_where_it_stopped() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("start the import");
-    actix_rt::time::sleep(std::time::Duration::from_millis(700)).await;
-    // SIGKILL: no chance to clean up.
+    // SIGKILL as soon as the first rooms' chunks are committed: no chance to clean up.
+    let progress = "SELECT count(*) AS n FROM import_progress";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while count(&app, progress).await < 2 {
+        assert!(std::time::Instant::now() < deadline, "no chunk committed");
+        actix_rt::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     child.kill().expect("kill");
     child.wait().expect("reap");
+    let done = count(&app, progress).await;
     let stored = "SELECT count(*) AS n FROM messages";
-    eprintln!(
-        "after the kill: {} of {total} messages",
-        count(&app, stored).await
-    );
+    let at_kill = count(&app, stored).await;
+    assert!(done < 20, "killed mid-move: {done} of 20 rooms were done");
+    assert_eq!(at_kill, done * 3_000, "only whole rooms were committed");
     let report = run(&app, &file, false, false).await;
-    assert_eq!(report.skipped_count, 0, "{}", report.summary());
-    eprintln!("{}", report.summary());
-    assert_eq!(count(&app, stored).await, total as i64);
+    let summary = report.summary();
+    assert_eq!(report.skipped_count, 0, "{summary}");
+    assert_eq!(report.chunked.rooms_done_before as i64, done, "{summary}");
+    assert_eq!(report.chunked.rooms_moved as i64, 20 - done, "{summary}");
+    assert!(
+        summary.contains(&format!(
+            "resumed: {done} rooms ({} messages)",
+            done * 3_000
+        )),
+        "{summary}"
+    );
+    assert_eq!(count(&app, stored).await, 60_000);
+    assert_eq!(count(&app, progress).await, 20);
     let gaps = "SELECT count(*) AS n FROM rooms r WHERE r.last_seq <> (SELECT count(*) FROM messages m WHERE m.room_id = r.id) OR r.last_seq <> (SELECT COALESCE(max(seq), 0) FROM messages m WHERE m.room_id = r.id)";
     assert_eq!(count(&app, gaps).await, 0, "every room's seq runs 1..n");
+    // The same file imported in one go into a fresh database: the same rooms, seqs and replies.
+    let clean = spawn_app().await;
+    let whole = run(&clean, &file, false, false).await;
+    assert_eq!(whole.chunked.rooms_done_before, 0);
+    let mut conn = app.db.conn().await;
+    let mut clean_conn = clean.db.conn().await;
+    assert_eq!(
+        crate::sql::text(&mut conn, DIGEST).await,
+        crate::sql::text(&mut clean_conn, DIGEST).await
+    );
+    let replies = "SELECT count(*) AS n FROM messages WHERE reply_to IS NOT NULL";
+    assert_eq!(count(&app, replies).await, 60_000 - 40, "{summary}");
 }

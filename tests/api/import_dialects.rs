@@ -22,6 +22,7 @@ async fn run_into(app: &TestApp, file: &Export, tenant: &str) {
         tenant: Some(tenant.into()),
         dry_run: false,
         strict: false,
+        chunk: import::CHUNK,
     };
     let report = import::run(&app.state.pool, options).await.expect("import");
     assert_eq!(report.skipped_count, 0, "{}", report.summary());

@@ -246,7 +246,10 @@ async fn run(command: Command, settings: Settings) -> CliResult {
 /// `confab import django`: migrates, imports, prints the summary.
 async fn import(settings: &Settings, options: crate::import::Options) -> CliResult {
     db::run_migrations(&settings.database.url).await?;
-    let pool = db::pool::build(&settings.database)?;
+    // The import holds two connections at once.
+    let mut database = settings.database.clone();
+    database.pool_size = database.pool_size.max(2);
+    let pool = db::pool::build(&database)?;
     let report = crate::import::run(&pool, options).await?;
     print!("{}", report.summary());
     if report.refused() {

@@ -26,7 +26,7 @@ impl Bar {
         }
     }
 
-    /// `phase: [#####-----]  45.0%  done/total unit`.
+    /// Redraws the bar when the tenth of a percent changed.
     pub fn show(&self, phase: &str, done: u64, total: u64, unit: &str) {
         if !self.on {
             return;
@@ -36,16 +36,8 @@ impl Bar {
         if self.drawn.swap(permille, Ordering::Relaxed) == permille {
             return;
         }
-        let filled = permille * WIDTH / 1000;
-        let bar: String = (0..WIDTH)
-            .map(|i| if i < filled { '#' } else { '-' })
-            .collect();
-        let pct = permille as f64 / 10.0;
         let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r{phase:<8} [{bar}] {pct:5.1}%  {done}/{total} {unit}  "
-        );
+        let _ = write!(err, "\r{}", line(phase, done, total, unit));
         let _ = err.flush();
     }
 
@@ -56,5 +48,38 @@ impl Bar {
             eprintln!();
         }
         self.drawn.store(u64::MAX, Ordering::Relaxed);
+    }
+}
+
+/// One state of the bar: `phase    [#####-----]  45.0%  done/total unit`.
+fn line(phase: &str, done: u64, total: u64, unit: &str) -> String {
+    let total = total.max(1);
+    let permille = (done.min(total) * 1000) / total;
+    let filled = permille * WIDTH / 1000;
+    let bar: String = (0..WIDTH)
+        .map(|i| if i < filled { '#' } else { '-' })
+        .collect();
+    let pct = permille as f64 / 10.0;
+    format!("{phase:<8} [{bar}] {pct:5.1}%  {done}/{total} {unit}  ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line;
+
+    #[test]
+    fn the_bar_fills_with_the_share_done() {
+        assert_eq!(
+            line("moving", 500, 1000, "messages"),
+            format!(
+                "moving   [{}{}]  50.0%  500/1000 messages  ",
+                "#".repeat(15),
+                "-".repeat(15)
+            )
+        );
+        assert!(line("reading", 0, 384, "MiB").contains("[------------------------------]   0.0%"));
+        assert!(line("reading", 384, 384, "MiB").contains(&format!("[{}] 100.0%", "#".repeat(30))));
+        // An empty file is done at once, not a division by zero.
+        assert!(line("reading", 0, 0, "MiB").contains("0/1 MiB"));
     }
 }

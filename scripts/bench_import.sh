@@ -29,9 +29,9 @@ trap '"$PSQL" "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/
 export DATABASE_URL="${BASE_DB_URL%/*}/$DB" CONFAB__DATABASE__URL="${BASE_DB_URL%/*}/$DB"
 export CONFAB__AUTH__JWT_SECRET="bench-import-secret-bench-import-secret"
 "$CONFAB" migrate >/dev/null
-/usr/bin/time -f "%e %M" -o "$OUT/time" "$CONFAB" import django --file "$FILE" > "$OUT/report.txt"
+/usr/bin/time -f "%e %M" -o "$OUT/time" "$CONFAB" import django --file "$FILE" ${IMPORT_ARGS:-} > "$OUT/report.txt"
 read -r SECS RSS_KB < "$OUT/time"
 STORED=$("$PSQL" "$DATABASE_URL" -tAc "SELECT count(*) FROM messages")
 RATE=$(python3 -c "print(f'{$STORED / $SECS:,.0f}')")
-SIZE=$(du -m "$FILE" | cut -f1)
+SIZE=$(du -mL "$FILE" | cut -f1)
 echo "| import (seed 004 dumpdata, ${SIZE} MB) | $STORED messages | ${SECS} s | **$RATE msg/s** | peak RSS $((RSS_KB / 1024)) MiB |"

@@ -72,6 +72,9 @@ enum ImportCommand {
         /// Any bad record stops the run before anything is written.
         #[arg(long)]
         strict: bool,
+        /// Messages per committed chunk of rooms (a killed run continues after the last one).
+        #[arg(long, default_value_t = crate::import::CHUNK)]
+        chunk_messages: usize,
     },
 }
 
@@ -224,6 +227,7 @@ async fn run(command: Command, settings: Settings) -> CliResult {
                     tenant,
                     dry_run,
                     strict,
+                    chunk_messages,
                 },
         } => {
             let options = crate::import::Options {
@@ -231,6 +235,7 @@ async fn run(command: Command, settings: Settings) -> CliResult {
                 tenant,
                 dry_run,
                 strict,
+                chunk: chunk_messages,
             };
             import(&settings, options).await?;
         }
@@ -241,7 +246,10 @@ async fn run(command: Command, settings: Settings) -> CliResult {
 /// `confab import django`: migrates, imports, prints the summary.
 async fn import(settings: &Settings, options: crate::import::Options) -> CliResult {
     db::run_migrations(&settings.database.url).await?;
-    let pool = db::pool::build(&settings.database)?;
+    // The import holds two connections at once.
+    let mut database = settings.database.clone();
+    database.pool_size = database.pool_size.max(2);
+    let pool = db::pool::build(&database)?;
     let report = crate::import::run(&pool, options).await?;
     print!("{}", report.summary());
     if report.refused() {

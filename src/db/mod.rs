@@ -37,5 +37,9 @@ pub mod notify_defaults;
 // Issue 18 (speed): the outbox write prepared once per connection.
 pub mod outbox_write;
 
+// import (issue 19): old ids of imported rooms and messages.
+pub mod import_move;
+pub mod legacy;
+
 pub use diesel_async::AsyncPgConnection as Conn;
 pub use pool::{run_migrations, DbPool, MIGRATIONS};

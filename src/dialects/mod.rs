@@ -4,6 +4,8 @@
 
 pub mod academia;
 pub mod drf;
+// Issue 19: old integer ids of imported rooms and messages.
+pub mod ids;
 // Seeds 000 and 002 (issue 13).
 pub mod notifications;
 // Seed 003 (issue 13).

@@ -3,8 +3,9 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -28,14 +29,30 @@ pub enum Item {
 }
 
 /// Calls `each` with every item of the file's array, in order; stops early when it answers
-/// false. Errors are the file's (unreadable, not JSON, not an array).
-pub fn read(path: &Path, each: impl FnMut(Item) -> bool) -> Result<(), String> {
+/// false. `bytes` counts what was read of the file. Errors are the file's (unreadable, not
+/// JSON, not an array).
+pub fn read(path: &Path, bytes: &AtomicU64, each: impl FnMut(Item) -> bool) -> Result<(), String> {
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 20, file));
+    let counted = Counted { inner: file, bytes };
+    let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 20, counted));
     Walk { each }
         .deserialize(&mut de)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     de.end().map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A reader that counts the bytes it hands on.
+struct Counted<'a, R> {
+    inner: R,
+    bytes: &'a AtomicU64,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 struct Walk<F> {

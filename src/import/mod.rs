@@ -1,29 +1,36 @@
 //! `confab import django`: a seed system's chat history from its Django `dumpdata` export. A
 //! thread streams the file (`dump`), recognises each record (`records`) and hands batches of rows
-//! to the import's connection, which stages them; one transaction then moves them into the
-//! tenant's rooms, members, messages, reactions and read positions (`db::import`).
+//! to the import's two connections, which stage them (each the messages of half the rooms).
+//! Then users, rooms and members are moved in one transaction, the messages by both connections
+//! at once in committed chunks of rooms (a killed run continues after the last one), and last
+//! reactions and read positions (`db::import_move`).
 
 pub mod dump;
+pub mod progress;
 pub mod records;
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::db::import::{self as sql, Marks, Members, Messages, Moved, Rooms, Users};
+use crate::db::import::{self as sql, Marks, Members, Messages, Rooms, Users};
+use crate::db::import_move::{self as moving, Chunked, Moved};
 use crate::db::{self, DbPool};
 use crate::error::{AppError, AppResult};
 use dump::Item;
+use progress::Bar;
 use records::{pk_text, recognise, Ids, Row};
 
 /// Rows per staged batch.
 const BATCH: usize = 5_000;
 /// Bad records listed one by one in the report (all are counted).
 const LISTED: usize = 100;
+/// Messages per committed chunk of rooms, by default.
+pub const CHUNK: usize = 20_000;
 
 pub struct Options {
     pub file: PathBuf,
@@ -33,6 +40,8 @@ pub struct Options {
     pub dry_run: bool,
     /// Any bad record stops the run before anything is written.
     pub strict: bool,
+    /// Messages per committed chunk of rooms (whole rooms: a bigger room is a chunk alone).
+    pub chunk: usize,
 }
 
 /// A record that was not imported: its model, pk and why.
@@ -51,6 +60,8 @@ pub struct Report {
     pub skipped_count: u64,
     /// Rows written and the time it took, by step (empty for a dry or refused run).
     pub moved: Vec<(String, usize, Duration)>,
+    /// The messages' move, both connections together.
+    pub chunked: Chunked,
     /// Reading and staging the file.
     pub staged_in: Duration,
     /// Staged messages and rooms that are not in the tenant after the move.
@@ -60,25 +71,38 @@ pub struct Report {
     pub elapsed: Duration,
 }
 
-/// Runs the import.
+/// The import's two connections: `a` stages everything but the messages of the rooms `b` has.
+struct Pair {
+    a: Pooled,
+    b: Pooled,
+}
+
+type Pooled = diesel_async::pooled_connection::deadpool::Object<diesel_async::AsyncPgConnection>;
+
+/// Runs the import; the connections go back to the pool as they came (no staging tables, no
+/// session settings).
 pub async fn run(pool: &DbPool, opts: Options) -> AppResult<Report> {
+    let mut pair = Pair {
+        a: pool.get().await?,
+        b: pool.get().await?,
+    };
+    let out = run_on(&mut pair, opts).await;
+    for conn in [&mut pair.a, &mut pair.b] {
+        moving::discard(conn).await?;
+    }
+    out
+}
+
+async fn run_on(pair: &mut Pair, opts: Options) -> AppResult<Report> {
     let started = Instant::now();
-    let mut conn = pool.get().await?;
     let key = opts.tenant.clone().unwrap_or_else(|| "default".into());
-    let tenant = db::tenants::find(&mut conn, &key)
+    let tenant = db::tenants::find(&mut pair.a, &key)
         .await?
         .ok_or_else(|| AppError::bad_request("tenant", format!("no tenant `{key}`")))?
         .id;
-    sql::stage_tables(&mut conn).await?;
-    let (tx, mut rx) = mpsc::channel::<Batch>(4);
-    let file = opts.file.clone();
-    let reader = std::thread::spawn(move || read_file(file, tenant, tx));
-    while let Some(batch) = rx.recv().await {
-        batch.stage(&mut conn).await?;
-    }
-    let tally = reader
-        .join()
-        .map_err(|_| AppError::internal("the reader thread panicked"))??;
+    let file_key = file_key(&opts.file, tenant)?;
+    let bar = std::sync::Arc::new(Bar::new());
+    let tally = stage(pair, &opts.file, tenant, bar.clone()).await?;
     let mut report = Report {
         tenant,
         read: tally.read,
@@ -91,18 +115,118 @@ pub async fn run(pool: &DbPool, opts: Options) -> AppResult<Report> {
         return Ok(report);
     }
     report.staged_in = started.elapsed();
-    let moved: Vec<Moved> = sql::move_staged(&mut conn, tenant).await?;
-    report.moved = moved
-        .into_iter()
-        .map(|m| (m.step.to_owned(), m.rows, m.took))
-        .collect();
+    let plan = Plan {
+        tenant,
+        file_key: &file_key,
+        chunk: opts.chunk.max(1),
+        messages: tally.messages,
+    };
+    move_all(pair, &plan, &bar, &mut report).await?;
     let checking = Instant::now();
-    report.messages_left_out = sql::not_moved(&mut conn, tenant, "messages").await?;
-    report.rooms_left_out = sql::not_moved(&mut conn, tenant, "rooms").await?;
+    report.messages_left_out = moving::not_moved(&mut pair.a, tenant, "messages").await?
+        + moving::not_moved(&mut pair.b, tenant, "messages").await?;
+    report.rooms_left_out = moving::not_moved(&mut pair.a, tenant, "rooms").await?;
     report.moved.push(("check".into(), 0, checking.elapsed()));
     report.written = true;
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// The file's identity for `import_progress`: its path, size and modification time, and the
+/// tenant (a changed or other file starts over; rows already there are skipped anyway).
+fn file_key(file: &Path, tenant: Uuid) -> AppResult<String> {
+    let meta = std::fs::metadata(file)
+        .map_err(|e| AppError::bad_request("file", format!("{}: {e}", file.display())))?;
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let path = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    let identity = format!("{tenant}:{}:{}:{modified}", path.display(), meta.len());
+    Ok(Uuid::new_v5(&Uuid::NAMESPACE_OID, identity.as_bytes()).to_string())
+}
+
+/// Reads the file on a thread and stages its batches on both connections.
+async fn stage(
+    pair: &mut Pair,
+    file: &Path,
+    tenant: Uuid,
+    bar: std::sync::Arc<Bar>,
+) -> AppResult<Tally> {
+    for conn in [&mut pair.a, &mut pair.b] {
+        sql::stage_tables(conn).await?;
+        moving::session(conn).await?;
+    }
+    let (tx, mut rx) = mpsc::channel::<Batch>(4);
+    let file = file.to_path_buf();
+    let reader = std::thread::spawn(move || read_file(file, tenant, tx, &bar));
+    while let Some(batch) = rx.recv().await {
+        batch.stage(&mut pair.a, &mut pair.b).await?;
+    }
+    reader
+        .join()
+        .map_err(|_| AppError::internal("the reader thread panicked"))?
+}
+
+/// What the move needs to know.
+struct Plan<'a> {
+    tenant: Uuid,
+    file_key: &'a str,
+    chunk: usize,
+    /// Staged messages (the progress bar's total).
+    messages: u64,
+}
+
+/// Users, rooms and members; the messages on both connections at once; the marks.
+async fn move_all(
+    pair: &mut Pair,
+    plan: &Plan<'_>,
+    bar: &Bar,
+    report: &mut Report,
+) -> AppResult<()> {
+    let tenant = plan.tenant;
+    moving::prepare_messages(&mut pair.b).await?;
+    let senders = moving::senders(&mut pair.b).await?;
+    moving::prepare_messages(&mut pair.a).await?;
+    let mut moved: Vec<Moved> = moving::move_rooms(&mut pair.a, tenant, &senders).await?;
+    let done = AtomicU64::new(0);
+    let started = Instant::now();
+    let both = async {
+        tokio::try_join!(
+            moving::move_messages(&mut pair.a, tenant, plan.file_key, plan.chunk, &done),
+            moving::move_messages(&mut pair.b, tenant, plan.file_key, plan.chunk, &done),
+        )
+    };
+    let ticker = async {
+        loop {
+            bar.show(
+                "moving",
+                done.load(Ordering::Relaxed),
+                plan.messages,
+                "messages",
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    let (x, y) = tokio::select! {
+        both = both => both?,
+        () = ticker => unreachable!("the ticker never ends"),
+    };
+    bar.done("moving", plan.messages, "messages");
+    report.chunked = x.plus(y);
+    moved.push(Moved {
+        step: "messages",
+        rows: report.chunked.messages_moved,
+        took: started.elapsed(),
+    });
+    moved.extend(moving::move_marks(&mut pair.a, tenant).await?);
+    report.moved = moved
+        .into_iter()
+        .map(|m| (m.step.to_owned(), m.rows, m.took))
+        .collect();
+    Ok(())
 }
 
 /// What the reader counted.
@@ -111,6 +235,8 @@ struct Tally {
     read: BTreeMap<String, u64>,
     skipped: Vec<Skipped>,
     skipped_count: u64,
+    /// Messages recognised (staged).
+    messages: u64,
 }
 
 impl Tally {
@@ -124,46 +250,65 @@ impl Tally {
             });
         }
     }
+
+    /// Counts one item and hands back its row, if it is one to stage.
+    fn take(&mut self, ids: &Ids, tenant: Uuid, item: Item) -> Option<Row> {
+        let r = match item {
+            Item::Malformed { index, why } => {
+                let why = format!("not a dumpdata record: {why}");
+                self.skip("?", format!("#{index}"), why);
+                return None;
+            }
+            Item::Record(r) => r,
+        };
+        *self.read.entry(r.model.to_lowercase()).or_default() += 1;
+        match recognise(ids, &r) {
+            None => {
+                let why = "not a chat model Confab imports".into();
+                self.skip(&r.model, pk_text(&r.pk), why);
+                None
+            }
+            Some(Err(why)) => {
+                self.skip(&r.model, pk_text(&r.pk), why);
+                None
+            }
+            Some(Ok(Row::Room(room))) if room.tenant.is_some_and(|t| t != tenant) => {
+                let why = format!(
+                    "belongs to tenant {}: import it with --tenant",
+                    room.tenant.unwrap_or_default()
+                );
+                self.skip(&r.model, pk_text(&r.pk), why);
+                None
+            }
+            Some(Ok(row)) => {
+                self.messages += u64::from(matches!(row, Row::Message(_)));
+                Some(row)
+            }
+        }
+    }
 }
 
-/// Reads the file on this (blocking) thread and sends full batches.
-fn read_file(file: PathBuf, tenant: Uuid, tx: mpsc::Sender<Batch>) -> AppResult<Tally> {
+/// Reads the file on this (blocking) thread and sends full batches; draws the reading bar.
+fn read_file(file: PathBuf, tenant: Uuid, tx: mpsc::Sender<Batch>, bar: &Bar) -> AppResult<Tally> {
     let ids = Ids::new(tenant);
     let mut tally = Tally::default();
     let mut batch = Batch::default();
-    let progress = std::io::stderr().is_terminal();
+    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    let bytes = AtomicU64::new(0);
     let mut seen: u64 = 0;
     let mut open = true;
-    dump::read(&file, |item| {
+    dump::read(&file, &bytes, |item| {
         seen += 1;
-        if progress && seen % 100_000 == 0 {
-            eprint!("\rimport: {seen} records read");
+        if seen % 10_000 == 0 {
+            bar.show(
+                "reading",
+                bytes.load(Ordering::Relaxed) >> 20,
+                size >> 20,
+                "MiB",
+            );
         }
-        match item {
-            Item::Malformed { index, why } => tally.skip(
-                "?",
-                format!("#{index}"),
-                format!("not a dumpdata record: {why}"),
-            ),
-            Item::Record(r) => {
-                *tally.read.entry(r.model.to_lowercase()).or_default() += 1;
-                match recognise(&ids, &r) {
-                    None => tally.skip(
-                        &r.model,
-                        pk_text(&r.pk),
-                        "not a chat model Confab imports".into(),
-                    ),
-                    Some(Err(why)) => tally.skip(&r.model, pk_text(&r.pk), why),
-                    Some(Ok(Row::Room(room))) if room.tenant.is_some_and(|t| t != tenant) => {
-                        let why = format!(
-                            "belongs to tenant {}: import it with --tenant",
-                            room.tenant.unwrap_or_default()
-                        );
-                        tally.skip(&r.model, pk_text(&r.pk), why)
-                    }
-                    Some(Ok(row)) => batch.push(row),
-                }
-            }
+        if let Some(row) = tally.take(&ids, tenant, item) {
+            batch.push(row);
         }
         if batch.len() >= BATCH {
             open = tx.blocking_send(std::mem::take(&mut batch)).is_ok();
@@ -171,9 +316,7 @@ fn read_file(file: PathBuf, tenant: Uuid, tx: mpsc::Sender<Batch>) -> AppResult<
         open
     })
     .map_err(|e| AppError::bad_request("file", e))?;
-    if progress {
-        eprintln!("\rimport: {seen} records read");
-    }
+    bar.done("reading", size >> 20, "MiB");
     if batch.len() > 0 {
         tx.blocking_send(batch)
             .map_err(|_| AppError::internal("the import's writer stopped"))?;
@@ -187,7 +330,8 @@ struct Batch {
     users: Users,
     rooms: Rooms,
     members: Members,
-    messages: Messages,
+    /// By connection: `a`'s rooms, `b`'s rooms.
+    messages: [Messages; 2],
     reactions: Marks,
     reads: Marks,
 }
@@ -197,7 +341,8 @@ impl Batch {
         self.users.id.len()
             + self.rooms.id.len()
             + self.members.room_id.len()
-            + self.messages.id.len()
+            + self.messages[0].id.len()
+            + self.messages[1].id.len()
             + self.reactions.message_id.len()
             + self.reads.message_id.len()
     }
@@ -283,7 +428,7 @@ impl Batch {
             self.reactions.user_id.push(user);
             self.reactions.emoji.push(emoji);
         }
-        let out = &mut self.messages;
+        let out = &mut self.messages[usize::from(m.room_id.as_bytes()[15] & 1)];
         out.id.push(m.id);
         out.room_id.push(m.room_id);
         out.sender_id.push(m.sender_id);
@@ -297,14 +442,18 @@ impl Batch {
         out.legacy.push(m.legacy);
     }
 
-    /// Stages the batch; users and rooms first, so nothing waits on a later batch.
-    async fn stage(self, conn: &mut db::Conn) -> AppResult<()> {
-        sql::stage_users(conn, &self.users).await?;
-        sql::stage_rooms(conn, &self.rooms).await?;
-        sql::stage_members(conn, &self.members).await?;
-        sql::stage_messages(conn, &self.messages).await?;
-        sql::stage_reactions(conn, &self.reactions).await?;
-        sql::stage_reads(conn, &self.reads).await?;
+    /// Stages the batch: `b`'s messages while `a` takes the rest.
+    async fn stage(self, a: &mut db::Conn, b: &mut db::Conn) -> AppResult<()> {
+        let [mine, theirs] = &self.messages;
+        let first = async {
+            sql::stage_users(a, &self.users).await?;
+            sql::stage_rooms(a, &self.rooms).await?;
+            sql::stage_members(a, &self.members).await?;
+            sql::stage_messages(a, mine).await?;
+            sql::stage_reactions(a, &self.reactions).await?;
+            sql::stage_reads(a, &self.reads).await
+        };
+        tokio::try_join!(first, sql::stage_messages(b, theirs))?;
         Ok(())
     }
 }
@@ -328,6 +477,17 @@ impl Report {
             ));
             for (step, n, took) in &self.moved {
                 out.push_str(&format!("  {step}: {n} ({:.1} s)\n", took.as_secs_f64()));
+            }
+            let c = &self.chunked;
+            out.push_str(&format!(
+                "  messages of {} rooms in {} committed chunks on 2 connections\n",
+                c.rooms_moved, c.chunks
+            ));
+            if c.rooms_done_before > 0 {
+                out.push_str(&format!(
+                    "resumed: {} rooms ({} messages) were moved by an earlier run of this file and skipped\n",
+                    c.rooms_done_before, c.messages_done_before
+                ));
             }
         } else {
             out.push_str("written: nothing (dry run or --strict)\n");

@@ -17,40 +17,41 @@ use crate::helpers::*;
 use crate::sql::count;
 
 /// A dumpdata file of these records, in a temp dir that lives as long as the value.
-struct Export {
+pub struct Export {
     _dir: tempfile::TempDir,
-    path: PathBuf,
+    pub path: PathBuf,
 }
 
-fn export(records: &[Value]) -> Export {
+pub fn export(records: &[Value]) -> Export {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("chat.json");
     std::fs::write(&path, serde_json::to_vec_pretty(records).expect("json")).expect("write");
     Export { _dir: dir, path }
 }
 
-fn rec(model: &str, pk: impl Into<Value>, fields: Value) -> Value {
+pub fn rec(model: &str, pk: impl Into<Value>, fields: Value) -> Value {
     json!({"model": model, "pk": pk.into(), "fields": fields})
 }
 
-async fn run(app: &TestApp, file: &Export, strict: bool, dry_run: bool) -> Report {
+pub async fn run(app: &TestApp, file: &Export, strict: bool, dry_run: bool) -> Report {
     let options = Options {
         file: file.path.clone(),
         tenant: None,
         dry_run,
         strict,
+        chunk: import::CHUNK,
     };
     import::run(&app.state.pool, options).await.expect("import")
 }
 
 /// A token of the platform user with this integer id, in the default tenant.
-fn platform(app: &TestApp, id: u64) -> String {
+pub fn platform(app: &TestApp, id: u64) -> String {
     let user = platform_user_id(&json!(id)).expect("id");
     let tenant = Uuid::parse_str("00000000-0000-0000-0000-000000000001").unwrap();
     app.platform_token(user, tenant, "someone", Role::User)
 }
 
-fn users() -> Vec<Value> {
+pub fn users() -> Vec<Value> {
     (1..=3)
         .map(|n| {
             let name = ["ann", "bob", "cat"][n - 1];
@@ -63,11 +64,11 @@ fn users() -> Vec<Value> {
         .collect()
 }
 
-const GROUP: &str = "6f1c3a9e-1111-4c55-9a0e-0000000000aa";
+pub const GROUP: &str = "6f1c3a9e-1111-4c55-9a0e-0000000000aa";
 
 /// Seed 004's ChatRoom (participants M2M, direct_user1/2), Message (reactions map), and
 /// MessageReadStatus.
-fn seed_004() -> Vec<Value> {
+pub fn seed_004() -> Vec<Value> {
     let mut r = users();
     r.push(rec("chat.chatroom", GROUP, json!({"name": "Project Alpha", "room_type": "project", "participants": [1, 2, 3], "created_by": 1, "is_active": true, "created_at": "2025-10-01T10:00:00Z", "updated_at": "2025-10-02T10:00:00Z", "direct_user1": null, "direct_user2": null})));
     r.push(rec("chat.chatroom", "6f1c3a9e-1111-4c55-9a0e-0000000000bb", json!({"name": "", "room_type": "direct", "participants": [1, 2], "created_by": 1, "direct_user1": 1, "direct_user2": 2, "created_at": "2025-10-01T10:00:00Z"})));
@@ -210,7 +211,7 @@ async fn seed_004_export_reads_back_through_its_routes_and_the_native_api() {
 }
 
 /// Seed 001's ChatRoom (chat_type, course FK), ChatParticipant and ChatMessage (is_edited).
-fn seed_001() -> Vec<Value> {
+pub fn seed_001() -> Vec<Value> {
     let mut r = users();
     r.push(rec("chat.chatroom", 10, json!({"name": "Rust 101", "description": "Course chat", "chat_type": "course", "course": 7, "created_by": 1, "is_active": true, "max_participants": 100, "created_at": "2025-09-01T09:00:00Z", "updated_at": "2025-09-01T09:00:00Z"})));
     r.push(rec("chat.chatparticipant", 1, json!({"room": 10, "user": 1, "role": "admin", "joined_at": "2025-09-01T09:00:00Z", "is_active": true})));
@@ -274,7 +275,7 @@ async fn seed_001_course_room_keeps_its_course_roles_and_order() {
 
 /// Seed 003's Conversation (generic link), ConversationParticipant (last_read_at),
 /// ChatMessage, MessageReaction and MessageRead.
-fn seed_003() -> Vec<Value> {
+pub fn seed_003() -> Vec<Value> {
     let mut r = users();
     r.push(rec("chat.conversation", 5, json!({"title": "Job #42", "conversation_type": "job", "content_type": 12, "object_id": 42, "created_by": 1, "created_at": "2025-08-01T08:00:00Z"})));
     for (pk, user, role, read) in [
@@ -333,7 +334,7 @@ async fn seed_003_job_conversation_keeps_reactions_and_read_positions() {
 
 /// Seed 000's ChatConversation (tenant_id), ChatParticipant, ChatMessage, MessageReaction, with
 /// UUID pks and platform user ids that no user record names.
-fn seed_000(other_tenant: Uuid) -> (Vec<Value>, Uuid, Uuid) {
+pub fn seed_000(other_tenant: Uuid) -> (Vec<Value>, Uuid, Uuid) {
     let tenant = "00000000-0000-0000-0000-000000000001";
     let (conv, ann, bob) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
     let mut r = vec![rec(
@@ -438,27 +439,38 @@ async fn twice_is_once_bad_records_are_named_and_strict_or_dry_runs_write_nothin
     assert_eq!(messages, 0);
 }
 
-#[actix_rt::test]
-async fn a_killed_import_continues_where_it_stopped() {
-    let app = spawn_app().await;
+/// 20 rooms of 3,000 messages each, written out of time order.
+fn many_rooms() -> Vec<Value> {
     let mut records = users();
     let rooms = 20;
     for room in 0..rooms {
         records.push(rec("chat.chatroom", room + 1, json!({"name": format!("Room {room}"), "chat_type": "public", "created_by": 1, "created_at": "2025-01-01T00:00:00Z"})));
     }
-    let total = 60_000;
-    for pk in 0..total {
+    for pk in (0..60_000).rev() {
         let at = format!(
             "2025-01-01T{:02}:{:02}:{:02}Z",
             pk / 3600 % 24,
             pk / 60 % 60,
             pk % 60
         );
-        records.push(rec("chat.chatmessage", pk + 1, json!({"room": pk % rooms + 1, "sender": pk % 3 + 1, "content": format!("message number {pk}"), "created_at": at})));
+        records.push(rec("chat.chatmessage", pk + 1, json!({"room": pk % rooms + 1, "sender": pk % 3 + 1, "content": format!("message number {pk}"), "created_at": at, "reply_to": if pk >= 40 { json!(pk - 39) } else { Value::Null }})));
     }
-    let file = export(&records);
+    records
+}
+
+/// Every room's messages in seq order, with their replies, as one digest (ids differ by tenant
+/// only, and these tests import into the default tenant).
+const DIGEST: &str =
+    "SELECT md5(string_agg(r.name || ':' || m.seq || ':' || m.id || ':' || m.content
+     || ':' || COALESCE(m.reply_to::text, '') || ':' || m.reply_count, ',' ORDER BY r.name, m.seq))
+     AS s FROM messages m JOIN rooms r ON r.id = m.room_id";
+
+#[actix_rt::test]
+async fn a_killed_import_continues_where_it_stopped() {
+    let app = spawn_app().await;
+    let file = export(&many_rooms());
     let mut child = Command::new(env!("CARGO_BIN_EXE_confab"))
-        .args(["import", "django", "--file"])
+        .args(["import", "django", "--chunk-messages", "1000", "--file"])
         .arg(&file.path)
         .env("CONFAB_CONFIG_DIR", manifest_dir().join("config"))
         .env("DATABASE_URL", &app.db.url)
@@ -468,19 +480,46 @@ async fn a_killed_import_continues_where_it_stopped() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("start the import");
-    actix_rt::time::sleep(std::time::Duration::from_millis(700)).await;
-    // SIGKILL: no chance to clean up.
+    // SIGKILL as soon as the first rooms' chunks are committed: no chance to clean up.
+    let progress = "SELECT count(*) AS n FROM import_progress";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while count(&app, progress).await < 2 {
+        assert!(std::time::Instant::now() < deadline, "no chunk committed");
+        actix_rt::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     child.kill().expect("kill");
     child.wait().expect("reap");
+    let done = count(&app, progress).await;
     let stored = "SELECT count(*) AS n FROM messages";
-    eprintln!(
-        "after the kill: {} of {total} messages",
-        count(&app, stored).await
-    );
+    let at_kill = count(&app, stored).await;
+    assert!(done < 20, "killed mid-move: {done} of 20 rooms were done");
+    assert_eq!(at_kill, done * 3_000, "only whole rooms were committed");
     let report = run(&app, &file, false, false).await;
-    assert_eq!(report.skipped_count, 0, "{}", report.summary());
-    eprintln!("{}", report.summary());
-    assert_eq!(count(&app, stored).await, total as i64);
+    let summary = report.summary();
+    assert_eq!(report.skipped_count, 0, "{summary}");
+    assert_eq!(report.chunked.rooms_done_before as i64, done, "{summary}");
+    assert_eq!(report.chunked.rooms_moved as i64, 20 - done, "{summary}");
+    assert!(
+        summary.contains(&format!(
+            "resumed: {done} rooms ({} messages)",
+            done * 3_000
+        )),
+        "{summary}"
+    );
+    assert_eq!(count(&app, stored).await, 60_000);
+    assert_eq!(count(&app, progress).await, 20);
     let gaps = "SELECT count(*) AS n FROM rooms r WHERE r.last_seq <> (SELECT count(*) FROM messages m WHERE m.room_id = r.id) OR r.last_seq <> (SELECT COALESCE(max(seq), 0) FROM messages m WHERE m.room_id = r.id)";
     assert_eq!(count(&app, gaps).await, 0, "every room's seq runs 1..n");
+    // The same file imported in one go into a fresh database: the same rooms, seqs and replies.
+    let clean = spawn_app().await;
+    let whole = run(&clean, &file, false, false).await;
+    assert_eq!(whole.chunked.rooms_done_before, 0);
+    let mut conn = app.db.conn().await;
+    let mut clean_conn = clean.db.conn().await;
+    assert_eq!(
+        crate::sql::text(&mut conn, DIGEST).await,
+        crate::sql::text(&mut clean_conn, DIGEST).await
+    );
+    let replies = "SELECT count(*) AS n FROM messages WHERE reply_to IS NOT NULL";
+    assert_eq!(count(&app, replies).await, 60_000 - 40, "{summary}");
 }

@@ -55,3 +55,5 @@ mod clamd;
 mod link_previews;
 mod previews;
 mod scan;
+// import (issue 19): read back through the seeds' routes, resumed runs.
+mod import_dialects;

@@ -5,7 +5,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::views::AcademiaReaction;
 use crate::auth::AuthUser;
@@ -35,11 +34,11 @@ struct EditBody {
 async fn edit(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
-    path: web::Path<Uuid>,
+    path: web::Path<String>,
     body: web::Bytes,
 ) -> WasgoResult {
     let user = user?;
-    let id = path.into_inner();
+    let id = crate::dialects::ids::message(&state, &user, &path).await?;
     let body: EditBody = parse_json(&body)?;
     let (room_id, _) = readable(&state, &user, id).await?;
     let edit = EditMessage::parse(&state.settings, id.into(), &body.content)?;
@@ -52,10 +51,10 @@ async fn edit(
 async fn delete(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
-    path: web::Path<Uuid>,
+    path: web::Path<String>,
 ) -> WasgoResult {
     let user = user?;
-    let id = path.into_inner();
+    let id = crate::dialects::ids::message(&state, &user, &path).await?;
     let (room_id, _) = readable(&state, &user, id).await?;
     let delete = DeleteMessage {
         message_id: id.into(),
@@ -68,10 +67,11 @@ async fn delete(
 async fn reactions(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
-    path: web::Path<Uuid>,
+    path: web::Path<String>,
 ) -> WasgoResult {
     let user = user?;
-    let message = one(&state, &user, path.into_inner()).await?;
+    let id = crate::dialects::ids::message(&state, &user, &path).await?;
+    let message = one(&state, &user, id).await?;
     let body: Vec<AcademiaReaction> = message
         .reactions
         .into_iter()
@@ -96,11 +96,11 @@ struct ReplyBody {
 async fn reply(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
-    path: web::Path<Uuid>,
+    path: web::Path<String>,
     body: web::Bytes,
 ) -> WasgoResult {
     let user = user?;
-    let id = path.into_inner();
+    let id = crate::dialects::ids::message(&state, &user, &path).await?;
     let body: ReplyBody = parse_json(&body)?;
     let (room_id, _) = readable(&state, &user, id).await?;
     let draft = Draft {

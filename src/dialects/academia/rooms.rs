@@ -170,9 +170,11 @@ async fn create(
 async fn detail(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
-    path: web::Path<Uuid>,
+    path: web::Path<String>,
 ) -> WasgoResult {
-    let room = room_with(&state, &user?, path.into_inner(), Access::See).await?;
+    let user = user?;
+    let id = crate::dialects::ids::room(&state, &user, &path).await?;
+    let room = room_with(&state, &user, id, Access::See).await?;
     let mut conn = state.pool.get().await?;
     Ok(HttpResponse::Ok().json(room_of(&state, &mut conn, &room).await?))
 }
@@ -189,11 +191,11 @@ struct UpdateBody {
 async fn update(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
-    path: web::Path<Uuid>,
+    path: web::Path<String>,
     body: web::Bytes,
 ) -> WasgoResult {
     let user = user?;
-    let id = path.into_inner();
+    let id = crate::dialects::ids::room(&state, &user, &path).await?;
     let body: UpdateBody = parse_json(&body)?;
     let update = UpdateRoom::parse(
         &state.settings,
@@ -212,10 +214,10 @@ async fn update(
 async fn remove(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
-    path: web::Path<Uuid>,
+    path: web::Path<String>,
 ) -> WasgoResult {
     let user = user?;
-    let id = path.into_inner();
+    let id = crate::dialects::ids::room(&state, &user, &path).await?;
     room_with(&state, &user, id, Access::Read).await?;
     write(
         &state,
@@ -232,10 +234,10 @@ async fn remove(
 async fn join(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
-    path: web::Path<Uuid>,
+    path: web::Path<String>,
 ) -> WasgoResult {
     let user = user?;
-    let id = path.into_inner();
+    let id = crate::dialects::ids::room(&state, &user, &path).await?;
     room_with(&state, &user, id, Access::See).await?;
     write(&state, &user, id, Command::Join(JoinRoom)).await?;
     Ok(HttpResponse::Ok().json(super::views::AcademiaStatus {
@@ -247,10 +249,10 @@ async fn join(
 async fn leave(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
-    path: web::Path<Uuid>,
+    path: web::Path<String>,
 ) -> WasgoResult {
     let user = user?;
-    let id = path.into_inner();
+    let id = crate::dialects::ids::room(&state, &user, &path).await?;
     room_with(&state, &user, id, Access::Read).await?;
     write(
         &state,
@@ -269,9 +271,11 @@ async fn leave(
 async fn participants(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
-    path: web::Path<Uuid>,
+    path: web::Path<String>,
 ) -> WasgoResult {
-    let room = room_with(&state, &user?, path.into_inner(), Access::Read).await?;
+    let user = user?;
+    let id = crate::dialects::ids::room(&state, &user, &path).await?;
+    let room = room_with(&state, &user, id, Access::Read).await?;
     let mut conn = state.pool.get().await?;
     let members = db::rooms::active_members(&mut conn, room.id).await?;
     let body: Vec<AcademiaParticipant> = members
@@ -292,7 +296,7 @@ async fn messages(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Result<AuthUser, AppError>,
-    path: web::Path<Uuid>,
+    path: web::Path<String>,
 ) -> WasgoResult {
     let user = user?;
     let q: PageQuery = query(&req)?;
@@ -300,7 +304,7 @@ async fn messages(
         &state,
         &req,
         &user,
-        path.into_inner(),
+        crate::dialects::ids::room(&state, &user, &path).await?,
         (q.page, q.page_size),
         "",
     )

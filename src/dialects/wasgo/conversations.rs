@@ -210,10 +210,11 @@ async fn readable(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<db::
 async fn detail(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
-    path: web::Path<Uuid>,
+    path: web::Path<String>,
 ) -> WasgoResult {
     let user = user?;
-    let room = readable(&state, &user, path.into_inner()).await?;
+    let id = crate::dialects::ids::room(&state, &user, &path).await?;
+    let room = readable(&state, &user, id).await?;
     let mut conn = state.pool.get().await?;
     Ok(HttpResponse::Ok().json(conversation(&mut conn, &user, &room).await?))
 }
@@ -229,11 +230,12 @@ struct ParticipantBody {
 async fn action(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
-    path: web::Path<(Uuid, String)>,
+    path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> WasgoResult {
     let user = user?;
-    let (id, action) = path.into_inner();
+    let (raw, action) = path.into_inner();
+    let id = crate::dialects::ids::room(&state, &user, &raw).await?;
     readable(&state, &user, id).await?;
     let answer = match action.as_str() {
         "add_participant" | "remove_participant" => {

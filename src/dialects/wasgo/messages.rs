@@ -15,6 +15,7 @@ use crate::commands::{
     access, Caller, Command, DeleteMessage, Draft, EditMessage, MarkRead, React, SendMessage,
 };
 use crate::db;
+use crate::dialects::ids::AnyId;
 use crate::error::{AppError, AppResult};
 use crate::policy::Access;
 use crate::protocol::json::parse_json;
@@ -37,7 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 struct ListQuery {
     /// 001 filters by `room`.
     #[serde(alias = "room")]
-    conversation: Option<Uuid>,
+    conversation: Option<AnyId>,
     page: Option<i64>,
     page_size: Option<i64>,
 }
@@ -50,12 +51,13 @@ async fn list(
 ) -> WasgoResult {
     let (state, req, user) = (&state, &req, &user?);
     let q: ListQuery = super::rest::query(req)?;
-    let room_id = q.conversation.ok_or_else(|| {
+    let asked = q.conversation.ok_or_else(|| {
         AppError::bad_request(
             "conversation",
             "the conversation query parameter is required",
         )
     })?;
+    let room_id = asked.room(state, user, "conversation").await?;
     let extra = format!("conversation={room_id}&");
     room_page(state, req, user, room_id, (q.page, q.page_size), &extra).await
 }
@@ -91,11 +93,11 @@ pub async fn room_page(
 struct SendBody {
     /// 001 names it `room`.
     #[serde(alias = "room")]
-    conversation: Uuid,
+    conversation: AnyId,
     #[serde(default)]
     content: String,
     message_type: Option<String>,
-    reply_to: Option<Uuid>,
+    reply_to: Option<AnyId>,
     metadata: Option<serde_json::Value>,
     attachment_id: Option<Uuid>,
 }
@@ -108,15 +110,20 @@ async fn send(
 ) -> WasgoResult {
     let (state, user) = (&state, &user?);
     let body: SendBody = parse_json(&body)?;
+    let room_id = body.conversation.room(state, user, "conversation").await?;
+    let reply_to = match &body.reply_to {
+        Some(id) => Some(id.message(state, user, "reply_to").await?),
+        None => None,
+    };
     let draft = Draft {
         content: &body.content,
         message_type: body.message_type.as_deref(),
-        reply_to: body.reply_to,
+        reply_to,
         attachment_id: body.attachment_id,
         metadata: body.metadata.as_ref(),
         client_id: None,
     };
-    let message = post(state, user, body.conversation, &draft).await?;
+    let message = post(state, user, room_id, &draft).await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(message))
 }
 
@@ -170,10 +177,11 @@ pub async fn readable(
 async fn detail(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
-    path: web::Path<Uuid>,
+    path: web::Path<String>,
 ) -> WasgoResult {
     let user = user?;
-    Ok(HttpResponse::Ok().json(one(&state, &user, path.into_inner()).await?))
+    let id = crate::dialects::ids::message(&state, &user, &path).await?;
+    Ok(HttpResponse::Ok().json(one(&state, &user, id).await?))
 }
 
 #[derive(Deserialize)]
@@ -190,11 +198,12 @@ struct ReactBody {
 async fn action(
     state: web::Data<AppState>,
     user: Result<AuthUser, AppError>,
-    path: web::Path<(Uuid, String)>,
+    path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> WasgoResult {
     let user = user?;
-    let (id, action) = path.into_inner();
+    let (raw, action) = path.into_inner();
+    let id = crate::dialects::ids::message(&state, &user, &raw).await?;
     let (room_id, _) = readable(&state, &user, id).await?;
     match action.as_str() {
         "edit" => {
@@ -253,7 +262,7 @@ async fn react(
 
 #[derive(Deserialize)]
 struct MultipleBody {
-    message_ids: Vec<Uuid>,
+    message_ids: Vec<AnyId>,
 }
 
 /// `POST /chat/messages/mark_multiple_read/ {message_ids}`: each conversation read up to its
@@ -266,9 +275,21 @@ async fn mark_multiple_read(
 ) -> WasgoResult {
     let user = user?;
     let body: MultipleBody = parse_json(&body)?;
-    MarkRead::of_messages("message_ids", body.message_ids.clone())?;
+    let mut asked = body.message_ids;
+    asked.sort_by_key(AnyId::text);
+    asked.dedup_by_key(|id| id.text());
+    // The command's rule on the list's size, before any id is looked up.
+    let placeholders = (0..asked.len())
+        .map(|n| Uuid::from_u128(n as u128))
+        .collect();
+    MarkRead::of_messages("message_ids", placeholders)?;
+    let mut ids = Vec::with_capacity(asked.len());
+    for id in &asked {
+        ids.push(id.message(&state, &user, "message_ids").await?);
+    }
+    MarkRead::of_messages("message_ids", ids.clone())?;
     let mut by_room: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
-    for id in &body.message_ids {
+    for id in &ids {
         let (room_id, _) = readable(&state, &user, *id).await?;
         by_room.entry(room_id).or_default().push(*id);
     }
@@ -276,7 +297,6 @@ async fn mark_multiple_read(
         let command = MarkRead::of_messages("message_ids", ids)?;
         write(&state, &user, room_id, Command::MarkRead(command)).await?;
     }
-    let mut ids = body.message_ids;
     ids.sort();
     ids.dedup();
     Ok(HttpResponse::Ok().json(WasgoStatus {

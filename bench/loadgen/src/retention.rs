@@ -179,8 +179,8 @@ pub async fn run(args: RetentionArgs) -> Result<(), Error> {
         .await?
         .json()
         .await?;
-    let ws = Dialer::new(args.addr, 0, 65_536)
-        .connect("/ws/chat/", Some(&token))
+    let ws = Dialer::new(vec![args.addr], 0, 65_536)
+        .connect(0, "/ws/chat/", Some(&token))
         .await?;
     let mut w = Writer {
         ws,

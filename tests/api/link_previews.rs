@@ -249,6 +249,47 @@ async fn a_page_on_loopback_previews_after_the_ack_once_per_url() {
     assert_eq!(site.hits("/page"), 1);
     assert_eq!(site.hits("/card.png"), 1);
     assert_eq!(metric(&app, "confab_link_previews_total").await, 2);
+    // Deleting the message takes its preview out of history and out of the event log.
+    let gone = app
+        .delete(
+            &format!("{}/{}", messages_path(room), sent["id"].as_str().unwrap()),
+            &ann.token,
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{:?}", gone.body);
+    let h = app.get(&messages_path(room), &bob.token).await;
+    let m = h.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == sent["id"])
+        .cloned()
+        .unwrap();
+    assert!(m.get("link_preview").is_none(), "{m}");
+    assert_eq!(
+        logged_previews(&app, room).await,
+        1,
+        "only the second message's stays"
+    );
+}
+
+/// How many stored events of `room` still carry a preview.
+async fn logged_previews(app: &TestApp, room: Uuid) -> i64 {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.db.conn().await;
+    let c: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM room_events WHERE room_id = $1 AND payload LIKE '%Course &%'",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(room)
+    .get_result(&mut conn)
+    .await
+    .expect("count events");
+    c.n
 }
 
 #[actix_rt::test]

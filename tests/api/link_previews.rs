@@ -402,6 +402,28 @@ async fn bracketed_links_code_direct_rooms_and_tenants_that_turned_them_off_get_
     assert_eq!(site.hits("/page"), 0);
 }
 
+#[actix_rt::test]
+async fn seed_003s_socket_gets_no_edit_for_a_preview() {
+    let site = Site::start();
+    let app = previewing_app(|_| {}).await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let room = app.room(&ann, "group", &[&bob]).await;
+    let mut native = joined(&app, &ann, room).await;
+    let path = format!("/ws/chat/{room}/?dialect=wasgo");
+    let mut wasgo = app
+        .ws_dialect(&path, Some(&bob.token))
+        .await
+        .expect("socket");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    post_fast(&app, &ann, room, &site.url("/page")).await;
+    native.recv_type("message_updated").await;
+    let seen = wasgo.drain(300).await;
+    let kinds: Vec<&str> = seen.iter().filter_map(|f| f["type"].as_str()).collect();
+    assert!(kinds.contains(&"new_message"), "{kinds:?}");
+    assert!(!kinds.contains(&"message_edited"), "{kinds:?}");
+}
+
 #[test]
 fn link_preview_settings_are_checked_at_start() {
     let dir = manifest_dir().join("config");

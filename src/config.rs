@@ -4,6 +4,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+// Issue 20: the settings of scanning, file previews and link previews.
+mod media;
+pub use media::LinkPreviewSettings;
+
 /// Everything Confab can be told; see config/default.toml for the meaning of each key.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -245,16 +249,16 @@ pub struct UploadSettings {
     #[serde(default)]
     pub scan_fail_open: bool,
     /// One scan (connect, stream, answer) takes at most this long.
-    #[serde(default = "default_scan_timeout_ms")]
+    #[serde(default = "media::default_scan_timeout_ms")]
     pub scan_timeout_ms: u64,
     /// PDFs get a first-page thumbnail and videos a poster frame (pdftoppm, ffmpeg).
-    #[serde(default = "default_true")]
+    #[serde(default = "media::default_true")]
     pub file_previews: bool,
     /// One PDF page or video frame is rendered within this long, or not at all.
-    #[serde(default = "default_preview_timeout_ms")]
+    #[serde(default = "media::default_preview_timeout_ms")]
     pub preview_timeout_ms: u64,
     /// Previews rendered at once.
-    #[serde(default = "default_max_concurrent_previews")]
+    #[serde(default = "media::default_max_concurrent_previews")]
     pub max_concurrent_previews: usize,
 }
 
@@ -641,111 +645,6 @@ impl WebhookSettings {
         }
         if self.max_parallel == 0 {
             return Err(bad("webhooks.max_parallel", "must be at least 1"));
-        }
-        Ok(())
-    }
-}
-
-// ---- Issue 20: malware scanning and file previews --------------------------------------------
-
-fn default_scan_timeout_ms() -> u64 {
-    30_000
-}
-
-fn default_true() -> bool {
-    true
-}
-
-fn default_preview_timeout_ms() -> u64 {
-    10_000
-}
-
-fn default_max_concurrent_previews() -> usize {
-    2
-}
-
-impl UploadSettings {
-    /// `uploads.scan`, `uploads.clamd` and the scan's time.
-    fn validate_media(&self) -> Result<(), ConfigError> {
-        match self.scan.as_str() {
-            "" | "none" => {}
-            "clamav" => {
-                crate::domain::media::ClamdAddr::parse(&self.clamd)
-                    .map_err(|why| bad("uploads.clamd", why))?;
-            }
-            _ => return Err(bad("uploads.scan", "must be empty, none or clamav")),
-        }
-        if !(100..=600_000).contains(&self.preview_timeout_ms) || self.max_concurrent_previews == 0
-        {
-            return Err(bad(
-                "uploads.preview_timeout_ms",
-                "must be between 100 and 600000, and max_concurrent_previews at least 1",
-            ));
-        }
-        if !(100..=600_000).contains(&self.scan_timeout_ms) {
-            return Err(bad(
-                "uploads.scan_timeout_ms",
-                "must be between 100 and 600000",
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// Link previews (docs/PROTOCOL.md, *Link previews*).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct LinkPreviewSettings {
-    pub enabled: bool,
-    /// Hosts exempt from the address guard (may be private, may be plain http): tests, loopback.
-    pub allow_hosts: Vec<String>,
-    /// Tenants (ids) whose messages never get previews.
-    pub off_tenants: Vec<uuid::Uuid>,
-    /// Tenants (ids) whose direct rooms get previews too (others: group rooms and up only).
-    pub direct_tenants: Vec<uuid::Uuid>,
-    /// The whole fetch of a page (every redirect) and of its image, each.
-    pub timeout_ms: u64,
-    /// A page (or image) larger than this is not previewed.
-    pub max_bytes: u64,
-    pub max_redirects: usize,
-    /// How long what a URL gave is reused.
-    pub cache_secs: u64,
-    /// The preview image fits a square this many pixels wide.
-    pub image_px: u32,
-    /// Fetches one node runs at once (more wait).
-    pub max_parallel: usize,
-}
-
-impl Default for LinkPreviewSettings {
-    fn default() -> Self {
-        LinkPreviewSettings {
-            enabled: true,
-            allow_hosts: Vec::new(),
-            off_tenants: Vec::new(),
-            direct_tenants: Vec::new(),
-            timeout_ms: 5_000,
-            max_bytes: 1024 * 1024,
-            max_redirects: 3,
-            cache_secs: 86_400,
-            image_px: 160,
-            max_parallel: 4,
-        }
-    }
-}
-
-impl LinkPreviewSettings {
-    fn validate(&self) -> Result<(), ConfigError> {
-        if !(100..=60_000).contains(&self.timeout_ms) || self.max_parallel == 0 {
-            return Err(bad(
-                "link_previews.timeout_ms",
-                "must be between 100 and 60000, and max_parallel at least 1",
-            ));
-        }
-        if self.max_bytes < 1024 || self.image_px < 16 || self.max_redirects > 10 {
-            return Err(bad(
-                "link_previews.max_bytes",
-                "must be at least 1024, image_px at least 16, max_redirects at most 10",
-            ));
         }
         Ok(())
     }

@@ -205,7 +205,8 @@ pub async fn rewrite_swept(
         "UPDATE room_events e SET payload = jsonb_set(e.payload::jsonb, '{message}',
              (e.payload::jsonb -> 'message') || jsonb_build_object(
                  'content', '', 'mentions', '[]'::jsonb, 'metadata', 'null'::jsonb,
-                 'is_deleted', true, 'attachment', 'null'::jsonb, 'reactions', '[]'::jsonb))::text
+                 'is_deleted', true, 'attachment', 'null'::jsonb, 'reactions', '[]'::jsonb,
+                 'link_preview', 'null'::jsonb))::text
          WHERE e.room_id = $1 AND e.seq >= $2
            AND ((e.kind = 'new_message' AND e.seq <= $4) OR e.kind = 'message_updated')
            AND (e.payload::jsonb -> 'message' ->> 'id') = ANY($3)",

@@ -4,7 +4,7 @@
 // Markdown subset of ./markdown.js builds elements around text nodes).
 
 import { connect, uuid } from './confab.js';
-import { renderMarkdown } from './markdown.js';
+import { renderMarkdown, safeUrl } from './markdown.js';
 
 const HERE = new URL('.', import.meta.url);
 const PAGE = 50;
@@ -26,6 +26,17 @@ const timeOf = (iso) => {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 };
+
+/** A link preview's card (issue 20): its texts as text, its image only as the server's data: JPEG. */
+function previewEl(p) {
+  const href = safeUrl(p.url);
+  if (!href || !(p.title || p.description)) return null;
+  const img = typeof p.image === 'string' && /^data:image\/(jpeg|webp);base64,[A-Za-z0-9+/=]+$/.test(p.image) ? el('img', { class: 'lp-img', src: p.image, alt: '' }) : null;
+  return el('a', { class: 'link-preview', href, target: '_blank', rel: 'noopener noreferrer nofollow' }, img,
+    el('span', { class: 'lp-text' }, el('span', { class: 'lp-site', text: p.site_name || '' }),
+      p.title ? el('strong', { class: 'lp-title', text: p.title }) : null,
+      p.description ? el('span', { class: 'lp-desc', text: p.description }) : null));
+}
 
 const NO_ACCESS = 'This room does not exist, or you are not a member of it.';
 const BAD_TOKEN = 'Your sign-in is not valid or has expired. Reload the page from your platform.';
@@ -229,6 +240,7 @@ export class ConfabRoom extends HTMLElement {
     if (m.content) art.append(el('div', { class: 'text' }, renderMarkdown(m.content, true)));
     if (m.content && m.edited_at) art.append(el('span', { class: 'edited', text: '(edited)' }));
     if (m.attachment) art.append(this._fileEl(m));
+    if (m.link_preview) { const card = previewEl(m.link_preview); if (card) art.append(card); }
     if (m._pending) art.append(el('p', { class: 'status', role: m._status === 'failed' ? 'alert' : 'status', text: m._status === 'failed' ? `Not sent: ${m._error}` : m._status === 'waiting' ? 'Waiting for the connection…' : 'Sending…' }));
     return art;
   }

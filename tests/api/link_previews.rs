@@ -249,6 +249,47 @@ async fn a_page_on_loopback_previews_after_the_ack_once_per_url() {
     assert_eq!(site.hits("/page"), 1);
     assert_eq!(site.hits("/card.png"), 1);
     assert_eq!(metric(&app, "confab_link_previews_total").await, 2);
+    // Deleting the message takes its preview out of history and out of the event log.
+    let gone = app
+        .delete(
+            &format!("{}/{}", messages_path(room), sent["id"].as_str().unwrap()),
+            &ann.token,
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{:?}", gone.body);
+    let h = app.get(&messages_path(room), &bob.token).await;
+    let m = h.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == sent["id"])
+        .cloned()
+        .unwrap();
+    assert!(m.get("link_preview").is_none(), "{m}");
+    assert_eq!(
+        logged_previews(&app, room).await,
+        1,
+        "only the second message's stays"
+    );
+}
+
+/// How many stored events of `room` still carry a preview.
+async fn logged_previews(app: &TestApp, room: Uuid) -> i64 {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.db.conn().await;
+    let c: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM room_events WHERE room_id = $1 AND payload LIKE '%Course &%'",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(room)
+    .get_result(&mut conn)
+    .await
+    .expect("count events");
+    c.n
 }
 
 #[actix_rt::test]
@@ -359,6 +400,28 @@ async fn bracketed_links_code_direct_rooms_and_tenants_that_turned_them_off_get_
         .iter()
         .all(|f| f["type"] != "message_updated"));
     assert_eq!(site.hits("/page"), 0);
+}
+
+#[actix_rt::test]
+async fn seed_003s_socket_gets_no_edit_for_a_preview() {
+    let site = Site::start();
+    let app = previewing_app(|_| {}).await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let room = app.room(&ann, "group", &[&bob]).await;
+    let mut native = joined(&app, &ann, room).await;
+    let path = format!("/ws/chat/{room}/?dialect=wasgo");
+    let mut wasgo = app
+        .ws_dialect(&path, Some(&bob.token))
+        .await
+        .expect("socket");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    post_fast(&app, &ann, room, &site.url("/page")).await;
+    native.recv_type("message_updated").await;
+    let seen = wasgo.drain(300).await;
+    let kinds: Vec<&str> = seen.iter().filter_map(|f| f["type"].as_str()).collect();
+    assert!(kinds.contains(&"new_message"), "{kinds:?}");
+    assert!(!kinds.contains(&"message_edited"), "{kinds:?}");
 }
 
 #[test]

@@ -139,6 +139,20 @@ test('the embed page in another origin\'s iframe and the element on its page tal
     assert.deepEqual(await m.locator('a').evaluateAll((els) => els.map((e) => e.getAttribute('href'))), ['https://example.com/']);
     assert.ok((await m.locator('.text').textContent()).includes('[x](javascript:alert(1))'));
   }
+  // A link preview (run.sh lets the server preview loopback pages) shows in both, as text.
+  const site = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end('<meta property="og:title" content="Lecture &lt;b&gt;notes&lt;/b&gt;"><meta property="og:site_name" content="CS 101">');
+  });
+  await new Promise((r) => site.listen(0, '127.0.0.1', r));
+  await call(people.Dana, 'POST', `/api/chat/rooms/${roomId}/messages`, { content: `notes: http://127.0.0.1:${site.address().port}/w1` });
+  for (const scope of [frame, el]) {
+    const card = msg(scope, 'notes:').locator('a.link-preview');
+    await card.waitFor({ timeout: T });
+    assert.equal(await card.locator('.lp-title').textContent(), 'Lecture <b>notes</b>');
+    assert.equal(await card.locator('b').count(), 0);
+  }
+  site.close();
   assert.deepEqual(dialogs, []);
   await eve.screenshot({ path: path.join(SHOTS, 'embed-iframe.png') });
   await dana.screenshot({ path: path.join(SHOTS, 'embed-element.png') });

@@ -151,6 +151,12 @@ impl Translate for ConversationFrames {
                     message: Box::new(m),
                 }
             }
+            // Issue 20: a link preview is no edit, and seed 003 shows no previews.
+            ServerFrame::MessageUpdated { message, .. }
+                if message.edited_at.is_none() && message.link_preview.is_some() =>
+            {
+                return None
+            }
             ServerFrame::MessageUpdated {
                 room_id, message, ..
             } if room_id == self.room_id => WasgoFrame::MessageEdited {

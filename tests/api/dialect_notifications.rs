@@ -297,9 +297,9 @@ async fn a_message_sent_through_the_multiplexed_socket_reaches_every_dialect_onc
         seed.send(frame).await;
     }
     let expect: Vec<String> = (0..5).map(|n| format!("m{n}")).collect();
-    let native_got = contents(&mut native, "new_message").await;
-    let drf_got = contents(&mut drf, "message").await;
-    let seed_got = contents(&mut seed, "new_message").await;
+    let native_got = contents(&mut native, "new_message", 5).await;
+    let drf_got = contents(&mut drf, "message", 5).await;
+    let seed_got = contents(&mut seed, "new_message", 5).await;
     for got in [&native_got, &drf_got, &seed_got] {
         assert_eq!(
             got.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>(),
@@ -310,17 +310,26 @@ async fn a_message_sent_through_the_multiplexed_socket_reaches_every_dialect_onc
     }
 }
 
-/// The contents and seqs of the messages a socket got (frames of `ty`), until none comes.
-async fn contents(ws: &mut Ws, ty: &str) -> Vec<(String, i64)> {
-    let mut out = Vec::new();
-    for f in ws.drain(700).await.into_iter().filter(|f| f["type"] == ty) {
-        let m = &f["message"];
-        out.push((
-            m["content"].as_str().unwrap().to_owned(),
-            m["seq"].as_i64().unwrap(),
-        ));
+/// The contents and seqs of the messages a socket got (frames of `ty`): waits up to 15 s for
+/// `n` of them (a loaded machine may pause longer than a quiet gap), then 500 ms more for any
+/// extra (a double).
+async fn contents(ws: &mut Ws, ty: &str, n: usize) -> Vec<(String, i64)> {
+    let mut frames = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while frames.len() < n && std::time::Instant::now() < deadline {
+        frames.extend(ws.drain(200).await.into_iter().filter(|f| f["type"] == ty));
     }
-    out
+    frames.extend(ws.drain(500).await.into_iter().filter(|f| f["type"] == ty));
+    frames
+        .iter()
+        .map(|f| {
+            let m = &f["message"];
+            (
+                m["content"].as_str().unwrap().to_owned(),
+                m["seq"].as_i64().unwrap(),
+            )
+        })
+        .collect()
 }
 
 #[actix_rt::test]

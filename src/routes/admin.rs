@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::answers::{created, BadRequest, NotFound, Results, TooLarge, Unauthorized, WithStatus};
+use super::answers::{
+    created, AdminOnly, BadRequest, NotFound, Results, TooLarge, Unauthorized, WithStatus,
+};
 use super::endpoint::Endpoint;
 use super::extract::{check_q, Json};
 use super::schemas;
@@ -131,7 +133,7 @@ pub struct MintedToken {
     responses(
         (status = 200, description = "The counts", body = AdminStats),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope)
+        (status = 403, response = AdminOnly)
     )
 )]
 async fn stats(
@@ -215,7 +217,7 @@ struct RoomsQuery {
         (status = 200, description = "A page of rooms", body = AdminRoomPage),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope)
+        (status = 403, response = AdminOnly)
     )
 )]
 async fn rooms(
@@ -309,7 +311,7 @@ async fn system_message(
         (status = 204, description = "Deleted"),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 403, response = AdminOnly),
         (status = 404, response = NotFound)
     )
 )]
@@ -377,7 +379,7 @@ pub(super) async fn set_ban(
         (status = 200, description = "Banned", body = BanState),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 403, response = AdminOnly),
         (status = 404, response = NotFound)
     )
 )]
@@ -400,7 +402,7 @@ async fn ban(
         (status = 200, description = "Unbanned", body = BanState),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 403, response = AdminOnly),
         (status = 404, response = NotFound)
     )
 )]
@@ -506,7 +508,7 @@ struct SessionsQuery {
         (status = 200, description = "The connections", body = Results<SessionInfo>),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope)
+        (status = 403, response = AdminOnly)
     )
 )]
 async fn sessions(
@@ -552,7 +554,7 @@ struct PasswordReset {
         (status = 200, description = "Changed", body = PasswordReset),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 403, response = AdminOnly),
         (status = 404, response = NotFound),
         (status = 413, response = TooLarge)
     )

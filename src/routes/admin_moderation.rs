@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::answers::{BadRequest, Conflict, NotFound, Results, Unauthorized};
+use super::answers::{AdminOnly, BadRequest, Conflict, NotFound, Results, Unauthorized};
 use super::endpoint::Endpoint;
 use super::extract::Json;
 use super::messages::{signed, views};
@@ -19,7 +19,7 @@ use crate::commands::{reports, retention, Caller, Command, DeleteMessage};
 use crate::db;
 use crate::db::audit::{AuditEntry, AuditFilter};
 use crate::domain::moderation::{self, AuditAction, Resolution};
-use crate::error::{AppError, AppResult, ErrorEnvelope};
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -120,7 +120,7 @@ struct AuditQuery {
         (status = 200, description = "A page of entries", body = AuditPage),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope)
+        (status = 403, response = AdminOnly)
     )
 )]
 async fn audit(
@@ -201,7 +201,7 @@ const STATUSES: [&str; 4] = ["open", "dismissed", "message_deleted", "user_banne
         (status = 200, description = "A page of reports", body = Results<ReportView>),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope)
+        (status = 403, response = AdminOnly)
     )
 )]
 async fn list_reports(
@@ -258,7 +258,7 @@ struct ResolveBody {
         (status = 200, description = "The resolved report", body = ReportView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 403, response = AdminOnly),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict)
     )
@@ -343,7 +343,7 @@ struct RoomRetentionBody {
     responses(
         (status = 200, description = "The tenant's retention", body = TenantRetention),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope)
+        (status = 403, response = AdminOnly)
     )
 )]
 async fn tenant_retention(
@@ -369,7 +369,7 @@ async fn tenant_retention(
         (status = 200, description = "The tenant's retention", body = TenantRetention),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope)
+        (status = 403, response = AdminOnly)
     )
 )]
 async fn set_tenant_retention(
@@ -394,7 +394,7 @@ async fn set_tenant_retention(
         (status = 200, description = "The room's retention", body = RoomRetentionView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 403, response = AdminOnly),
         (status = 404, response = NotFound)
     )
 )]
@@ -420,7 +420,7 @@ async fn room_retention(
         (status = 200, description = "The room's retention", body = RoomRetentionView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 403, response = AdminOnly),
         (status = 404, response = NotFound)
     )
 )]

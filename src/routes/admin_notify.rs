@@ -5,13 +5,13 @@ use actix_web::web;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::answers::{BadRequest, TooLarge, Unauthorized};
+use super::answers::{AdminOnly, BadRequest, TooLarge, Unauthorized};
 use super::endpoint::Endpoint;
 use super::extract::Json;
 use crate::auth::ServiceUser;
 use crate::commands::notify_defaults::{self, Effective};
 use crate::commands::Caller;
-use crate::error::{AppResult, ErrorEnvelope};
+use crate::error::AppResult;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -65,7 +65,7 @@ pub struct NotifyDefaultsBody {
     responses(
         (status = 200, description = "The defaults that apply", body = NotifyDefaultsView),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope)
+        (status = 403, response = AdminOnly)
     )
 )]
 pub async fn get_defaults(
@@ -90,7 +90,7 @@ pub async fn get_defaults(
         (status = 200, description = "The defaults that apply now", body = NotifyDefaultsView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 403, response = AdminOnly),
         (status = 413, response = TooLarge)
     )
 )]
@@ -116,7 +116,7 @@ pub async fn set_defaults(
     responses(
         (status = 200, description = "The server's defaults, which apply now", body = NotifyDefaultsView),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope)
+        (status = 403, response = AdminOnly)
     )
 )]
 pub async fn clear_defaults(

@@ -34,6 +34,10 @@ pub struct Unauthorized(pub ErrorEnvelope);
 #[derive(ToResponse)]
 pub struct Forbidden(pub ErrorEnvelope);
 
+/// `forbidden`: the admin API needs an admin or service token.
+#[derive(ToResponse)]
+pub struct AdminOnly(pub ErrorEnvelope);
+
 /// `not_found`: nothing there, or nothing the caller may see.
 #[derive(ToResponse)]
 pub struct NotFound(pub ErrorEnvelope);

@@ -10,7 +10,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::answers::{
-    BadRequest, Conflict, Forbidden, NotFound, RateLimited, TooLarge, Unauthorized,
+    AdminOnly, BadRequest, Conflict, Forbidden, NotFound, RateLimited, TooLarge, Unauthorized,
 };
 use super::endpoint::Endpoint;
 use super::rooms::{create, list, manage, members, read_state};
@@ -164,7 +164,7 @@ impl Modify for BearerScheme {
     ),
     components(
         schemas(ErrorEnvelope, ErrorBody),
-        responses(BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, RateLimited)
+        responses(BadRequest, Unauthorized, Forbidden, AdminOnly, NotFound, Conflict, TooLarge, RateLimited)
     ),
     modifiers(&BearerScheme),
     tags(

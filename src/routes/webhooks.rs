@@ -8,14 +8,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::answers::{created, BadRequest, NotFound, Results, TooLarge, Unauthorized, WithStatus};
+use super::answers::{
+    created, AdminOnly, BadRequest, NotFound, Results, TooLarge, Unauthorized, WithStatus,
+};
 use super::endpoint::Endpoint;
 use super::extract::Json;
 use crate::auth::ServiceUser;
 use crate::commands::webhooks::{self as hooks, EndpointDraft};
 use crate::commands::Caller;
 use crate::db::{self, webhooks::DeliveryRow};
-use crate::error::{AppResult, ErrorEnvelope};
+use crate::error::AppResult;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -180,7 +182,7 @@ pub struct DeliveriesQuery {
         (status = 201, description = "The endpoint, with its secret", body = WebhookView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 403, response = AdminOnly),
         (status = 413, response = TooLarge)
     )
 )]
@@ -217,7 +219,7 @@ async fn create(
     responses(
         (status = 200, description = "The endpoints", body = Results<WebhookView>),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope)
+        (status = 403, response = AdminOnly)
     )
 )]
 async fn list(
@@ -245,7 +247,7 @@ async fn list(
         (status = 200, description = "The endpoint", body = WebhookView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 403, response = AdminOnly),
         (status = 404, response = NotFound)
     )
 )]
@@ -274,7 +276,7 @@ async fn get(
         (status = 200, description = "The endpoint after the change", body = WebhookView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 403, response = AdminOnly),
         (status = 404, response = NotFound),
         (status = 413, response = TooLarge)
     )
@@ -317,7 +319,7 @@ async fn patch(
         (status = 204, description = "Deleted"),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 403, response = AdminOnly),
         (status = 404, response = NotFound)
     )
 )]
@@ -345,7 +347,7 @@ async fn delete(
         (status = 200, description = "The endpoint, with its new secret", body = WebhookView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 403, response = AdminOnly),
         (status = 404, response = NotFound)
     )
 )]
@@ -377,7 +379,7 @@ async fn rotate(
         (status = 200, description = "A page of deliveries", body = Results<DeliveryView>),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 403, response = AdminOnly),
         (status = 404, response = NotFound)
     )
 )]
@@ -417,7 +419,7 @@ async fn deliveries(
         (status = 202, description = "Queued"),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Needs an admin or service token", body = ErrorEnvelope),
+        (status = 403, response = AdminOnly),
         (status = 404, response = NotFound)
     )
 )]

@@ -210,7 +210,11 @@ impl Http {
         Http {
             port,
             base: format!("http://127.0.0.1:{port}"),
+            // A pooled connection is dropped after 2 s idle, before the server's keep-alive (5 s)
+            // closes it: otherwise a request after a long pause (a test building a video) may
+            // be written to a connection the server is closing (`Connect(Disconnected)`).
             client: awc::Client::builder()
+                .connector(awc::Connector::new().conn_keep_alive(Duration::from_secs(2)))
                 .timeout(Duration::from_secs(60))
                 .finish(),
         }

@@ -498,14 +498,15 @@ async fn a_slow_receiver_slows_neither_ingest_nor_another_tenants_deliveries() {
 
     say(&app, room, &owner, "to the slow one").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    // While the slow receiver holds its delivery: ingest and the other tenant go on.
-    let started = std::time::Instant::now();
+    // While the slow receiver holds its delivery (4 s): ingest and the other tenant go on.
+    // Each check is causal: it passes only if it happened before the slow one answered.
     for i in 0..3 {
         say(&app, room, &owner, &format!("more {i}")).await;
     }
-    let ingest = started.elapsed();
-    assert!(ingest < Duration::from_secs(2), "3 sends took {ingest:?}");
-    let sent = std::time::Instant::now();
+    assert!(
+        slow.delivered().is_empty(),
+        "ingest waited for the slow receiver"
+    );
     let b = app
         .post(
             &messages_path(&b_room),
@@ -516,13 +517,8 @@ async fn a_slow_receiver_slows_neither_ingest_nor_another_tenants_deliveries() {
     assert_eq!(b.status, StatusCode::CREATED);
     fast.wait_delivered(1, 10).await;
     assert!(
-        sent.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        sent.elapsed()
-    );
-    assert!(
         slow.delivered().is_empty(),
-        "the slow one is still answering"
+        "the other tenant's delivery waited for the slow receiver"
     );
     // The slow one gets everything in the end, in order.
     let got = slow.wait_delivered(4, 60).await;

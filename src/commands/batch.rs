@@ -12,8 +12,9 @@ use super::Caller;
 use crate::config::Settings;
 use crate::db;
 use crate::db::models::{Message, Room};
+use crate::domain::ids::MessageId;
 use crate::domain::role::RoomType;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::policy::{self, Action, RoomFacts, Standing};
 use crate::protocol::frames::ServerFrame;
 use crate::protocol::views::{summarize_reactions, MessageView};
@@ -122,6 +123,19 @@ impl Shared {
             self.written = self.sent.len();
         }
         Ok(())
+    }
+
+    /// The message `id` of `room`, locked for a change, read after the batch's new messages are
+    /// written: `Err(NotFound)` when the room has no such message.
+    pub async fn locked(
+        &mut self,
+        c: &mut db::Conn,
+        room: Uuid,
+        id: MessageId,
+    ) -> diesel::QueryResult<AppResult<Message>> {
+        self.flush(c).await?;
+        let found = db::messages::find_for_update(c, room, id.uuid()).await?;
+        Ok(found.ok_or(AppError::NotFound))
     }
 }
 

@@ -10,7 +10,7 @@ use super::Caller;
 use crate::db;
 use crate::domain::ids::MessageId;
 use crate::domain::moderation::AuditAction;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::policy::Change;
 use crate::protocol::frames::ServerFrame;
 
@@ -32,10 +32,9 @@ impl DeleteMessage {
         shared: &mut Shared,
         caller: &Caller,
     ) -> diesel::QueryResult<AppResult<Applied>> {
-        shared.flush(c).await?;
-        let Some(m) = db::messages::find_for_update(c, b.room.id, self.message_id.uuid()).await?
-        else {
-            return Ok(Err(AppError::NotFound));
+        let m = match shared.locked(c, b.room.id, self.message_id).await? {
+            Ok(m) => m,
+            Err(e) => return Ok(Err(e)),
         };
         let own = m.sender_id == caller.user_id.uuid();
         if let Err(e) = Self::allowed(b, caller, &m, own) {

@@ -47,10 +47,9 @@ impl EditMessage {
         shared: &mut Shared,
         caller: &Caller,
     ) -> diesel::QueryResult<AppResult<Applied>> {
-        shared.flush(c).await?;
-        let Some(m) = db::messages::find_for_update(c, b.room.id, self.message_id.uuid()).await?
-        else {
-            return Ok(Err(AppError::NotFound));
+        let m = match shared.locked(c, b.room.id, self.message_id).await? {
+            Ok(m) => m,
+            Err(e) => return Ok(Err(e)),
         };
         if m.is_deleted {
             return Ok(Err(AppError::Conflict("the message was deleted".into())));

@@ -8,7 +8,7 @@ use super::outcome::{Applied, Outcome};
 use super::Caller;
 use crate::db;
 use crate::domain::ids::MessageId;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::policy::Change;
 use crate::protocol::frames::ServerFrame;
 use crate::protocol::views::LinkPreviewView;
@@ -31,10 +31,9 @@ impl AttachLinkPreview {
         shared: &mut Shared,
         caller: &Caller,
     ) -> diesel::QueryResult<AppResult<Applied>> {
-        shared.flush(c).await?;
-        let Some(m) = db::messages::find_for_update(c, b.room.id, self.message_id.uuid()).await?
-        else {
-            return Ok(Err(AppError::NotFound));
+        let m = match shared.locked(c, b.room.id, self.message_id).await? {
+            Ok(m) => m,
+            Err(e) => return Ok(Err(e)),
         };
         let own = m.sender_id == caller.user_id.uuid();
         if let Err(e) = b.may(caller, Change::Edit { own }) {

@@ -37,10 +37,9 @@ impl PinMessage {
         if let Err(e) = b.may(caller, Change::Pin) {
             return Ok(Err(e));
         }
-        shared.flush(c).await?;
-        let Some(m) = db::messages::find_for_update(c, b.room.id, self.message_id.uuid()).await?
-        else {
-            return Ok(Err(AppError::NotFound));
+        let m = match shared.locked(c, b.room.id, self.message_id).await? {
+            Ok(m) => m,
+            Err(e) => return Ok(Err(e)),
         };
         let changed = if self.pin {
             if m.is_deleted {

@@ -48,6 +48,19 @@ pub(crate) async fn metric(app: &TestApp, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("no {name} in /metrics"))
 }
 
+/// Waits (up to 10 s) for counter `name` to reach `want`, for counters counted after the event
+/// a test saw (a socket may hear the event before the counter moves); answers the last value.
+pub(crate) async fn metric_reaching(app: &TestApp, name: &str, want: u64) -> u64 {
+    for _ in 0..200 {
+        let now = metric(app, name).await;
+        if now >= want {
+            return now;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    metric(app, name).await
+}
+
 #[actix_rt::test]
 async fn eicar_is_refused_with_422_and_nothing_is_stored_while_clean_files_pass() {
     let clamd = Clamd::start();

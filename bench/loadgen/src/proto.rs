@@ -258,6 +258,30 @@ impl Confab {
         Ok(())
     }
 
+    /// Calls `path` with `token` (and a JSON `body`); any answer but a success is an error.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<reqwest::Response, Error> {
+        let mut req = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.http_base))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        if !status.is_success() {
+            let text = resp.text().await.unwrap_or_default();
+            return Err(format!("{method} {path} answered {status}: {}", truncate(&text)).into());
+        }
+        Ok(resp)
+    }
+
     /// POSTs `body` to `path` and expects 201.
     async fn create(
         &self,
@@ -266,30 +290,23 @@ impl Confab {
         body: &serde_json::Value,
     ) -> Result<reqwest::Response, Error> {
         let resp = self
-            .client
-            .post(format!("{}{path}", self.http_base))
-            .bearer_auth(token)
-            .json(body)
-            .send()
+            .call(reqwest::Method::POST, path, token, Some(body))
             .await?;
-        let status = resp.status();
-        if status.as_u16() != 201 {
-            let text = resp.text().await.unwrap_or_default();
-            return Err(format!("POST {path} answered {status}: {}", truncate(&text)).into());
+        if resp.status().as_u16() != 201 {
+            return Err(format!("POST {path} answered {}", resp.status()).into());
         }
         Ok(resp)
     }
 
-    async fn provision(&self, token: &str) -> Result<(), Error> {
-        let url = format!("{}/api/chat/users/me", self.http_base);
-        let resp = self.client.get(url).bearer_auth(token).send().await?;
-        if !resp.status().is_success() {
-            return Err(format!("GET /api/chat/users/me answered {}", resp.status()).into());
-        }
+    /// Makes the token's user known to the server (its first authenticated call).
+    pub async fn provision(&self, token: &str) -> Result<(), Error> {
+        self.call(reqwest::Method::GET, "/api/chat/users/me", token, None)
+            .await?;
         Ok(())
     }
 
-    async fn create_room(
+    /// Creates a group room as `token`'s user with `participants`; answers its id.
+    pub async fn create_room(
         &self,
         token: &str,
         name: String,

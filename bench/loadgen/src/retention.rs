@@ -3,7 +3,7 @@
 //! before and during the sweep, how long the sweep took, and whether any seq was skipped.
 
 use crate::conn::{Dialer, Ws};
-use crate::proto::mint_token;
+use crate::proto::{mint_token, Confab};
 use crate::stats::{new_histogram, LatencySummary};
 use crate::Error;
 use futures_util::{SinkExt, StreamExt};
@@ -109,82 +109,47 @@ impl Writer {
     }
 }
 
-/// The REST calls the scenario makes.
-struct Api {
-    base: String,
-    client: reqwest::Client,
-}
-
-#[derive(Deserialize)]
-struct Created {
-    id: String,
-}
-
 #[derive(Deserialize)]
 struct Retained {
     retained_from_seq: u64,
 }
 
-impl Api {
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: &str,
-        body: Option<Value>,
-    ) -> Result<reqwest::Response, Error> {
-        let mut req = self
-            .client
-            .request(method.clone(), format!("{}{path}", self.base))
-            .bearer_auth(token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await?;
-        if !resp.status().is_success() {
-            return Err(format!("{method} {path} answered {}", resp.status()).into());
-        }
-        Ok(resp)
-    }
-
-    async fn retained_from(&self, admin: &str, room: &str) -> Result<u64, Error> {
-        let path = format!("/api/admin/rooms/{room}/retention");
-        let r: Retained = self
-            .call(reqwest::Method::GET, &path, admin, None)
-            .await?
-            .json()
-            .await?;
-        Ok(r.retained_from_seq)
-    }
+/// Where the sweep has got to: the room's first retained seq.
+async fn retained_from(api: &Confab, admin: &str, room: &str) -> Result<u64, Error> {
+    let path = format!("/api/admin/rooms/{room}/retention");
+    let r: Retained = api
+        .call(reqwest::Method::GET, &path, admin, None)
+        .await?
+        .json()
+        .await?;
+    Ok(r.retained_from_seq)
 }
 
 pub async fn run(args: RetentionArgs) -> Result<(), Error> {
     if !args.addr.ip().is_loopback() {
         return Err("the load generator only targets loopback addresses".into());
     }
-    let api = Api {
-        base: format!("http://{}", args.addr),
+    let api = Confab {
+        http_base: format!("http://{}", args.addr),
+        jwt_secret: args.jwt_secret.clone(),
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()?,
+        webhook_url: None,
     };
     let (writer, admin) = (Uuid::new_v4(), Uuid::new_v4());
     let token = mint_token(&args.jwt_secret, writer, "user")?;
     let admin = mint_token(&args.jwt_secret, admin, "admin")?;
-    api.call(reqwest::Method::GET, "/api/chat/users/me", &token, None)
-        .await?;
-    let body = json!({"name": "retention bench", "room_type": "group"});
-    let room: Created = api
-        .call(reqwest::Method::POST, "/api/chat/rooms", &token, Some(body))
-        .await?
-        .json()
+    api.provision(&token).await?;
+    let room = api
+        .create_room(&token, "retention bench".into(), Vec::new())
         .await?;
     let ws = Dialer::new(vec![args.addr], 0, 65_536)
         .connect(0, "/ws/chat/", Some(&token))
         .await?;
     let mut w = Writer {
         ws,
-        room: room.id.clone(),
+        room: room.clone(),
         next_ref: 0,
         seqs: Vec::new(),
     };
@@ -194,12 +159,12 @@ pub async fn run(args: RetentionArgs) -> Result<(), Error> {
         record(&mut before, w.timed().await?)?;
     }
     let cap = json!({"max_messages": args.keep});
-    let path = format!("/api/admin/rooms/{}/retention", room.id);
-    api.call(reqwest::Method::PUT, &path, &admin, Some(cap))
+    let path = format!("/api/admin/rooms/{room}/retention");
+    api.call(reqwest::Method::PUT, &path, &admin, Some(&cap))
         .await?;
     let started = Instant::now();
     let mut during = new_histogram()?;
-    while api.retained_from(&admin, &room.id).await? <= args.old {
+    while retained_from(&api, &admin, &room).await? <= args.old {
         if started.elapsed().as_secs_f64() > args.timeout {
             return Err(format!("the sweep did not finish within {} s", args.timeout).into());
         }

@@ -1,7 +1,7 @@
 //! The five scenarios as plans (who connects, to which room, sending how), and the run that
 //! carries a plan out and writes its result.
 
-use crate::conn::Dialer;
+use crate::conn::{Dialer, Ws};
 use crate::engine::{open, run_group, ConnSpec, Entry, GroupOut, Phase, SendMode, Shared};
 use crate::proto::{webhooks_delivered, Adapter, Confab, Peer};
 use crate::report::{Correctness, IdleUse, Outcome, ServerUse, StormUse};
@@ -215,6 +215,77 @@ fn server_use(before: ProcSample, after: ProcSample, secs: f64) -> ServerUse {
 async fn execute<A: Adapter>(adapter: A, args: &RunArgs) -> Result<Outcome, Error> {
     let plan = plan(args);
     let started_unix = unix_nanos() / 1_000_000_000;
+    let (phase_tx, phase_rx) = watch::channel(Phase::Run);
+    let (mut shared, setup_secs) = set_up(adapter, args, &plan, phase_rx).await?;
+    let before_connect = sample(args);
+    let connected = connect_all(&mut shared, args).await;
+    let mut outcome = Outcome::new(args, shared.adapter.name(), started_unix);
+    outcome.connections = connected.conns.len() as u64;
+    outcome.connect_failures = connected.failures;
+    outcome.connect_secs = connected.secs;
+    outcome.setup_secs = setup_secs;
+    if args.scenario == ScenarioKind::Idle {
+        hold_idle(&mut outcome, args, before_connect, connected).await;
+        return Ok(outcome);
+    }
+    let mut error_samples = connected.error_samples;
+    // Traffic scenarios: the measured window starts after the warm-up.
+    shared.measure_from = unix_nanos() + (args.warmup * 1e9) as u64;
+    let measured = Duration::from_secs_f64(args.duration);
+    if args.scenario != ScenarioKind::Storm {
+        shared.measure_to = shared.measure_from + measured.as_nanos() as u64;
+    }
+    let shared = Arc::new(shared);
+    let before = sample(args);
+    let run_start = Instant::now();
+    let tasks = spawn_groups(&shared, connected.conns, args.conns_per_task);
+    let mid_run = args.mid_run_command.clone().map(|cmd| {
+        let at = Duration::from_secs_f64(args.warmup) + measured / 2;
+        std::thread::spawn(move || mid_run_command(at, &cmd))
+    });
+    sleep(Duration::from_secs_f64(args.warmup) + measured).await;
+    let mut send_secs = run_start.elapsed().as_secs_f64() - args.warmup;
+    if args.scenario == ScenarioKind::Storm {
+        outcome.storm = Some(cut_and_resume(&shared, &phase_tx, args).await?);
+        send_secs = run_start.elapsed().as_secs_f64() - args.warmup;
+    }
+    phase_tx.send(Phase::Stop)?;
+    wait_for_deliveries(&shared, Duration::from_secs_f64(args.grace)).await;
+    let after = sample(args);
+    let total_secs = run_start.elapsed().as_secs_f64();
+    phase_tx.send(Phase::Finish)?;
+    let mut outs = Vec::new();
+    for t in tasks {
+        outs.push(t.await??);
+    }
+    let window = if args.scenario == ScenarioKind::Storm {
+        send_secs.max(1e-9)
+    } else {
+        args.duration
+    };
+    fold(&mut outcome, &shared, outs, window, args.scenario)?;
+    if let Some(Err(e)) = mid_run.map(|handle| {
+        handle
+            .join()
+            .unwrap_or_else(|_| Err("the mid-run command's thread panicked".into()))
+    }) {
+        outcome.errors += 1;
+        error_samples.push(e);
+    }
+    outcome.server = server_use(before, after, total_secs);
+    outcome.error_samples.splice(0..0, error_samples);
+    outcome.error_samples.truncate(8);
+    Ok(outcome)
+}
+
+/// Users, their tokens and the rooms, made through the adapter; the state every connection
+/// shares, and how long the set-up took.
+async fn set_up<A: Adapter>(
+    adapter: A,
+    args: &RunArgs,
+    plan: &Plan,
+    phase: watch::Receiver<Phase>,
+) -> Result<(Shared<A>, f64), Error> {
     let users: Vec<Uuid> = (0..plan.users).map(|_| Uuid::new_v4()).collect();
     let tokens = users
         .iter()
@@ -231,14 +302,12 @@ async fn execute<A: Adapter>(adapter: A, args: &RunArgs) -> Result<Outcome, Erro
         room_ids.len(),
         plan.conns.len()
     );
-
     let source_ips = if args.source_ips == 0 {
         (plan.conns.len() / 25_000 + 1).min(250) as u8
     } else {
         args.source_ips
     };
-    let (phase_tx, phase_rx) = watch::channel(Phase::Run);
-    let mut shared = Shared {
+    let shared = Shared {
         adapter,
         dialer: Dialer::new(
             std::iter::once(args.addr).chain(args.addr_b).collect(),
@@ -249,7 +318,7 @@ async fn execute<A: Adapter>(adapter: A, args: &RunArgs) -> Result<Outcome, Erro
         tokens,
         room_ids,
         room_conns: vec![0; plan.rooms.len()],
-        phase: phase_rx,
+        phase,
         measure_from: 0,
         measure_to: u64::MAX,
         jitter: Duration::from_millis(args.jitter_ms),
@@ -258,93 +327,97 @@ async fn execute<A: Adapter>(adapter: A, args: &RunArgs) -> Result<Outcome, Erro
         resumed: AtomicU64::new(0),
         subscribed: true,
     };
+    Ok((shared, setup_secs))
+}
 
-    // Open every connection, a bounded number of handshakes at a time.
-    let before_connect = sample(args);
+/// The connections a run opened, and what it cost.
+struct Connected {
+    conns: Vec<(usize, Ws)>,
+    failures: u64,
+    error_samples: Vec<String>,
+    secs: f64,
+}
+
+/// Opens every connection, a bounded number of handshakes at a time, and counts the open ones
+/// of each room (what one send should be delivered to).
+async fn connect_all<A: Adapter>(shared: &mut Shared<A>, args: &RunArgs) -> Connected {
     let connect_start = Instant::now();
-    let opened: Vec<_> = stream::iter(0..shared.specs.len())
-        .map(|idx| {
-            let shared = &shared;
-            let entry = if args.no_join {
-                Entry::Connect
-            } else {
-                Entry::Join
-            };
-            async move { (idx, open(shared, idx, entry).await) }
-        })
-        .buffer_unordered(args.connect_concurrency.max(1))
-        .collect()
-        .await;
-    let connect_secs = connect_start.elapsed().as_secs_f64();
-    let mut conns = Vec::new();
-    let mut connect_failures = 0u64;
-    let mut error_samples = Vec::new();
+    let entry = |no_join: bool| if no_join { Entry::Connect } else { Entry::Join };
+    let opened: Vec<_> = {
+        let shared = &*shared;
+        stream::iter(0..shared.specs.len())
+            .map(|idx| async move { (idx, open(shared, idx, entry(args.no_join)).await) })
+            .buffer_unordered(args.connect_concurrency.max(1))
+            .collect()
+            .await
+    };
+    let secs = connect_start.elapsed().as_secs_f64();
+    let mut out = Connected {
+        conns: Vec::new(),
+        failures: 0,
+        error_samples: Vec::new(),
+        secs,
+    };
     for (idx, result) in opened {
         match result {
-            Ok(ws) => conns.push((idx, ws)),
+            Ok(ws) => out.conns.push((idx, ws)),
             Err(e) => {
-                connect_failures += 1;
-                if error_samples.len() < 5 {
-                    error_samples.push(format!("connect {idx}: {e}"));
+                out.failures += 1;
+                if out.error_samples.len() < 5 {
+                    out.error_samples.push(format!("connect {idx}: {e}"));
                 }
             }
         }
     }
     eprintln!(
-        "loadgen: {} connections open in {connect_secs:.1}s ({connect_failures} failed)",
-        conns.len()
+        "loadgen: {} connections open in {secs:.1}s ({} failed)",
+        out.conns.len(),
+        out.failures
     );
     // Without joining, Confab's senders get acks only; the peers' path joins them regardless.
     shared.subscribed = !(args.no_join && shared.adapter.explicit_acks());
-    for (idx, _) in &conns {
+    for (idx, _) in &out.conns {
         if let Some(r) = shared.specs[*idx].room.filter(|_| shared.subscribed) {
             shared.room_conns[r] += 1;
         }
     }
+    out
+}
 
-    let mut outcome = Outcome::new(args, shared.adapter.name(), started_unix);
-    outcome.connections = conns.len() as u64;
-    outcome.connect_failures = connect_failures;
-    outcome.connect_secs = connect_secs;
-    outcome.setup_secs = setup_secs;
+/// The idle scenario: let the server settle, then hold: memory per connection and CPU while
+/// nothing happens.
+async fn hold_idle(
+    outcome: &mut Outcome,
+    args: &RunArgs,
+    before_connect: ProcSample,
+    connected: Connected,
+) {
+    sleep(Duration::from_secs(2)).await;
+    let held = sample(args);
+    let t0 = Instant::now();
+    sleep(Duration::from_secs_f64(args.duration)).await;
+    let after = sample(args);
+    let secs = t0.elapsed().as_secs_f64();
+    let n = connected.conns.len().max(1) as f64;
+    outcome.duration_s = secs;
+    outcome.server = server_use(held, after, secs);
+    outcome.idle = Some(IdleUse {
+        rss_per_conn_kib: (held.rss_kib as f64 - before_connect.rss_kib as f64) / n,
+        cpu_pct_of_core: outcome.server.cpu_pct_of_core,
+        rss_before_connect_mib: before_connect.rss_kib as f64 / 1024.0,
+        rss_connected_mib: held.rss_kib as f64 / 1024.0,
+    });
+    outcome.correctness.note = "no messages in this scenario".into();
+    outcome.correctness.ok = connected.failures == 0;
+    outcome.error_samples = connected.error_samples;
+}
 
-    if args.scenario == ScenarioKind::Idle {
-        // Let the server settle, then hold: memory per connection and CPU while nothing happens.
-        sleep(Duration::from_secs(2)).await;
-        let held = sample(args);
-        let hold = Duration::from_secs_f64(args.duration);
-        let t0 = Instant::now();
-        sleep(hold).await;
-        let after = sample(args);
-        let secs = t0.elapsed().as_secs_f64();
-        let n = conns.len().max(1) as f64;
-        outcome.duration_s = secs;
-        outcome.server = server_use(held, after, secs);
-        outcome.idle = Some(IdleUse {
-            rss_per_conn_kib: (held.rss_kib as f64 - before_connect.rss_kib as f64) / n,
-            cpu_pct_of_core: outcome.server.cpu_pct_of_core,
-            rss_before_connect_mib: before_connect.rss_kib as f64 / 1024.0,
-            rss_connected_mib: held.rss_kib as f64 / 1024.0,
-        });
-        outcome.correctness.note = "no messages in this scenario".into();
-        outcome.correctness.ok = connect_failures == 0;
-        outcome.error_samples = error_samples;
-        drop(conns);
-        return Ok(outcome);
-    }
-
-    // Traffic scenarios: the measured window starts after the warm-up.
-    let now = unix_nanos();
-    shared.measure_from = now + (args.warmup * 1e9) as u64;
-    let measured = Duration::from_secs_f64(args.duration);
-    if args.scenario != ScenarioKind::Storm {
-        shared.measure_to = shared.measure_from + measured.as_nanos() as u64;
-    }
-    let shared = Arc::new(shared);
-    let before = sample(args);
-    let run_start = Instant::now();
-
-    // Many connections per task; the storm's cut clients never share a task with its senders.
+/// Many connections per task; the storm's cut clients never share a task with its senders.
+fn spawn_groups<A: Adapter>(
+    shared: &Arc<Shared<A>>,
+    conns: Vec<(usize, Ws)>,
+    per_task: usize,
+) -> Vec<tokio::task::JoinHandle<Result<GroupOut, Error>>> {
     let (cut, keep): (Vec<_>, Vec<_>) = conns
         .into_iter()
         .partition(|(idx, _)| shared.specs[*idx].cuttable);
@@ -352,75 +425,49 @@ async fn execute<A: Adapter>(adapter: A, args: &RunArgs) -> Result<Outcome, Erro
     for side in [keep, cut] {
         let mut side = side.into_iter().peekable();
         while side.peek().is_some() {
-            let chunk: Vec<_> = side.by_ref().take(args.conns_per_task.max(1)).collect();
+            let chunk: Vec<_> = side.by_ref().take(per_task.max(1)).collect();
             tasks.push(tokio::spawn(run_group(shared.clone(), chunk)));
         }
     }
+    tasks
+}
 
-    let mid_run = args.mid_run_command.clone().map(|cmd| {
-        let at = Duration::from_secs_f64(args.warmup) + measured / 2;
-        std::thread::spawn(move || mid_run_command(at, &cmd))
-    });
-    sleep(Duration::from_secs_f64(args.warmup) + measured).await;
-    let mut send_secs = run_start.elapsed().as_secs_f64() - args.warmup;
-    if args.scenario == ScenarioKind::Storm {
-        let clients = shared.specs.iter().filter(|s| s.cuttable).count() as u64;
-        let cut_at = Instant::now();
-        phase_tx.send(Phase::Cut)?;
-        let deadline = cut_at + Duration::from_secs_f64(args.resume_timeout);
-        while shared.resumed.load(Ordering::Relaxed) < clients && Instant::now() < deadline {
-            sleep(Duration::from_millis(20)).await;
-        }
-        let resumed = shared.resumed.load(Ordering::Relaxed);
-        let all_resumed_s = (resumed >= clients).then(|| cut_at.elapsed().as_secs_f64());
-        // Keep the traffic going a little after the last client is back.
-        sleep(Duration::from_secs_f64(args.after_resume)).await;
-        send_secs = run_start.elapsed().as_secs_f64() - args.warmup;
-        outcome.storm = Some(StormUse {
-            clients_cut: clients,
-            resumed,
-            all_resumed_s,
-            reconnect_failures: 0,
-            resync_required: 0,
-            resume_supported: shared.adapter.supports_resume(),
-        });
+/// The storm: cut the cuttable clients, wait (up to the resume timeout) for all to be back,
+/// and keep the traffic going a little after the last one.
+async fn cut_and_resume<A: Adapter>(
+    shared: &Shared<A>,
+    phase_tx: &watch::Sender<Phase>,
+    args: &RunArgs,
+) -> Result<StormUse, Error> {
+    let clients = shared.specs.iter().filter(|s| s.cuttable).count() as u64;
+    let cut_at = Instant::now();
+    phase_tx.send(Phase::Cut)?;
+    let deadline = cut_at + Duration::from_secs_f64(args.resume_timeout);
+    while shared.resumed.load(Ordering::Relaxed) < clients && Instant::now() < deadline {
+        sleep(Duration::from_millis(20)).await;
     }
-    phase_tx.send(Phase::Stop)?;
+    let resumed = shared.resumed.load(Ordering::Relaxed);
+    let all_resumed_s = (resumed >= clients).then(|| cut_at.elapsed().as_secs_f64());
+    sleep(Duration::from_secs_f64(args.after_resume)).await;
+    Ok(StormUse {
+        clients_cut: clients,
+        resumed,
+        all_resumed_s,
+        reconnect_failures: 0,
+        resync_required: 0,
+        resume_supported: shared.adapter.supports_resume(),
+    })
+}
+
+/// Waits up to `grace` for every expected delivery, then a little more for the last acks.
+async fn wait_for_deliveries<A: Adapter>(shared: &Shared<A>, grace: Duration) {
     let stopped = Instant::now();
-    let grace = Duration::from_secs_f64(args.grace);
     while shared.delivered.load(Ordering::Relaxed) < shared.expected.load(Ordering::Relaxed)
         && stopped.elapsed() < grace
     {
         sleep(Duration::from_millis(20)).await;
     }
-    // Anything still unacknowledged gets the same grace.
     sleep(Duration::from_millis(200)).await;
-    let after = sample(args);
-    let total_secs = run_start.elapsed().as_secs_f64();
-    phase_tx.send(Phase::Finish)?;
-    let mut outs = Vec::new();
-    for t in tasks {
-        outs.push(t.await??);
-    }
-    let window = if args.scenario == ScenarioKind::Storm {
-        send_secs.max(1e-9)
-    } else {
-        args.duration
-    };
-    fold(&mut outcome, &shared, outs, window, args.scenario)?;
-    if let Some(handle) = mid_run {
-        let result = handle
-            .join()
-            .unwrap_or_else(|_| Err("the mid-run command's thread panicked".into()));
-        if let Err(e) = result {
-            outcome.errors += 1;
-            error_samples.push(e);
-        }
-    }
-    outcome.server = server_use(before, after, total_secs);
-    outcome.error_samples.splice(0..0, error_samples);
-    outcome.error_samples.truncate(8);
-    Ok(outcome)
 }
 
 /// Runs `cmd` with `sh -c` after `at`.

@@ -430,7 +430,6 @@ pub async fn run_group<A: Adapter>(
     let mut streams = SelectAll::new();
     let mut slots = Vec::with_capacity(members.len());
     let start = Instant::now();
-    // Spread the first sends of many senders over one interval.
     let offsets: Vec<f64> = {
         let mut rng = rand::thread_rng();
         (0..members.len()).map(|_| rng.gen::<f64>()).collect()
@@ -438,31 +437,12 @@ pub async fn run_group<A: Adapter>(
     for (i, (idx, ws)) in members.into_iter().enumerate() {
         let (sink, stream) = ws.split();
         streams.push(tag(i, stream));
-        let sender = match shared.specs[idx].send {
-            SendMode::None => None,
-            mode => {
-                let interval = match mode {
-                    SendMode::Rate(r) if r > 0.0 => Duration::from_secs_f64(1.0 / r),
-                    _ => Duration::from_secs(3600),
-                };
-                let offset = interval.mul_f64(offsets[i]);
-                Some(Sender {
-                    mode,
-                    next_n: 0,
-                    pending: VecDeque::new(),
-                    interval,
-                    next_due: start + offset,
-                    sent: 0,
-                    acked: 0,
-                    refused: 0,
-                })
-            }
-        };
+        // Spread the first sends of many senders over one interval.
         slots.push(Slot {
             idx,
             sink: Some(sink),
             receipts: Receipts::default(),
-            sender,
+            sender: Sender::new(shared.specs[idx].send, start, offsets[i]),
         });
     }
     let has_rate = slots
@@ -472,22 +452,7 @@ pub async fn run_group<A: Adapter>(
     let mut group = Group {
         shared: shared.clone(),
         slots,
-        out: GroupOut {
-            delivery: new_histogram()?,
-            cross_node: new_histogram()?,
-            ack: new_histogram()?,
-            receipts: Vec::new(),
-            sent: Vec::new(),
-            deliveries: 0,
-            deliveries_in_window: 0,
-            acks_in_window: 0,
-            sent_in_window: 0,
-            errors: 0,
-            error_samples: Vec::new(),
-            unexpected_closes: 0,
-            reconnect_failures: 0,
-            resync_required: 0,
-        },
+        out: GroupOut::new()?,
         sending: true,
     };
     let mut phase_rx = shared.phase.clone();
@@ -507,12 +472,11 @@ pub async fn run_group<A: Adapter>(
                 let phase = *phase_rx.borrow_and_update();
                 match phase {
                     Phase::Run => {}
-                    Phase::Cut => {
-                        if cuttable && !cut_done {
-                            cut_done = true;
-                            group.cut(&mut streams, &mut reconnects);
-                        }
+                    Phase::Cut if cuttable && !cut_done => {
+                        cut_done = true;
+                        group.cut(&mut streams, &mut reconnects);
                     }
+                    Phase::Cut => {}
                     Phase::Stop => group.sending = false,
                     Phase::Finish => break,
                 }
@@ -520,41 +484,101 @@ pub async fn run_group<A: Adapter>(
             Some(input) = streams.next() => match input {
                 Input::Frame(i, Message::Text(text)) => group.on_frame(i, text.as_str()).await,
                 Input::Frame(_, _) => {}
-                Input::Closed(i, reason) => {
-                    if group.slots[i].sink.take().is_some() {
-                        group.out.unexpected_closes += 1;
-                        group.error(format!(
-                            "connection {} closed: {}",
-                            group.slots[i].idx,
-                            reason.unwrap_or_else(|| "by the server".into())
-                        ));
-                    }
-                }
+                Input::Closed(i, reason) => group.on_closed(i, reason),
             },
-            Some((i, result)) = reconnects.next() => match result {
-                Ok(ws) => {
-                    let (sink, stream) = ws.split();
-                    group.slots[i].sink = Some(sink);
-                    streams.push(tag(i, stream));
-                    if !shared.adapter.supports_resume() {
-                        // Nothing to replay: being back is all a peer offers.
-                        shared.resumed.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-                Err(e) => {
-                    group.out.reconnect_failures += 1;
-                    group.error(format!("reconnect failed: {e}"));
-                }
-            },
+            Some((i, result)) = reconnects.next() => group.on_reconnected(i, result, &mut streams),
             _ = ticker.tick(), if has_rate && group.sending => group.send_due().await,
         }
     }
-    let mut out = group.out;
-    for slot in group.slots {
-        if let Some(s) = &slot.sender {
-            out.sent.push((slot.idx, s.sent, s.acked, s.refused));
-        }
-        out.receipts.push((slot.idx, slot.receipts));
+    Ok(group.finish())
+}
+
+impl Sender {
+    /// The sender state of a connection that sends (`None` for one that only receives); its
+    /// first send is due `offset` (0..1) of an interval after `start`.
+    fn new(mode: SendMode, start: Instant, offset: f64) -> Option<Sender> {
+        let interval = match mode {
+            SendMode::None => return None,
+            SendMode::Rate(r) if r > 0.0 => Duration::from_secs_f64(1.0 / r),
+            _ => Duration::from_secs(3600),
+        };
+        Some(Sender {
+            mode,
+            next_n: 0,
+            pending: VecDeque::new(),
+            interval,
+            next_due: start + interval.mul_f64(offset),
+            sent: 0,
+            acked: 0,
+            refused: 0,
+        })
     }
-    Ok(out)
+}
+
+impl GroupOut {
+    fn new() -> Result<GroupOut, Error> {
+        Ok(GroupOut {
+            delivery: new_histogram()?,
+            cross_node: new_histogram()?,
+            ack: new_histogram()?,
+            receipts: Vec::new(),
+            sent: Vec::new(),
+            deliveries: 0,
+            deliveries_in_window: 0,
+            acks_in_window: 0,
+            sent_in_window: 0,
+            errors: 0,
+            error_samples: Vec::new(),
+            unexpected_closes: 0,
+            reconnect_failures: 0,
+            resync_required: 0,
+        })
+    }
+}
+
+impl<A: Adapter> Group<A> {
+    /// A connection the server closed (not one the storm cut: its sink is gone already).
+    fn on_closed(&mut self, i: usize, reason: Option<String>) {
+        if self.slots[i].sink.take().is_some() {
+            self.out.unexpected_closes += 1;
+            let reason = reason.unwrap_or_else(|| "by the server".into());
+            self.error(format!("connection {} closed: {reason}", self.slots[i].idx));
+        }
+    }
+
+    /// A cut connection is back (or could not come back).
+    fn on_reconnected(
+        &mut self,
+        i: usize,
+        result: Result<Ws, Error>,
+        streams: &mut SelectAll<BoxStream<'static, Input>>,
+    ) {
+        match result {
+            Ok(ws) => {
+                let (sink, stream) = ws.split();
+                self.slots[i].sink = Some(sink);
+                streams.push(tag(i, stream));
+                if !self.shared.adapter.supports_resume() {
+                    // Nothing to replay: being back is all a peer offers.
+                    self.shared.resumed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Err(e) => {
+                self.out.reconnect_failures += 1;
+                self.error(format!("reconnect failed: {e}"));
+            }
+        }
+    }
+
+    /// The group's figures, with each sender's counts and each connection's receipts.
+    fn finish(self) -> GroupOut {
+        let mut out = self.out;
+        for slot in self.slots {
+            if let Some(s) = &slot.sender {
+                out.sent.push((slot.idx, s.sent, s.acked, s.refused));
+            }
+            out.receipts.push((slot.idx, slot.receipts));
+        }
+        out
+    }
 }

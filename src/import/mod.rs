@@ -9,7 +9,7 @@ pub mod dump;
 pub mod progress;
 pub mod records;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -64,6 +64,12 @@ pub struct Report {
     pub chunked: Chunked,
     /// Reading and staging the file.
     pub staged_in: Duration,
+    /// Messages staged (those of rooms an earlier run of the file moved are not).
+    pub staged_messages: u64,
+    /// From the start until every message was committed (and found by search, through the GIN
+    /// pending list), and until that list was merged into the search index (searches fast again).
+    pub messages_in: Duration,
+    pub merged_in: Duration,
     /// Staged messages and rooms that are not in the tenant after the move.
     pub messages_left_out: i64,
     pub rooms_left_out: i64,
@@ -102,12 +108,15 @@ async fn run_on(pair: &mut Pair, opts: Options) -> AppResult<Report> {
         .id;
     let file_key = file_key(&opts.file, tenant)?;
     let bar = std::sync::Arc::new(Bar::new());
-    let tally = stage(pair, &opts.file, tenant, bar.clone()).await?;
+    let done = moving::done_rooms(&mut pair.a, tenant, &file_key).await?;
+    let skip: HashSet<Uuid> = done.iter().map(|(room, _)| *room).collect();
+    let tally = stage(pair, &opts.file, tenant, skip, bar.clone()).await?;
     let mut report = Report {
         tenant,
         read: tally.read,
         skipped: tally.skipped,
         skipped_count: tally.skipped_count,
+        staged_messages: tally.messages,
         ..Report::default()
     };
     if opts.dry_run || (opts.strict && report.skipped_count > 0) {
@@ -120,8 +129,11 @@ async fn run_on(pair: &mut Pair, opts: Options) -> AppResult<Report> {
         file_key: &file_key,
         chunk: opts.chunk.max(1),
         messages: tally.messages,
+        began: started,
     };
     move_all(pair, &plan, &bar, &mut report).await?;
+    report.chunked.rooms_done_before += done.len();
+    report.chunked.messages_done_before += done.iter().map(|(_, n)| n).sum::<u64>();
     let checking = Instant::now();
     report.messages_left_out = moving::not_moved(&mut pair.a, tenant, "messages").await?
         + moving::not_moved(&mut pair.b, tenant, "messages").await?;
@@ -153,6 +165,7 @@ async fn stage(
     pair: &mut Pair,
     file: &Path,
     tenant: Uuid,
+    skip: HashSet<Uuid>,
     bar: std::sync::Arc<Bar>,
 ) -> AppResult<Tally> {
     for conn in [&mut pair.a, &mut pair.b] {
@@ -161,7 +174,7 @@ async fn stage(
     }
     let (tx, mut rx) = mpsc::channel::<Batch>(4);
     let file = file.to_path_buf();
-    let reader = std::thread::spawn(move || read_file(file, tenant, tx, &bar));
+    let reader = std::thread::spawn(move || read_file(file, tenant, &skip, tx, &bar));
     while let Some(batch) = rx.recv().await {
         batch.stage(&mut pair.a, &mut pair.b).await?;
     }
@@ -177,6 +190,8 @@ struct Plan<'a> {
     chunk: usize,
     /// Staged messages (the progress bar's total).
     messages: u64,
+    /// When the run began.
+    began: Instant,
 }
 
 /// Users, rooms and members; the messages on both connections at once; the marks.
@@ -221,12 +236,32 @@ async fn move_all(
         rows: report.chunked.messages_moved,
         took: started.elapsed(),
     });
-    moved.extend(moving::move_marks(&mut pair.a, tenant).await?);
+    report.messages_in = plan.began.elapsed();
+    let (marks, (merged, merged_at)) = tokio::try_join!(
+        moving::move_marks(&mut pair.a, tenant),
+        merge(&mut pair.b, plan.began)
+    )?;
+    report.merged_in = merged_at;
+    moved.extend(marks);
+    moved.push(merged);
     report.moved = moved
         .into_iter()
         .map(|m| (m.step.to_owned(), m.rows, m.took))
         .collect();
     Ok(())
+}
+
+/// Merges the search index's pending list (while the other connection moves the marks); answers
+/// the step and when it ended since `began`.
+async fn merge(conn: &mut db::Conn, began: Instant) -> diesel::QueryResult<(Moved, Duration)> {
+    let started = Instant::now();
+    let pages = moving::merge_search(conn).await?;
+    let step = Moved {
+        step: "search index merged (pages)",
+        rows: usize::try_from(pages).unwrap_or(0),
+        took: started.elapsed(),
+    };
+    Ok((step, began.elapsed()))
 }
 
 /// What the reader counted.
@@ -289,7 +324,15 @@ impl Tally {
 }
 
 /// Reads the file on this (blocking) thread and sends full batches; draws the reading bar.
-fn read_file(file: PathBuf, tenant: Uuid, tx: mpsc::Sender<Batch>, bar: &Bar) -> AppResult<Tally> {
+/// Messages of the rooms in `skip` (moved by an earlier run of the file) are not staged again;
+/// their reactions are (those are moved after all the messages).
+fn read_file(
+    file: PathBuf,
+    tenant: Uuid,
+    skip: &HashSet<Uuid>,
+    tx: mpsc::Sender<Batch>,
+    bar: &Bar,
+) -> AppResult<Tally> {
     let ids = Ids::new(tenant);
     let mut tally = Tally::default();
     let mut batch = Batch::default();
@@ -307,8 +350,13 @@ fn read_file(file: PathBuf, tenant: Uuid, tx: mpsc::Sender<Batch>, bar: &Bar) ->
                 "MiB",
             );
         }
-        if let Some(row) = tally.take(&ids, tenant, item) {
-            batch.push(row);
+        match tally.take(&ids, tenant, item) {
+            Some(Row::Message(m)) if skip.contains(&m.room_id) => {
+                tally.messages -= 1;
+                batch.push_reactions(m.id, m.reactions);
+            }
+            Some(row) => batch.push(row),
+            None => {}
         }
         if batch.len() >= BATCH {
             open = tx.blocking_send(std::mem::take(&mut batch)).is_ok();
@@ -421,13 +469,18 @@ impl Batch {
         rooms.legacy.push(r.legacy);
     }
 
-    /// A message, and 004's reactions map as its reactions.
-    fn push_message(&mut self, m: records::MessageRow) {
-        for (emoji, user) in m.reactions {
-            self.reactions.message_id.push(m.id);
+    /// 004's reactions map of a message.
+    fn push_reactions(&mut self, message: Uuid, reactions: Vec<(String, Uuid)>) {
+        for (emoji, user) in reactions {
+            self.reactions.message_id.push(message);
             self.reactions.user_id.push(user);
             self.reactions.emoji.push(emoji);
         }
+    }
+
+    /// A message, and 004's reactions map as its reactions.
+    fn push_message(&mut self, mut m: records::MessageRow) {
+        self.push_reactions(m.id, std::mem::take(&mut m.reactions));
         let out = &mut self.messages[usize::from(m.room_id.as_bytes()[15] & 1)];
         out.id.push(m.id);
         out.room_id.push(m.room_id);
@@ -473,7 +526,8 @@ impl Report {
         if self.written {
             let staged = self.staged_in.as_secs_f64();
             out.push_str(&format!(
-                "written (file read and staged in {staged:.1} s):\n"
+                "written (file read and {} messages staged in {staged:.1} s):\n",
+                self.staged_messages
             ));
             for (step, n, took) in &self.moved {
                 out.push_str(&format!("  {step}: {n} ({:.1} s)\n", took.as_secs_f64()));
@@ -482,6 +536,11 @@ impl Report {
             out.push_str(&format!(
                 "  messages of {} rooms in {} committed chunks on 2 connections\n",
                 c.rooms_moved, c.chunks
+            ));
+            out.push_str(&format!(
+                "messages committed and searchable after {:.1} s; search index merged after {:.1} s\n",
+                self.messages_in.as_secs_f64(),
+                self.merged_in.as_secs_f64()
             ));
             if c.rooms_done_before > 0 {
                 out.push_str(&format!(

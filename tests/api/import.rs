@@ -506,8 +506,21 @@ async fn a_killed_import_continues_where_it_stopped() {
         )),
         "{summary}"
     );
+    assert_eq!(
+        report.staged_messages as i64,
+        60_000 - done * 3_000,
+        "the moved rooms' messages are not staged again: {summary}"
+    );
+    assert!(summary.contains("search index merged after"), "{summary}");
     assert_eq!(count(&app, stored).await, 60_000);
     assert_eq!(count(&app, progress).await, 20);
+    let found =
+        "SELECT count(*) AS n FROM messages WHERE search @@ plainto_tsquery('english', 'number')";
+    assert_eq!(
+        count(&app, found).await,
+        60_000,
+        "all imported history is searchable"
+    );
     let gaps = "SELECT count(*) AS n FROM rooms r WHERE r.last_seq <> (SELECT count(*) FROM messages m WHERE m.room_id = r.id) OR r.last_seq <> (SELECT COALESCE(max(seq), 0) FROM messages m WHERE m.room_id = r.id)";
     assert_eq!(count(&app, gaps).await, 0, "every room's seq runs 1..n");
     // The same file imported in one go into a fresh database: the same rooms, seqs and replies.

@@ -26,8 +26,11 @@ run() { # label, SQL (may be empty)
     local out; out=$("$REL/loadgen" run --target confab --scenario ingest --addr "127.0.0.1:$port" \
         --jwt-secret $SECRET --server-pid $pid --senders 100 --duration 10 --warmup 2 --grace 10 \
         --out "/tmp/ingest-ab-$1.json" 2>/dev/null)
-    echo "$1 (load $(cut -d' ' -f1 /proc/loadavg)): $(echo "$out" | python3 -c \
-        'import json,sys; r=json.load(sys.stdin); print(f"{r[\"throughput\"]:,.0f} acked msg/s, ack p99 {r[\"latency\"][\"p99_ms\"]} ms, ok={r[\"correctness\"][\"ok\"]}")')"
+    echo "$1 (load $(cut -d' ' -f1 /proc/loadavg)): $(echo "$out" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+print("%.0f acked msg/s, ack p99 %s ms, correct: %s"
+      % (r["throughput"], r["latency"]["p99_ms"], r["correctness"]["ok"]))')"
     kill $pid; wait $pid 2> /dev/null || true
 }
 for round in $(seq "$ROUNDS"); do

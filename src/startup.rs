@@ -27,7 +27,7 @@ use crate::db;
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::state::{AppState, Parts};
-use crate::transport::upgrade::{self, Upgrade};
+use crate::transport::upgrade;
 
 pub type StartupError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -91,8 +91,8 @@ impl Application {
     }
 }
 
-/// The App that answers every request (`transport::upgrade` builds a second one per worker for
-/// upgrade requests).
+/// The App that answers every request (one instance per worker, which `transport::upgrade`
+/// shares between the HTTP/1 dispatcher and upgrade requests).
 fn app(
     state: web::Data<AppState>,
 ) -> App<
@@ -186,7 +186,7 @@ fn serve(
         .disable_signals()
         .listen("confab", listener, move || {
             let graceful = graceful.clone();
-            let upgrade = Upgrade::new(boxed::factory(
+            let (http, upgrade) = upgrade::shared(boxed::factory(
                 map_config(app(state.clone()), config)
                     .map(|res| Response::from(res.map_into_boxed_body())),
             ));
@@ -203,7 +203,7 @@ fn serve(
                 .tcp_nodelay(true)
                 .local_addr(addr)
                 .upgrade(upgrade)
-                .finish(map_config(app(state.clone()), config))
+                .finish(http)
                 .tcp()
         })?
         .run())

@@ -20,7 +20,7 @@ use actix_http::{BoxedPayloadStream, ConnectionType, Payload, Request, Response,
 use actix_service::boxed::{BoxService, BoxServiceFactory};
 use actix_service::{Service, ServiceFactory};
 use actix_web::web::{Bytes, BytesMut};
-use futures_util::future::LocalBoxFuture;
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use futures_util::Stream;
 use tokio::net::TcpStream;
 
@@ -39,15 +39,46 @@ const READ_CHUNK: usize = 8 * 1024;
 /// A non-101 answer is written in pieces of about this size.
 const WRITE_CHUNK: usize = 64 * 1024;
 
-/// The upgrade service's factory: one App service per worker, built from `app`.
-pub struct Upgrade {
-    app: AppFactory,
+/// A worker's App service, being built or built: one instance serves both the HTTP/1 dispatcher
+/// and the upgrade path (a second instance cost ~3.5 MiB per worker: routes, middleware).
+type Built = Shared<LocalBoxFuture<'static, Result<Rc<AppService>, ()>>>;
+
+/// One worker's App service, shared: the factory for the HTTP/1 dispatcher, and the upgrade
+/// service's factory. Call once per worker, on the worker (the listener's factory does).
+pub fn shared(app: AppFactory) -> (SharedApp, Upgrade) {
+    let service = app.new_service(());
+    let built: Built = async move { service.await.map(Rc::new) }
+        .boxed_local()
+        .shared();
+    (
+        SharedApp {
+            built: built.clone(),
+        },
+        Upgrade { built },
+    )
 }
 
-impl Upgrade {
-    pub fn new(app: AppFactory) -> Self {
-        Upgrade { app }
+/// The App for the HTTP/1 dispatcher (the worker's one instance).
+pub struct SharedApp {
+    built: Built,
+}
+
+impl ServiceFactory<Request> for SharedApp {
+    type Response = Response<BoxBody>;
+    type Error = actix_web::Error;
+    type Config = ();
+    type Service = Rc<AppService>;
+    type InitError = ();
+    type Future = Built;
+
+    fn new_service(&self, _: ()) -> Self::Future {
+        self.built.clone()
     }
+}
+
+/// The upgrade service's factory (the worker's one App instance).
+pub struct Upgrade {
+    built: Built,
 }
 
 impl ServiceFactory<(Request, Framed<TcpStream, Codec>)> for Upgrade {
@@ -59,12 +90,8 @@ impl ServiceFactory<(Request, Framed<TcpStream, Codec>)> for Upgrade {
     type Future = LocalBoxFuture<'static, Result<UpgradeService, ()>>;
 
     fn new_service(&self, _: ()) -> Self::Future {
-        let app = self.app.new_service(());
-        Box::pin(async move {
-            Ok(UpgradeService {
-                app: Rc::new(app.await?),
-            })
-        })
+        let built = self.built.clone();
+        Box::pin(async move { Ok(UpgradeService { app: built.await? }) })
     }
 }
 

@@ -1,10 +1,15 @@
 //! `Application`: binds (port 0 in tests), migrates, builds the pool and state, wires the routes.
 
 use std::net::TcpListener;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use actix_web::dev::{Server, ServerHandle, Service};
-use actix_web::{guard, middleware, web, App, HttpServer};
+use actix_http::{HttpService, KeepAlive, Response};
+use actix_service::{boxed, map_config, ServiceFactoryExt};
+use actix_web::body::MessageBody;
+use actix_web::dev::{
+    AppConfig, Server, ServerHandle, Service, ServiceFactory, ServiceRequest, ServiceResponse,
+};
+use actix_web::{guard, middleware, web, App};
 use futures_util::FutureExt;
 
 use std::sync::Arc;
@@ -22,6 +27,7 @@ use crate::db;
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::state::{AppState, Parts};
+use crate::transport::upgrade;
 
 pub type StartupError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -50,75 +56,7 @@ impl Application {
         // Half the shutdown time for the sockets to say goodbye, half for the rest (see `shut_down`).
         let shutdown = settings.server.shutdown_timeout_secs.div_ceil(2);
         let state = start_node(Arc::new(settings), pool, workers).await?;
-        let app_state = state.clone();
-        let server = HttpServer::new(move || {
-            let state = app_state.clone();
-            let metrics = state.metrics.clone();
-            let static_dir = state.settings.server.static_dir.clone();
-            let csp = state.settings.server.content_security_policy.clone();
-            let cors = routes::cors::middleware(&state.settings.server.allowed_origins);
-            App::new()
-                .app_data(state)
-                // Every path answers with or without a trailing slash.
-                .wrap(middleware::NormalizePath::trim())
-                // Before the trim: seed 004's slashed paths get 004's answers.
-                .wrap(middleware::from_fn(
-                    crate::dialects::drf::slashed::remember_slash,
-                ))
-                .wrap(cors)
-                .wrap(middleware::from_fn(
-                    routes::cors::refused_preflight_in_error_shape,
-                ))
-                // Answers that set their own (file downloads) keep theirs.
-                .wrap(
-                    middleware::DefaultHeaders::new()
-                        .add(("Content-Security-Policy", csp))
-                        .add(("X-Content-Type-Options", "nosniff"))
-                        .add(("Referrer-Policy", "no-referrer"))
-                        .add(("Cache-Control", "no-cache")),
-                )
-                .wrap(
-                    // The path only: a query string may carry a token or ticket.
-                    middleware::Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
-                        .custom_request_replace("method", |req| req.method().to_string()),
-                )
-                .wrap_fn(move |req, srv| {
-                    let started = Instant::now();
-                    let metrics = metrics.clone();
-                    let method = req.method().to_string();
-                    srv.call(req).map(move |res| {
-                        if let Ok(res) = &res {
-                            let route = res
-                                .request()
-                                .match_pattern()
-                                .unwrap_or_else(|| "unmatched".into());
-                            metrics.observe_request(
-                                &method,
-                                &route,
-                                res.status().as_u16(),
-                                started.elapsed().as_secs_f64(),
-                            );
-                        }
-                        res
-                    })
-                })
-                .configure(routes::configure)
-                .service(
-                    actix_files::Files::new("/", static_dir)
-                        .index_file("index.html")
-                        .guard(guard::Any(guard::Get()).or(guard::Head()))
-                        .default_handler(web::to(routes::not_found)),
-                )
-                .default_service(web::to(routes::not_found))
-        })
-        // Chat frames are small and latency matters: no Nagle delay on acks and events.
-        .tcp_nodelay(true)
-        .workers(workers)
-        .shutdown_timeout(shutdown)
-        // SIGTERM and SIGINT are handled by `run_until_stopped` (sockets are told first).
-        .disable_signals()
-        .listen(listener)?
-        .run();
+        let server = serve(listener, state.clone(), workers, shutdown)?;
         Ok(Application {
             port,
             server,
@@ -151,6 +89,124 @@ impl Application {
         });
         self.server.await
     }
+}
+
+/// The App that answers every request (one instance per worker, which `transport::upgrade`
+/// shares between the HTTP/1 dispatcher and upgrade requests).
+fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let metrics = state.metrics.clone();
+    let static_dir = state.settings.server.static_dir.clone();
+    let csp = state.settings.server.content_security_policy.clone();
+    let cors = routes::cors::middleware(&state.settings.server.allowed_origins);
+    App::new()
+        .app_data(state)
+        // Every path answers with or without a trailing slash.
+        .wrap(middleware::NormalizePath::trim())
+        // Before the trim: seed 004's slashed paths get 004's answers.
+        .wrap(middleware::from_fn(
+            crate::dialects::drf::slashed::remember_slash,
+        ))
+        .wrap(cors)
+        .wrap(middleware::from_fn(
+            routes::cors::refused_preflight_in_error_shape,
+        ))
+        // Answers that set their own (file downloads) keep theirs.
+        .wrap(
+            middleware::DefaultHeaders::new()
+                .add(("Content-Security-Policy", csp))
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("Referrer-Policy", "no-referrer"))
+                .add(("Cache-Control", "no-cache")),
+        )
+        .wrap(
+            // The path only: a query string may carry a token or ticket.
+            middleware::Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
+                .custom_request_replace("method", |req| req.method().to_string()),
+        )
+        .wrap_fn(move |req, srv| {
+            let started = Instant::now();
+            let metrics = metrics.clone();
+            let method = req.method().to_string();
+            srv.call(req).map(move |res| {
+                if let Ok(res) = &res {
+                    let route = res
+                        .request()
+                        .match_pattern()
+                        .unwrap_or_else(|| "unmatched".into());
+                    metrics.observe_request(
+                        &method,
+                        &route,
+                        res.status().as_u16(),
+                        started.elapsed().as_secs_f64(),
+                    );
+                }
+                res
+            })
+        })
+        .configure(routes::configure)
+        .service(
+            actix_files::Files::new("/", static_dir)
+                .index_file("index.html")
+                .guard(guard::Any(guard::Get()).or(guard::Head()))
+                .default_handler(web::to(routes::not_found)),
+        )
+        .default_service(web::to(routes::not_found))
+}
+
+/// The HTTP server as actix-web's `HttpServer` builds it (its defaults: keep-alive 5 s, 5 s for a
+/// request's head, 1 s to close), plus the upgrade service that takes WebSockets out of the
+/// HTTP/1 dispatcher (`transport::upgrade`).
+fn serve(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    workers: usize,
+    shutdown_secs: u64,
+) -> std::io::Result<Server> {
+    let addr = listener.local_addr()?;
+    let builder = actix_server::Server::build();
+    let graceful = builder.graceful_shutdown_signal();
+    // What `HttpServer` gives the App: the bound address as host and local address. (The
+    // constructor is public but hidden from the docs; `AppConfig::default()` would name
+    // localhost:8080 for requests without a Host header.)
+    let config = move |_: ()| AppConfig::__priv_test_new(false, addr.to_string(), addr);
+    Ok(builder
+        .workers(workers)
+        .shutdown_timeout(shutdown_secs)
+        // SIGTERM and SIGINT are handled by `run_until_stopped` (sockets are told first).
+        .disable_signals()
+        .listen("confab", listener, move || {
+            let graceful = graceful.clone();
+            let (http, upgrade) = upgrade::shared(boxed::factory(
+                map_config(app(state.clone()), config)
+                    .map(|res| Response::from(res.map_into_boxed_body())),
+            ));
+            HttpService::build()
+                .graceful_shutdown_signal(move || {
+                    let graceful = graceful.clone();
+                    async move { graceful.notified().await }
+                })
+                .keep_alive(KeepAlive::default())
+                .client_request_timeout(Duration::from_secs(5))
+                .client_disconnect_timeout(upgrade::LINGER)
+                .h1_allow_half_closed(true)
+                // Chat frames are small and latency matters: no Nagle delay on acks and events.
+                .tcp_nodelay(true)
+                .local_addr(addr)
+                .upgrade(upgrade)
+                .finish(http)
+                .tcp()
+        })?
+        .run())
 }
 
 async fn wait_for_signal() -> std::io::Result<&'static str> {

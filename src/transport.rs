@@ -22,6 +22,9 @@ use crate::error::{AppError, AppResult};
 mod deferred;
 pub use deferred::{accept_deferred, Handover};
 
+// Issue 18: upgrade requests are served outside the HTTP/1 dispatcher.
+pub mod upgrade;
+
 /// What a session queues for its socket: text frames and control frames.
 #[derive(Debug)]
 pub enum Outgoing {

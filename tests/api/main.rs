@@ -57,3 +57,6 @@ mod previews;
 mod scan;
 // import (issue 19): read back through the seeds' routes, resumed runs.
 mod import_dialects;
+
+// Issue 18: upgrade requests outside the HTTP/1 dispatcher.
+mod upgrade;

@@ -118,7 +118,10 @@ test('000 React component, 000 upload snippet and 002 socket snippet chat with e
   const uploadFile = uploadSnippet(storage, bob, CONVERSATION_ID);
   await uploadFile(new File(['%PDF-1.4 plan'], 'project_plan.pdf', { type: 'application/pdf' }));
   await until('ann sees the file message', () => rendered().includes('Shared a file: project_plan.pdf'));
-  const file = seen.find((d) => d.type === 'new_message' && d.message.message_type === 'file').message;
+  // Ann's screen and bob's socket are two deliveries: wait for bob's too.
+  const isFile = (d) => d.type === 'new_message' && d.message.message_type === 'file';
+  await until('bob gets the file message', () => seen.some(isFile));
+  const file = seen.find(isFile).message;
   assert.equal(file.file_name, 'project_plan.pdf');
   assert.equal(file.file_size, 13);
   assert.ok(file.file_url.includes('/api/chat/uploads/'));

@@ -24,18 +24,15 @@ async fn login(app: &TestApp, username: &str, password: &str) -> Answer {
     .await
 }
 
-/// Waits for the socket to be closed with `closing {reason}`; answers how long it took.
-async fn closed_with(ws: &mut Ws, reason: &str) -> Duration {
-    let started = Instant::now();
+/// Waits for the socket to be closed with `closing {reason}` and code 1008.
+async fn closed_with(ws: &mut Ws, reason: &str) {
     let (frames, closed) = ws.until_closed().await;
-    let took = started.elapsed();
     let closing = frames
         .iter()
         .find(|f| f["type"] == "closing")
         .expect("closing");
     assert_eq!(closing["reason"], reason);
     assert!(matches!(closed, Closed::Code(1008, _)), "{closed:?}");
-    took
 }
 
 #[actix_rt::test]

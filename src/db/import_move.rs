@@ -280,8 +280,6 @@ struct Pending {
     room_id: Uuid,
     #[diesel(sql_type = BigInt)]
     n: i64,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    done: bool,
 }
 
 /// What one connection's messages move did.
@@ -310,7 +308,8 @@ impl Chunked {
 }
 
 /// Moves this connection's staged messages, `chunk` messages (whole rooms) per transaction;
-/// adds each chunk's staged messages to `progress` once it is committed.
+/// adds each chunk's staged messages to `progress` once it is committed. (Rooms an earlier run
+/// of the file moved are not staged: the reader skips them, see `done_rooms`.)
 pub async fn move_messages(
     conn: &mut Conn,
     tenant: Uuid,
@@ -319,42 +318,25 @@ pub async fn move_messages(
     progress: &AtomicU64,
 ) -> diesel::QueryResult<Chunked> {
     let rooms: Vec<Pending> = diesel::sql_query(
-        "SELECT m.room_id, count(*) AS n, EXISTS (SELECT 1 FROM import_progress p
-             WHERE p.tenant_id = $1 AND p.file_key = $2 AND p.room_id = m.room_id) AS done
-         FROM imp_messages m GROUP BY m.room_id ORDER BY m.room_id",
+        "SELECT room_id, count(*) AS n FROM imp_messages GROUP BY room_id ORDER BY room_id",
     )
-    .bind::<SqlUuid, _>(tenant)
-    .bind::<Text, _>(file_key)
     .load(conn)
     .await?;
     let mut out = Chunked::default();
     let mut batch: Vec<Uuid> = Vec::new();
     let mut counts: Vec<i32> = Vec::new();
     let mut staged: u64 = 0;
-    for room in rooms {
-        let n = u64::try_from(room.n).unwrap_or(0);
-        if room.done {
-            out.rooms_done_before += 1;
-            out.messages_done_before += n;
-            progress.fetch_add(n, Ordering::Relaxed);
-            continue;
-        }
+    for (i, room) in rooms.iter().enumerate() {
         batch.push(room.room_id);
         counts.push(i32::try_from(room.n).unwrap_or(i32::MAX));
-        staged += n;
-        if staged >= chunk as u64 {
+        staged += u64::try_from(room.n).unwrap_or(0);
+        if staged >= chunk as u64 || i + 1 == rooms.len() {
             out.messages_moved += move_chunk(conn, tenant, file_key, &batch, &counts).await?;
             out.rooms_moved += batch.len();
             out.chunks += 1;
             progress.fetch_add(staged, Ordering::Relaxed);
             (batch, counts, staged) = (Vec::new(), Vec::new(), 0);
         }
-    }
-    if !batch.is_empty() {
-        out.messages_moved += move_chunk(conn, tenant, file_key, &batch, &counts).await?;
-        out.rooms_moved += batch.len();
-        out.chunks += 1;
-        progress.fetch_add(staged, Ordering::Relaxed);
     }
     Ok(out)
 }

@@ -132,8 +132,8 @@ async fn run_on(pair: &mut Pair, opts: Options) -> AppResult<Report> {
         began: started,
     };
     move_all(pair, &plan, &bar, &mut report).await?;
-    report.chunked.rooms_done_before += done.len();
-    report.chunked.messages_done_before += done.iter().map(|(_, n)| n).sum::<u64>();
+    report.chunked.rooms_done_before = done.len();
+    report.chunked.messages_done_before = done.iter().map(|(_, n)| n).sum::<u64>();
     let checking = Instant::now();
     report.messages_left_out = moving::not_moved(&mut pair.a, tenant, "messages").await?
         + moving::not_moved(&mut pair.b, tenant, "messages").await?;

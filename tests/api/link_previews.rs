@@ -148,6 +148,16 @@ async fn previewing_app(adjust: impl FnOnce(&mut confab::config::Settings)) -> T
     .await
 }
 
+/// A loopback site, a node that previews it, and ann and bob in a group room.
+async fn scene() -> (Site, TestApp, User, User, Uuid) {
+    let site = Site::start();
+    let app = previewing_app(|_| {}).await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let room = app.room(&ann, "group", &[&bob]).await;
+    (site, app, ann, bob, room)
+}
+
 async fn joined(app: &TestApp, user: &User, room: Uuid) -> Ws {
     let mut ws = app.ws(&user.token).await;
     let ack = ws
@@ -191,11 +201,7 @@ async fn direct(app: &TestApp, a: &User, b: &User) -> Uuid {
 
 #[actix_rt::test]
 async fn a_page_on_loopback_previews_after_the_ack_once_per_url() {
-    let site = Site::start();
-    let app = previewing_app(|_| {}).await;
-    let ann = app.register("ann").await;
-    let bob = app.register("bob").await;
-    let room = app.room(&ann, "group", &[&bob]).await;
+    let (site, app, ann, bob, room) = scene().await;
     let mut ws = joined(&app, &bob, room).await;
     let sent = post_fast(
         &app,
@@ -297,11 +303,7 @@ async fn logged_previews(app: &TestApp, room: Uuid) -> i64 {
 
 #[actix_rt::test]
 async fn private_addresses_redirects_to_them_huge_slow_and_plain_pages_do_not_preview() {
-    let site = Site::start();
-    let app = previewing_app(|_| {}).await;
-    let ann = app.register("ann").await;
-    let bob = app.register("bob").await;
-    let room = app.room(&ann, "group", &[&bob]).await;
+    let (site, app, ann, bob, room) = scene().await;
     let mut ws = joined(&app, &bob, room).await;
     let port = site.port;
     let links = [
@@ -355,11 +357,7 @@ async fn private_addresses_redirects_to_them_huge_slow_and_plain_pages_do_not_pr
 
 #[actix_rt::test]
 async fn bracketed_links_code_direct_rooms_and_tenants_that_turned_them_off_get_none() {
-    let site = Site::start();
-    let app = previewing_app(|_| {}).await;
-    let ann = app.register("ann").await;
-    let bob = app.register("bob").await;
-    let group = app.room(&ann, "group", &[&bob]).await;
+    let (site, app, ann, bob, group) = scene().await;
     let mut ws = joined(&app, &bob, group).await;
     for text in [
         format!("quiet <{}>", site.url("/page")),
@@ -412,11 +410,7 @@ async fn bracketed_links_code_direct_rooms_and_tenants_that_turned_them_off_get_
 
 #[actix_rt::test]
 async fn seed_003s_socket_gets_no_edit_for_a_preview() {
-    let site = Site::start();
-    let app = previewing_app(|_| {}).await;
-    let ann = app.register("ann").await;
-    let bob = app.register("bob").await;
-    let room = app.room(&ann, "group", &[&bob]).await;
+    let (site, app, ann, bob, room) = scene().await;
     let mut native = joined(&app, &ann, room).await;
     let path = format!("/ws/chat/{room}/?dialect=wasgo");
     let mut wasgo = app

@@ -147,17 +147,23 @@ fi
 JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')
 export LOADGEN_JWT_SECRET="$JWT_SECRET"
 
-start_confab() {
-    PORT=$(free_port)
-    fresh_db confab_bench
+# A Confab node on the bench database, port $1, logging to $2, in the background (the bench's
+# settings: no rate limits in the way of the load).
+confab_node() {
     DATABASE_URL="$DB_BASE/confab_bench" RUST_LOG=warn \
-    CONFAB__SERVER__PORT=$PORT CONFAB__AUTH__JWT_SECRET="$JWT_SECRET" \
+    CONFAB__SERVER__PORT=$1 CONFAB__AUTH__JWT_SECRET="$JWT_SECRET" \
     CONFAB__SERVER__ALLOWED_ORIGINS='*' \
     CONFAB__RATE_LIMITS__WS_FRAMES_PER_SEC=100000 CONFAB__RATE_LIMITS__WS_BURST=100000 \
     CONFAB__RATE_LIMITS__MESSAGES_PER_MINUTE=10000000 \
     CONFAB__LIMITS__MAX_CONNECTIONS_PER_USER=1000 \
     CONFAB__RETENTION__SWEEP_INTERVAL_SECS="${SWEEP_SECS:-300}" \
-        "$CONFAB" serve > "$OUT/$TS-confab.log" 2>&1 &
+        "$CONFAB" serve > "$2" 2>&1 &
+}
+
+start_confab() {
+    PORT=$(free_port)
+    fresh_db confab_bench
+    confab_node "$PORT" "$OUT/$TS-confab.log"
     local pid=$!
     PIDS+=("$pid"); SERVER_PIDS=$pid; MAIN_PID=$pid
     wait_http "http://127.0.0.1:$PORT/healthz" "$pid"
@@ -215,13 +221,7 @@ REDIS_CLUSTER_ARGS="--bind 127.0.0.1 --save '' --appendonly no --loglevel warnin
 # A second Confab node on the database start_confab made (same settings, its own port).
 start_confab_b() {
     PORT_B=$(free_port)
-    DATABASE_URL="$DB_BASE/confab_bench" RUST_LOG=warn \
-    CONFAB__SERVER__PORT=$PORT_B CONFAB__AUTH__JWT_SECRET="$JWT_SECRET" \
-    CONFAB__SERVER__ALLOWED_ORIGINS='*' \
-    CONFAB__RATE_LIMITS__WS_FRAMES_PER_SEC=100000 CONFAB__RATE_LIMITS__WS_BURST=100000 \
-    CONFAB__RATE_LIMITS__MESSAGES_PER_MINUTE=10000000 \
-    CONFAB__LIMITS__MAX_CONNECTIONS_PER_USER=1000 \
-        "$CONFAB" serve > "$OUT/$TS-confab-b.log" 2>&1 &
+    confab_node "$PORT_B" "$OUT/$TS-confab-b.log"
     local pid=$!
     PIDS+=("$pid"); SERVER_PIDS="$SERVER_PIDS,$pid"; MAIN_PID="$MAIN_PID $pid"
     wait_http "http://127.0.0.1:$PORT_B/healthz" "$pid"

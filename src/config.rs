@@ -614,6 +614,12 @@ pub struct WebhookSettings {
     pub poll_ms: u64,
     /// Endpoints one node delivers to at once.
     pub max_parallel: usize,
+    /// How often a node looks for room events past the cursors in every room (other nodes'
+    /// commits, and what a crash left); its own commits are delivered at the next poll.
+    pub rescan_secs: u64,
+    /// The delivery worker's thread runs in the idle scheduling class (only when no other
+    /// thread wants a core); false: as the rest of the server.
+    pub idle_priority: bool,
     /// How long a node believes what it read of a tenant's subscriptions. Changes are relayed to
     /// every node at once; this bounds what a lost relay (Redis down) leaves stale.
     pub subscription_cache_secs: u64,
@@ -628,8 +634,10 @@ impl Default for WebhookSettings {
             backoff_max_secs: 3_600,
             give_up_after_secs: 86_400,
             rotation_overlap_secs: 86_400,
-            poll_ms: 500,
+            poll_ms: 200,
             max_parallel: 32,
+            rescan_secs: 5,
+            idle_priority: true,
             subscription_cache_secs: 5,
         }
     }
@@ -645,6 +653,9 @@ impl WebhookSettings {
         }
         if self.max_parallel == 0 {
             return Err(bad("webhooks.max_parallel", "must be at least 1"));
+        }
+        if self.rescan_secs == 0 {
+            return Err(bad("webhooks.rescan_secs", "must be at least 1"));
         }
         Ok(())
     }

@@ -316,8 +316,16 @@ async fn start_node(
     let hooks = Arc::new(crate::db::webhooks::HookGate::new(
         std::time::Duration::from_secs(settings.webhooks.subscription_cache_secs),
     ));
-    crate::actors::webhooks::WebhookWorker::new(pool.clone(), settings.clone(), metrics.clone())?
-        .start();
+    // The worker's thread has a pool of its own (as each committer has): a connection's I/O runs
+    // on the thread that opened it, and the others' should not wait for a lower priority.
+    let hook_pool = db::pool::build_for_commits(&settings.database, 4)?;
+    let webhook_thread = crate::actors::webhooks::WebhookWorker::new(
+        hook_pool,
+        settings.clone(),
+        metrics.clone(),
+        hooks.clone(),
+    )?
+    .start_in_background();
     let deps = RoomDeps {
         settings: settings.clone(),
         pool: pool.clone(),
@@ -347,6 +355,7 @@ async fn start_node(
         supervisor,
         presence,
         hooks,
+        webhook_thread,
     };
     let state = web::Data::new(AppState::new(settings, parts)?);
     actix_web::rt::spawn(sweep_uploads(state.clone()));

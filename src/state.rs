@@ -36,6 +36,8 @@ pub struct AppState {
     pub sessions: Arc<SessionDeps>,
     /// Issue 14: the webhook subscriptions cache (forgotten per tenant on endpoint changes).
     pub hooks: Arc<crate::db::webhooks::HookGate>,
+    /// Issue 14: the webhook worker's thread (it ends when the state is dropped).
+    pub webhook_thread: actix::ArbiterHandle,
 }
 
 /// What `AppState` is built from besides the settings.
@@ -46,6 +48,7 @@ pub struct Parts {
     pub supervisor: Addr<RoomSupervisor>,
     pub presence: Addr<PresenceActor>,
     pub hooks: Arc<crate::db::webhooks::HookGate>,
+    pub webhook_thread: actix::ArbiterHandle,
 }
 
 impl AppState {
@@ -72,6 +75,7 @@ impl AppState {
                 presence: parts.presence.clone(),
             }),
             hooks: parts.hooks,
+            webhook_thread: parts.webhook_thread,
             metrics: parts.metrics,
             broker: parts.broker,
             supervisor: parts.supervisor,

@@ -43,7 +43,10 @@ pub(super) async fn commit(pool: &DbPool, inputs: &[&BatchInput]) -> AppResult<V
             })
             .await;
         match result {
-            Ok(r) => return Ok(r),
+            Ok(r) => {
+                super::hook_outbox::hint(inputs, &r);
+                return Ok(r);
+            }
             Err(diesel::result::Error::RollbackTransaction) if !look_up => look_up = true,
             Err(e) if attempt == 0 && is_unique_violation(&e) => attempt += 1,
             Err(e) => return Err(e.into()),
@@ -123,7 +126,7 @@ async fn apply_all(
     let written = db::writes::write_all(c, shared.unsaved(), &events, &seqs).await?;
     all_written(written, shared.unsaved().len())?;
     db::events::rewrite_messages(c, &shared.rewrite).await?;
-    // Issue 14: the webhook outbox, in the same transaction (one statement, or none).
+    // Issue 14: the rooms whose notifications are to be decided (one statement, or none).
     super::hook_outbox::enqueue(c, inputs, &done).await?;
     Ok(done.into_iter().flatten().collect())
 }

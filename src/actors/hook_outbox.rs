@@ -1,6 +1,7 @@
-//! The webhook outbox rows of one commit: each committed event a subscribed endpoint of its
-//! tenant wants, and the rooms with new messages whose notifications are to be decided, written
-//! by one statement inside the commit's transaction (nothing when no endpoint subscribes).
+//! What a commit tells the webhook side: the rooms with new messages whose notifications are to
+//! be decided (written inside the commit's transaction, only for tenants subscribed to
+//! `notification`), and, once committed, which endpoints have new room events (hints to this
+//! node's worker). Room events themselves are not copied: `room_events` is their outbox.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,10 +9,10 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::commit::{BatchInput, Committed};
-use crate::db::{self, outbox::OutboxRow};
-use crate::domain::webhook::{event_body, event_for_kind, room_event_id};
+use crate::db;
 
-/// Writes the outbox rows of `done` (the committed batches of `inputs`).
+/// Marks the rooms of `done` (the committed batches of `inputs`) with a new message for a
+/// notification decision, when their tenant subscribes to `notification`.
 pub(super) async fn enqueue(
     c: &mut db::Conn,
     inputs: &[&BatchInput],
@@ -22,7 +23,6 @@ pub(super) async fn enqueue(
     };
     let gate = &first.hooks;
     let mut kinds: HashMap<Uuid, Arc<[String]>> = HashMap::new();
-    let mut rows = Vec::new();
     let mut rooms = Vec::new();
     for (out, room) in done.iter().flatten() {
         let tenant = room.tenant_id;
@@ -34,27 +34,31 @@ pub(super) async fn enqueue(
                 k
             }
         };
-        if wanted.is_empty() {
-            continue;
-        }
-        let wants = |t: &str| wanted.iter().any(|w| w == t);
-        let mut sent = false;
-        for event in out.iter().filter_map(|a| a.as_ref().ok()?.event.as_ref()) {
-            sent |= event.kind == "new_message";
-            let Some(t) = event_for_kind(event.kind).filter(|t| wants(t)) else {
-                continue;
-            };
-            rows.push(OutboxRow {
-                msg_id: room_event_id(room.id, event.seq),
-                tenant_id: tenant,
-                kind: t,
-                body: event_body(t, tenant, room.id, event.seq, &event.text),
-            });
-        }
-        if sent && wants("notification") {
+        let sent = events(out).any(|kind| kind == "new_message");
+        if sent && wanted.iter().any(|w| w == "notification") {
             rooms.push((room.id, tenant));
         }
     }
     let delay = first.settings.notifications.delay_secs as f64;
-    db::outbox::enqueue(c, &rows, &rooms, delay).await
+    db::outbox::enqueue(c, &[], &rooms, delay).await
+}
+
+/// After the commit: tells this node's worker which rooms have new events.
+pub(super) fn hint(inputs: &[&BatchInput], committed: &[Committed]) {
+    let Some(first) = inputs.first() else {
+        return;
+    };
+    for (out, room) in committed {
+        if events(out).next().is_some() {
+            first.hooks.hint(room.tenant_id, room.id);
+        }
+    }
+}
+
+/// The kinds of the events a room's batch committed.
+fn events(out: &[crate::error::AppResult<crate::commands::Applied>]) -> impl Iterator<Item = &str> {
+    out.iter()
+        .filter_map(|a| a.as_ref().ok())
+        .flat_map(|a| a.event.iter().chain(a.notice.iter()))
+        .map(|e| e.kind)
 }

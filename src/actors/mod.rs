@@ -12,6 +12,8 @@ pub mod session;
 pub mod supervisor;
 // Issue 14: the webhook outbox of a commit, the delivery worker and the notifier.
 mod hook_outbox;
+mod hook_rooms;
+mod hook_send;
 pub mod notifier;
 pub mod webhooks;
 // Issue 20: link previews, made after a message is committed.

@@ -1,9 +1,11 @@
 //! `WebhookWorker`: one per node. Every `webhooks.poll_ms` it decides the due notifications and
-//! leases the endpoints whose oldest pending delivery is due (`FOR UPDATE SKIP LOCKED`, so nodes
-//! share the outbox without sending one event twice at once); each leased endpoint is served by
-//! its own task, in commit order, stopping at the first failure (retried later with the same
-//! `webhook-id`). A slow receiver holds only its own task: ingest never waits for the worker,
-//! and other endpoints go on.
+//! leases the endpoints with something to send (`FOR UPDATE SKIP LOCKED`, so nodes share the
+//! work without sending one event twice at once): an outbox delivery that is due, or room events
+//! past the endpoint's cursors in the rooms this node's commits hinted at (every
+//! `webhooks.rescan_secs`: in every room, which finds other nodes' commits and what a crash
+//! left). Each leased endpoint is served by its own task, in commit order, stopping at the first
+//! failure (retried later with the same `webhook-id`). A slow receiver holds only its own task:
+//! ingest never waits for the worker, and other endpoints go on.
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -11,18 +13,19 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use chrono::{DateTime, Utc};
-use rand::Rng;
+use actix::{Arbiter, ArbiterHandle};
+use chrono::Utc;
 
-use super::notifier;
-use crate::config::{Settings, WebhookSettings};
-use crate::db::outbox::{Attempt, Pending};
-use crate::db::webhooks::Endpoint;
+use super::hook_send::{self, next_attempt, Outcome};
+use super::{hook_rooms, notifier};
+use crate::config::Settings;
+use crate::db::hook_cursors::{self, Target};
+use crate::db::outbox::{Attempt, Claim, Pending};
+use crate::db::webhooks::{Endpoint, HookGate};
 use crate::db::{self, DbPool};
-use crate::domain::webhook::{check_url, signature_header, UrlRules};
 use crate::metrics::Metrics;
 
-/// Deliveries one endpoint task sends before it lets the endpoint go (and others have a turn).
+/// Deliveries one endpoint task reads from the outbox at a time.
 const PER_LEASE: i64 = 50;
 
 /// What the worker's tasks share.
@@ -30,7 +33,8 @@ pub struct WorkerDeps {
     pub pool: DbPool,
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
-    client: reqwest::Client,
+    pub(super) client: reqwest::Client,
+    gate: Arc<HookGate>,
 }
 
 pub struct WebhookWorker {
@@ -38,6 +42,7 @@ pub struct WebhookWorker {
     /// Endpoints this node is sending to now.
     busy: Arc<Mutex<HashSet<uuid::Uuid>>>,
     ticking: bool,
+    rescanned: Option<Instant>,
 }
 
 impl WebhookWorker {
@@ -45,18 +50,34 @@ impl WebhookWorker {
         pool: DbPool,
         settings: Arc<Settings>,
         metrics: Arc<Metrics>,
+        gate: Arc<HookGate>,
     ) -> Result<Self, reqwest::Error> {
-        let client = client(&settings.webhooks)?;
+        let client = hook_send::client(&settings.webhooks)?;
         Ok(WebhookWorker {
             deps: Arc::new(WorkerDeps {
                 pool,
                 settings,
                 metrics,
                 client,
+                gate,
             }),
             busy: Arc::new(Mutex::new(HashSet::new())),
             ticking: false,
+            rescanned: None,
         })
+    }
+
+    /// Starts the worker on a thread of its own; with `webhooks.idle_priority` that thread only
+    /// has the cores the threads that take and commit messages leave (when they are busy,
+    /// deliveries wait in Postgres and ingest does not). The thread ends when the handle
+    /// answered is dropped.
+    pub fn start_in_background(self) -> ArbiterHandle {
+        let arbiter = Arbiter::new().handle();
+        if self.deps.settings.webhooks.idle_priority {
+            arbiter.spawn_fn(idle_priority);
+        }
+        Self::start_in_arbiter(&arbiter, move |_| self);
+        arbiter
     }
 
     fn tick(&mut self, ctx: &mut Context<Self>) {
@@ -64,6 +85,11 @@ impl WebhookWorker {
             return;
         }
         self.ticking = true;
+        let every = Duration::from_secs(self.deps.settings.webhooks.rescan_secs);
+        let rescan = self.rescanned.is_none_or(|at| at.elapsed() >= every);
+        if rescan {
+            self.rescanned = Some(Instant::now());
+        }
         let (deps, busy) = (self.deps.clone(), self.busy.clone());
         ctx.spawn(
             async move {
@@ -75,7 +101,7 @@ impl WebhookWorker {
                     }
                     Err(e) => log::warn!("deciding notifications: {e}"),
                 }
-                claim_and_send(deps, busy).await;
+                claim_and_send(deps, busy, rescan).await;
             }
             .into_actor(self)
             .map(|(), act, _| act.ticking = false),
@@ -92,17 +118,30 @@ impl Actor for WebhookWorker {
     }
 }
 
-/// The HTTP client: timeouts, no redirects, names resolved only to public addresses.
-fn client(w: &WebhookSettings) -> Result<reqwest::Client, reqwest::Error> {
-    crate::outbound::guarded_client(
-        &w.allow_insecure_hosts,
-        Duration::from_millis(w.timeout_ms),
-        concat!("Confab-Webhooks/", env!("CARGO_PKG_VERSION")),
-    )
+/// Puts the calling thread in Linux's idle scheduling class (`SCHED_IDLE`): it runs when no
+/// other thread wants a core, and any other thread that wakes takes the core from it at once.
+fn idle_priority() {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: gettid has no preconditions; sched_setscheduler reads `param`, which outlives the
+    // call, and only lowers this thread's own priority. A failure is logged and changes nothing.
+    let done = unsafe { libc::sched_setscheduler(libc::gettid(), libc::SCHED_IDLE, &param) };
+    if done != 0 {
+        log::warn!("webhook worker: could not lower its thread's priority (SCHED_IDLE)");
+    }
+}
+
+/// Which rooms an endpoint task looks in for room events.
+enum Scope {
+    All,
+    Rooms(Vec<uuid::Uuid>),
 }
 
 /// Leases what is due (up to the free slots) and starts a task per endpoint.
-async fn claim_and_send(deps: Arc<WorkerDeps>, busy: Arc<Mutex<HashSet<uuid::Uuid>>>) {
+async fn claim_and_send(
+    deps: Arc<WorkerDeps>,
+    busy: Arc<Mutex<HashSet<uuid::Uuid>>>,
+    rescan: bool,
+) {
     let skip: Vec<uuid::Uuid> = busy
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -117,16 +156,14 @@ async fn claim_and_send(deps: Arc<WorkerDeps>, busy: Arc<Mutex<HashSet<uuid::Uui
     if free == 0 {
         return;
     }
-    let claimed = match deps.pool.get().await {
-        Ok(mut conn) => {
-            db::outbox::claim_endpoints(&mut conn, lease_secs(&deps), free as i64, &skip).await
-        }
-        Err(e) => {
-            log::warn!("claiming webhook endpoints: {e}");
-            return;
-        }
+    let claim = Claim {
+        lease_secs: lease_secs(&deps),
+        limit: free as i64,
+        skip: &skip,
+        hinted: &deps.gate.hinted(),
+        rescan,
     };
-    let claimed = match claimed {
+    let claimed = match claim_endpoints(&deps, &claim).await {
         Ok(c) => c,
         Err(e) => {
             log::warn!("claiming webhook endpoints: {e}");
@@ -134,13 +171,20 @@ async fn claim_and_send(deps: Arc<WorkerDeps>, busy: Arc<Mutex<HashSet<uuid::Uui
         }
     };
     for endpoint in claimed {
+        // Hints left for an endpoint not claimed now (another node or task holds it) stay.
+        let hinted = deps.gate.take_hints(endpoint.id);
+        let scope = if rescan {
+            Scope::All
+        } else {
+            Scope::Rooms(hinted)
+        };
         busy.lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(endpoint.id);
         let (deps, busy) = (deps.clone(), busy.clone());
         actix_web::rt::spawn(async move {
             let id = endpoint.id;
-            if let Err(e) = serve(&deps, &endpoint).await {
+            if let Err(e) = serve(&deps, &endpoint, &scope).await {
                 log::warn!("webhook endpoint {id}: {e}");
             }
             busy.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
@@ -148,158 +192,125 @@ async fn claim_and_send(deps: Arc<WorkerDeps>, busy: Arc<Mutex<HashSet<uuid::Uui
     }
 }
 
-/// How long a lease lasts: one attempt's timeout and a margin (renewed after each attempt).
-fn lease_secs(deps: &WorkerDeps) -> f64 {
+async fn claim_endpoints(
+    deps: &WorkerDeps,
+    claim: &Claim<'_>,
+) -> crate::error::AppResult<Vec<Endpoint>> {
+    let mut conn = deps.pool.get().await?;
+    Ok(db::outbox::claim_endpoints(&mut conn, claim).await?)
+}
+
+/// How long a lease lasts: one attempt's timeout and a margin (renewed as the task goes on).
+pub(super) fn lease_secs(deps: &WorkerDeps) -> f64 {
     deps.settings.webhooks.timeout_ms as f64 / 1000.0 + 5.0
 }
 
-/// Sends the endpoint's due deliveries in order, batch after batch while each went whole (so a
-/// busy endpoint is not left waiting for the next tick), until one fails or none is due; then
-/// lets the endpoint go.
-async fn serve(deps: &WorkerDeps, endpoint: &Endpoint) -> crate::error::AppResult<()> {
-    while serve_batch(deps, endpoint).await? {}
+/// What one round of an endpoint's work came to.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Drain {
+    /// All of it went; more may be waiting.
+    More,
+    /// All of it went and nothing else waits.
+    Clear,
+    /// A delivery failed or waits for its retry: nothing newer goes before it.
+    Blocked,
+}
+
+/// Sends the endpoint's work in order, round after round while there is more (so a busy
+/// endpoint is not left waiting for the next tick), until a delivery fails or nothing is left;
+/// then lets the endpoint go. The rooms to look in are read before the outbox is drained, so
+/// a room's `room.created` (in the outbox) goes before its first room event.
+async fn serve(
+    deps: &WorkerDeps,
+    endpoint: &Endpoint,
+    scope: &Scope,
+) -> crate::error::AppResult<()> {
+    loop {
+        let targets = targets(deps, endpoint, scope).await?;
+        let mut drain = Drain::More;
+        while drain == Drain::More {
+            drain = serve_outbox(deps, endpoint).await?;
+        }
+        if drain == Drain::Blocked || targets.is_empty() {
+            break;
+        }
+        if hook_rooms::serve(deps, endpoint, &targets).await? != Drain::More {
+            break;
+        }
+    }
     let mut conn = deps.pool.get().await?;
     db::outbox::release(&mut conn, endpoint.id).await?;
     Ok(())
 }
 
-/// Sends up to `PER_LEASE` due deliveries in order (each attempt renews the lease); answers
-/// whether a full batch went, so more may be waiting.
-async fn serve_batch(deps: &WorkerDeps, endpoint: &Endpoint) -> crate::error::AppResult<bool> {
+/// The rooms of `scope` with room events past the endpoint's cursors.
+async fn targets(
+    deps: &WorkerDeps,
+    endpoint: &Endpoint,
+    scope: &Scope,
+) -> crate::error::AppResult<Vec<Target>> {
+    let rooms = match scope {
+        Scope::All => None,
+        Scope::Rooms(r) if r.is_empty() => return Ok(Vec::new()),
+        Scope::Rooms(r) => Some(r.as_slice()),
+    };
+    let mut conn = deps.pool.get().await?;
+    let t = hook_cursors::targets(
+        &mut conn,
+        endpoint.id,
+        endpoint.tenant_id,
+        rooms,
+        hook_rooms::SEQS_PER_ROOM,
+        hook_rooms::ROOMS_PER_ROUND,
+    )
+    .await?;
+    Ok(t)
+}
+
+/// Sends up to `PER_LEASE` due outbox deliveries in order (each attempt renews the lease).
+async fn serve_outbox(deps: &WorkerDeps, endpoint: &Endpoint) -> crate::error::AppResult<Drain> {
     let pending = {
         let mut conn = deps.pool.get().await?;
         db::outbox::pending(&mut conn, endpoint.id, PER_LEASE).await?
     };
     for p in &pending {
         if p.next_attempt_at > Utc::now() {
-            return Ok(false);
+            return Ok(Drain::Blocked);
         }
-        let attempt = send(deps, endpoint, p).await;
-        let failed = !matches!(attempt.0, Outcome::Delivered(_));
+        let outcome = hook_send::send(deps, endpoint, &p.msg_id, &p.body).await;
+        let failed = !matches!(outcome, Outcome::Delivered(_));
         let mut conn = deps.pool.get().await?;
-        record(deps, &mut conn, endpoint, p, attempt).await?;
+        record(deps, &mut conn, endpoint, p, outcome).await?;
         if failed {
-            return Ok(false);
+            return Ok(Drain::Blocked);
         }
     }
-    Ok(pending.len() as i64 == PER_LEASE)
-}
-
-enum Outcome {
-    Delivered(u16),
-    Failed(Option<u16>, String),
-}
-
-/// One signed POST of a delivery; answers how it went and how long it took.
-async fn send(deps: &WorkerDeps, endpoint: &Endpoint, p: &Pending) -> (Outcome, Duration) {
-    let started = Instant::now();
-    let rules = UrlRules {
-        allow_insecure_hosts: &deps.settings.webhooks.allow_insecure_hosts,
-    };
-    let url = match check_url(&endpoint.url, &rules) {
-        Ok(u) => u,
-        Err(e) => return (Outcome::Failed(None, e.to_string()), started.elapsed()),
-    };
-    let now = Utc::now();
-    let timestamp = now.timestamp();
-    let mut keys: Vec<&[u8]> = vec![&endpoint.secret];
-    if let (Some(old), Some(until)) = (&endpoint.previous_secret, endpoint.previous_until) {
-        if until > now {
-            keys.push(old);
-        }
-    }
-    let signature = signature_header(&keys, &p.msg_id, timestamp, &p.body);
-    let result = deps
-        .client
-        .post(url)
-        .header("content-type", "application/json")
-        .header("webhook-id", &p.msg_id)
-        .header("webhook-timestamp", timestamp.to_string())
-        .header("webhook-signature", signature)
-        .body(p.body.clone())
-        .send()
-        .await;
-    let outcome = match result {
-        Ok(r) if r.status().is_success() => Outcome::Delivered(r.status().as_u16()),
-        Ok(r) => Outcome::Failed(
-            Some(r.status().as_u16()),
-            format!("answered {}", r.status()),
-        ),
-        Err(e) => Outcome::Failed(None, error_text(&e)),
-    };
-    (outcome, started.elapsed())
-}
-
-/// A transport error without the URL (which the deliveries list shows apart).
-fn error_text(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
+    Ok(if pending.len() as i64 == PER_LEASE {
+        Drain::More
     } else {
-        "request failed"
-    };
-    let mut text = kind.to_owned();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text = format!("{text}: {s}");
-        source = s.source();
-    }
-    text.chars().take(500).collect()
+        Drain::Clear
+    })
 }
 
-/// Records an attempt (and the metrics); a failure is retried after the backoff, or given up
-/// once the delivery has failed for `webhooks.give_up_after_secs`.
+/// Records an attempt; a failure is retried after the backoff, or given up once the delivery
+/// has failed for `webhooks.give_up_after_secs`.
 async fn record(
     deps: &WorkerDeps,
     conn: &mut db::Conn,
     endpoint: &Endpoint,
     p: &Pending,
-    (outcome, took): (Outcome, Duration),
+    outcome: Outcome,
 ) -> crate::error::AppResult<()> {
-    let m = &deps.metrics;
-    m.webhook_attempts_total.fetch_add(1, Ordering::Relaxed);
-    m.webhook_attempt_micros_total
-        .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
     let attempt = match &outcome {
-        Outcome::Delivered(status) => {
-            m.webhook_delivered_total.fetch_add(1, Ordering::Relaxed);
-            Attempt::Delivered {
-                status: i32::from(*status),
-            }
-        }
-        Outcome::Failed(status, error) => {
-            m.webhook_failures_total.fetch_add(1, Ordering::Relaxed);
-            let next = next_attempt(&deps.settings.webhooks, p.attempts, p.window_start);
-            if next.is_none() {
-                m.webhook_given_up_total.fetch_add(1, Ordering::Relaxed);
-            }
-            Attempt::Failed {
-                status: status.map(i32::from),
-                error,
-                next,
-            }
-        }
+        Outcome::Delivered(status) => Attempt::Delivered {
+            status: i32::from(*status),
+        },
+        Outcome::Failed(status, error) => Attempt::Failed {
+            status: status.map(i32::from),
+            error,
+            next: next_attempt(deps, p.attempts, p.window_start),
+        },
     };
     db::outbox::record(conn, endpoint.id, p.id, &attempt, lease_secs(deps)).await?;
     Ok(())
-}
-
-/// When to try again after `attempts` earlier failures: base × 2^attempts (at most the maximum),
-/// ±20 % jitter; None once the retry window since `window_start` is over.
-fn next_attempt(
-    w: &WebhookSettings,
-    attempts: i32,
-    window_start: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
-    let now = Utc::now();
-    let window = chrono::Duration::seconds(w.give_up_after_secs as i64);
-    if now - window_start >= window {
-        return None;
-    }
-    let exp = 2f64.powi(attempts.clamp(0, 30));
-    let wait_ms = (w.backoff_base_ms as f64 * exp).min(w.backoff_max_secs as f64 * 1000.0);
-    let jitter = rand::thread_rng().gen_range(0.8..1.2);
-    let next = now + chrono::Duration::milliseconds((wait_ms * jitter) as i64);
-    Some(next.min(window_start + window))
 }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::audit::{self, Entry};
 use super::Caller;
 use crate::config::Settings;
+use crate::db::hook_cursors;
 use crate::db::webhooks::{self, Endpoint, EndpointPatch, HookGate, NewEndpoint};
 use crate::db::{self};
 use crate::domain::moderation::AuditAction;
@@ -83,6 +84,8 @@ pub async fn create(
     let endpoint = conn
         .transaction::<_, diesel::result::Error, _>(async |c| {
             let endpoint = webhooks::create(c, tenant, &new).await?;
+            // It is sent what is committed from now on.
+            hook_cursors::start_now(c, endpoint.id).await?;
             let entry = Entry::new(AuditAction::WebhookCreate)
                 .target(endpoint.id)
                 .after(described(&endpoint));
@@ -119,6 +122,10 @@ pub async fn update(
             let Some(after) = webhooks::update(c, tenant, id, &patch).await? else {
                 return Ok(None);
             };
+            if after.enabled && !before.enabled {
+                // Enabled again: what was committed while it was off is not sent.
+                hook_cursors::start_now(c, id).await?;
+            }
             let mut entry = Entry::new(AuditAction::WebhookUpdate).target(id);
             entry.before = Some(described(&before));
             audit::record(c, caller, entry.after(described(&after))).await?;

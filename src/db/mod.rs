@@ -18,6 +18,7 @@ pub mod tokens;
 pub mod users;
 pub mod writes;
 // Issue 14: notifications and webhooks.
+pub mod hook_cursors;
 pub mod notifications;
 pub mod outbox;
 pub mod webhooks;

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{
-    Array, BigInt, Double, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+    Array, BigInt, Bool, Double, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid,
 };
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
@@ -66,27 +66,40 @@ pub async fn room_created(conn: &mut Conn, room: Uuid) -> QueryResult<()> {
     Ok(())
 }
 
-/// Leases up to `limit` enabled endpoints whose oldest pending delivery is due and that no
-/// node holds, for `lease_secs`.
-pub async fn claim_endpoints(
-    conn: &mut Conn,
-    lease_secs: f64,
-    limit: i64,
-    skip: &[Uuid],
-) -> QueryResult<Vec<Endpoint>> {
+/// What a worker asks to lease.
+pub struct Claim<'a> {
+    pub lease_secs: f64,
+    pub limit: i64,
+    /// Endpoints this node is serving already.
+    pub skip: &'a [Uuid],
+    /// Endpoints this node's commits hinted at.
+    pub hinted: &'a [Uuid],
+    /// Every endpoint, to look for room events in all their rooms.
+    pub rescan: bool,
+}
+
+/// Leases, for `lease_secs`, up to `limit` enabled endpoints that no node holds and that have
+/// work: their oldest pending outbox delivery is due, or (when none is pending) they were hinted
+/// at or a rescan is asked for.
+pub async fn claim_endpoints(conn: &mut Conn, claim: &Claim<'_>) -> QueryResult<Vec<Endpoint>> {
     diesel::sql_query(
         "UPDATE webhook_endpoints w SET leased_until = now() + make_interval(secs => $1) \
-         WHERE w.id IN (SELECT x.id FROM webhook_endpoints x WHERE x.enabled \
-           AND (x.leased_until IS NULL OR x.leased_until < now()) AND x.id <> ALL($3) \
-           AND (SELECT d.next_attempt_at FROM webhook_deliveries d WHERE d.endpoint_id = x.id \
-                AND d.status = 'pending' ORDER BY d.id LIMIT 1) <= now() \
-           ORDER BY x.id LIMIT $2 FOR UPDATE SKIP LOCKED) \
+         WHERE w.id IN (SELECT x.id FROM webhook_endpoints x \
+           LEFT JOIN LATERAL (SELECT d.next_attempt_at FROM webhook_deliveries d \
+             WHERE d.endpoint_id = x.id AND d.status = 'pending' ORDER BY d.id LIMIT 1) o ON true \
+           WHERE x.enabled AND (x.leased_until IS NULL OR x.leased_until < now()) \
+           AND x.id <> ALL($3) \
+           AND (o.next_attempt_at <= now() \
+                OR (o.next_attempt_at IS NULL AND ($5 OR x.id = ANY($4)))) \
+           ORDER BY x.id LIMIT $2 FOR UPDATE OF x SKIP LOCKED) \
          RETURNING w.id, w.tenant_id, w.url, w.events, w.description, w.secret, \
            w.previous_secret, w.previous_until, w.enabled, w.status, w.created_at, w.updated_at",
     )
-    .bind::<Double, _>(lease_secs)
-    .bind::<BigInt, _>(limit)
-    .bind::<Array<SqlUuid>, _>(skip)
+    .bind::<Double, _>(claim.lease_secs)
+    .bind::<BigInt, _>(claim.limit)
+    .bind::<Array<SqlUuid>, _>(claim.skip)
+    .bind::<Array<SqlUuid>, _>(claim.hinted)
+    .bind::<Bool, _>(claim.rescan)
     .load(conn)
     .await
 }
@@ -180,19 +193,4 @@ pub async fn release(conn: &mut Conn, endpoint: Uuid) -> QueryResult<()> {
         .execute(conn)
         .await?;
     Ok(())
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-/// Deliveries waiting, over all tenants (the `confab_webhook_pending` gauge).
-pub async fn pending_count(conn: &mut Conn) -> QueryResult<i64> {
-    let c: Count =
-        diesel::sql_query("SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'pending'")
-            .get_result(conn)
-            .await?;
-    Ok(c.n)
 }

@@ -1,7 +1,7 @@
 //! Webhook endpoints of a tenant (the admin API's rows), their deliveries as the operator sees
 //! them, and the per-tenant cache of which event types any endpoint subscribes to.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -218,38 +218,55 @@ pub async fn retry(conn: &mut Conn, tenant: Uuid, endpoint: Uuid, id: i64) -> Qu
 }
 
 #[derive(QueryableByName)]
-struct Kind {
-    #[diesel(sql_type = Text)]
-    kind: String,
+struct Subscription {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = Array<Text>)]
+    events: Vec<String>,
 }
 
-/// The event types the tenant's enabled endpoints subscribe to.
-pub async fn subscribed(conn: &mut Conn, tenant: Uuid) -> QueryResult<Vec<String>> {
-    let rows: Vec<Kind> = diesel::sql_query(
-        "SELECT DISTINCT unnest(events) AS kind FROM webhook_endpoints \
-         WHERE tenant_id = $1 AND enabled",
+/// What a tenant's enabled endpoints want: the event types any of them subscribes to, and
+/// the endpoints.
+#[derive(Clone, Default)]
+pub struct Subscribed {
+    pub kinds: Arc<[String]>,
+    pub endpoints: Arc<[Uuid]>,
+}
+
+/// The tenant's enabled endpoints and the event types they subscribe to.
+pub async fn subscribed(conn: &mut Conn, tenant: Uuid) -> QueryResult<Subscribed> {
+    let rows: Vec<Subscription> = diesel::sql_query(
+        "SELECT id, events FROM webhook_endpoints WHERE tenant_id = $1 AND enabled",
     )
     .bind::<SqlUuid, _>(tenant)
     .load(conn)
     .await?;
-    Ok(rows.into_iter().map(|k| k.kind).collect())
+    let mut kinds: Vec<String> = rows.iter().flat_map(|r| r.events.clone()).collect();
+    kinds.sort();
+    kinds.dedup();
+    Ok(Subscribed {
+        kinds: kinds.into(),
+        endpoints: rows.iter().map(|r| r.id).collect(),
+    })
 }
 
 /// What a node believes of each tenant's subscriptions, for `ttl`: the commit path asks it so a
 /// tenant without endpoints costs no outbox work. A change forgets the tenant at once on this
 /// node and, through `relay` (the broker, set at startup), on the others; `ttl` bounds what a
-/// lost relay (a broker outage) can leave stale.
+/// lost relay (a broker outage) can leave stale. It also carries the commit path's hints to
+/// this node's webhook worker: which endpoint has new events in which rooms.
 pub struct HookGate {
     ttl: Duration,
     known: Mutex<HashMap<Uuid, Known>>,
     relay: OnceLock<Relay>,
+    hints: Mutex<HashMap<Uuid, HashSet<Uuid>>>,
 }
 
 /// Tells the other nodes that a tenant's endpoints changed.
 type Relay = Box<dyn Fn(Uuid) + Send + Sync>;
 
 /// When a tenant's subscriptions were read, and what they were.
-type Known = (Instant, Arc<[String]>);
+type Known = (Instant, Subscribed);
 
 impl HookGate {
     pub fn new(ttl: Duration) -> Self {
@@ -257,6 +274,7 @@ impl HookGate {
             ttl,
             known: Mutex::new(HashMap::new()),
             relay: OnceLock::new(),
+            hints: Mutex::new(HashMap::new()),
         }
     }
 
@@ -268,18 +286,18 @@ impl HookGate {
     /// The event types `tenant` subscribes to (read from `conn` when not known or too old).
     pub async fn kinds(&self, conn: &mut Conn, tenant: Uuid) -> QueryResult<Arc<[String]>> {
         if let Some(k) = self.cached(tenant) {
-            return Ok(k);
+            return Ok(k.kinds);
         }
-        let kinds: Arc<[String]> = subscribed(conn, tenant).await?.into();
+        let subscribed = subscribed(conn, tenant).await?;
         let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
-        known.insert(tenant, (Instant::now(), kinds.clone()));
-        Ok(kinds)
+        known.insert(tenant, (Instant::now(), subscribed.clone()));
+        Ok(subscribed.kinds)
     }
 
-    fn cached(&self, tenant: Uuid) -> Option<Arc<[String]>> {
+    fn cached(&self, tenant: Uuid) -> Option<Subscribed> {
         let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
-        let (at, kinds) = known.get(&tenant)?;
-        (at.elapsed() < self.ttl).then(|| kinds.clone())
+        let (at, subscribed) = known.get(&tenant)?;
+        (at.elapsed() < self.ttl).then(|| subscribed.clone())
     }
 
     /// Forgets what was read of `tenant` here and on the other nodes (its endpoints changed on
@@ -295,5 +313,32 @@ impl HookGate {
     pub fn forget_here(&self, tenant: Uuid) {
         let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
         known.remove(&tenant);
+    }
+
+    /// A commit of `room` (of `tenant`) wrote events: each endpoint of the tenant known here
+    /// is told. (Endpoints not known here are found by the worker's rescan.)
+    pub fn hint(&self, tenant: Uuid, room: Uuid) {
+        let Some(subscribed) = self.cached(tenant) else {
+            return;
+        };
+        let mut hints = self.hints.lock().unwrap_or_else(|p| p.into_inner());
+        for endpoint in subscribed.endpoints.iter() {
+            hints.entry(*endpoint).or_default().insert(room);
+        }
+    }
+
+    /// The endpoints with hints waiting.
+    pub fn hinted(&self) -> Vec<Uuid> {
+        let hints = self.hints.lock().unwrap_or_else(|p| p.into_inner());
+        hints.keys().copied().collect()
+    }
+
+    /// Takes the rooms hinted for `endpoint` (empty when none).
+    pub fn take_hints(&self, endpoint: Uuid) -> Vec<Uuid> {
+        let mut hints = self.hints.lock().unwrap_or_else(|p| p.into_inner());
+        hints
+            .remove(&endpoint)
+            .map(|rooms| rooms.into_iter().collect())
+            .unwrap_or_default()
     }
 }

@@ -37,6 +37,22 @@ pub fn event_for_kind(kind: &str) -> Option<&'static str> {
     })
 }
 
+/// The committed room events' wire names an endpoint subscribed to `events` is sent.
+pub fn room_kinds(events: &[String]) -> Vec<&'static str> {
+    const KINDS: [&str; 6] = [
+        "new_message",
+        "message_updated",
+        "message_deleted",
+        "member_joined",
+        "member_left",
+        "room_updated",
+    ];
+    KINDS
+        .into_iter()
+        .filter(|k| event_for_kind(k).is_some_and(|t| events.iter().any(|e| e == t)))
+        .collect()
+}
+
 /// A subscription list: at least one known type, each once, in the order given.
 pub fn parse_events(events: &[String]) -> AppResult<Vec<String>> {
     if events.is_empty() || events.len() > EVENT_TYPES.len() {
@@ -153,18 +169,32 @@ pub fn private_ip(ip: IpAddr) -> bool {
 }
 
 /// The body of a room event: `{type, timestamp, data: {tenant_id, room_id, seq, event}}`, where
-/// `event` is the committed frame's JSON text as the WebSocket carried it.
-pub fn event_body(
-    kind: &str,
-    tenant: uuid::Uuid,
-    room: uuid::Uuid,
-    seq: i64,
-    event_json: &str,
-) -> String {
-    format!(
-        r#"{{"type":"{kind}","timestamp":"{}","data":{{"tenant_id":"{tenant}","room_id":"{room}","seq":{seq},"event":{event_json}}}}}"#,
-        now_text()
-    )
+/// `event` is the committed frame's JSON text as the WebSocket carried it and `timestamp` when
+/// it was committed (the same on every attempt).
+pub struct RoomEventBody<'a> {
+    pub kind: &'a str,
+    pub tenant: uuid::Uuid,
+    pub room: uuid::Uuid,
+    pub seq: i64,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub event_json: &'a str,
+}
+
+impl RoomEventBody<'_> {
+    pub fn render(&self) -> String {
+        let RoomEventBody {
+            kind,
+            tenant,
+            room,
+            seq,
+            at,
+            event_json,
+        } = self;
+        format!(
+            r#"{{"type":"{kind}","timestamp":"{}","data":{{"tenant_id":"{tenant}","room_id":"{room}","seq":{seq},"event":{event_json}}}}}"#,
+            at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        )
+    }
 }
 
 /// Now, as event bodies carry it (RFC 3339, milliseconds, UTC).
@@ -256,6 +286,17 @@ mod tests {
             r#"{"test": 2432232314}"#,
         );
         assert_eq!(header, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn an_endpoint_is_sent_the_room_events_of_its_types_only() {
+        let events = [
+            "notification".to_owned(),
+            "message.created".into(),
+            "member.removed".into(),
+        ];
+        assert_eq!(room_kinds(&events), vec!["new_message", "member_left"]);
+        assert!(room_kinds(&["room.created".to_owned()]).is_empty());
     }
 
     #[test]

@@ -120,7 +120,9 @@ pub struct WebhookPatch {
     pub enabled: Option<bool>,
 }
 
-/// One delivery of an event to an endpoint.
+/// One delivery of an event to an endpoint that is kept: a `notification` or `room.created`,
+/// and a room event whose first attempt failed (one that went on its first attempt is only
+/// counted, in `confab_webhook_delivered_total`).
 #[derive(Serialize, ToSchema)]
 pub struct DeliveryView {
     pub id: i64,

@@ -255,6 +255,9 @@ pub fn test_settings(db_url: &str, secret: &str) -> Settings {
             // Tests register many users: cheaper hashing, same code path.
             ("auth.argon2_memory_kib", "1024"),
             ("auth.argon2_iterations", "1"),
+            // The tests share two cores with each other: a webhook worker in the idle class
+            // could wait for a quiet moment for long. `webhook_priority.rs` tests that class.
+            ("webhooks.idle_priority", "false"),
         ],
     )
     .expect("test settings load")

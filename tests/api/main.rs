@@ -43,6 +43,8 @@ mod notifications;
 mod notify_defaults;
 mod receiver;
 mod webhook_backlog;
+mod webhook_cursors;
+mod webhook_priority;
 mod webhooks;
 
 // moderation (issue 17)

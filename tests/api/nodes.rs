@@ -134,6 +134,7 @@ impl Node {
             .env("CONFAB__SERVER__PORT", "0")
             .env("CONFAB__SERVER__WORKERS", "1")
             .env("CONFAB__DATABASE__POOL_SIZE", "6")
+            .env("CONFAB__WEBHOOKS__IDLE_PRIORITY", "false")
             .env("CONFAB__BROKER__REDIS_URL", redis)
             .env("CONFAB__BROKER__PRESENCE_TTL_SECS", "3")
             .env("CONFAB__REALTIME__PRESENCE_GRACE_SECS", "1")

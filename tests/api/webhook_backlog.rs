@@ -1,6 +1,6 @@
-//! A busy endpoint is served batch after batch (issue 14): its worker does not let it go after
-//! one batch of 50 and wait for the next tick, so a tenant sending faster than 50 events a tick
-//! does not fall behind without bound.
+//! A busy endpoint is served round after round (issue 14): its worker does not let it go after
+//! one round (200 events of a room) and wait for the next tick, so a tenant sending faster than
+//! that does not fall behind without bound.
 
 use awc::http::StatusCode;
 use serde_json::json;
@@ -10,11 +10,12 @@ use crate::receiver::Receiver;
 use crate::webhooks::{add_endpoint, admin_of, hook_settings};
 
 #[actix_rt::test]
-async fn a_backlog_of_three_batches_goes_out_in_one_tick_and_in_order() {
-    // One tick every 8 s: three batches by ticks would take 24 s.
+async fn a_backlog_of_two_rounds_goes_out_in_one_tick_and_in_order() {
+    // One tick every 10 s: two rounds by ticks would take 20 s.
+    let started = std::time::Instant::now();
     let app = spawn_app_with(|s| {
         hook_settings(s);
-        s.webhooks.poll_ms = 8_000;
+        s.webhooks.poll_ms = 10_000;
         s.rate_limits.ws_frames_per_sec = 10_000;
         s.rate_limits.ws_burst = 10_000;
         s.rate_limits.messages_per_minute = 100_000;
@@ -27,7 +28,7 @@ async fn a_backlog_of_three_batches_goes_out_in_one_tick_and_in_order() {
     let room = app.room(&ann, "group", &[]).await;
     let mut ws = app.ws(&ann.token).await;
     let mut seqs = Vec::new();
-    for i in 0..140 {
+    for i in 0..520 {
         let ack = ws.send_message(room, &format!("m{i}")).await;
         assert_eq!(ack["type"], "ack", "{ack}");
         seqs.push(ack["seq"].clone());
@@ -37,8 +38,10 @@ async fn a_backlog_of_three_batches_goes_out_in_one_tick_and_in_order() {
         .await;
     assert_eq!(post.status, StatusCode::CREATED);
     seqs.push(post.body["seq"].clone());
-    // The first tick (8 s after the start) sends all 141; by ticks the third would be at 24 s.
-    let got = rx.wait_delivered(141, 14).await;
+    // The first tick (10 s after the start) sends all 521 (three rounds); by ticks the second
+    // round would go at 20 s.
+    let left = 20u64.saturating_sub(started.elapsed().as_secs() + 1);
+    let got = rx.wait_delivered(521, left).await;
     let order: Vec<_> = got
         .iter()
         .map(|g| g.json()["data"]["seq"].clone())

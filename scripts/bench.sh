@@ -108,8 +108,11 @@ DB_URL=$(scripts/pg.sh url)
 DB_BASE=${DB_URL%/*}
 PG_PID=$(head -1 target/pg/data/postmaster.pid)
 PSQL=(psql -q -v ON_ERROR_STOP=1 "$DB_BASE/postgres")
+# A new database for each run, after a checkpoint: the pages the previous run dirtied are written
+# now, not on the next run's time (a full ingest run leaves ~1 GB of WAL behind it).
 fresh_db() { # name
-    "${PSQL[@]}" -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" -c "CREATE DATABASE \"$1\"" >/dev/null
+    "${PSQL[@]}" -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" -c "CREATE DATABASE \"$1\"" \
+        -c "CHECKPOINT" >/dev/null
 }
 
 if echo "$TARGETS" | grep -qw django; then
@@ -229,7 +232,7 @@ start_confab_b() {
 
 run_webhook() {
     local hport; hport=$(free_port)
-    python3 bench/webhook/receiver.py "$hport" > "$OUT/$TS-webhook.log" 2>&1 &
+    chrt --idle 0 "$LOADGEN" receive --port "$hport" > "$OUT/$TS-webhook.log" 2>&1 &
     local hpid=$!; PIDS+=("$hpid")
     log "confab ingest+webhook ${INGEST[*]} (receiver on :$hport)"
     if CONFAB__WEBHOOKS__ALLOW_INSECURE_HOSTS=127.0.0.1 start_confab; then

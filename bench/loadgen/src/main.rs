@@ -1,6 +1,7 @@
 //! Confab's load generator: runs one benchmark scenario (ingest, fanout, rooms, idle, storm)
 //! against Confab or one of its peers on loopback and prints one JSON result line; `report` turns
-//! a run's lines into the JSON file and the markdown table of `make bench`.
+//! a run's lines into the JSON file and the markdown table of `make bench`; `receive` is the
+//! bench's webhook endpoint.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::dbg_macro)
@@ -9,6 +10,7 @@
 mod conn;
 mod engine;
 mod proto;
+mod receiver;
 mod report;
 mod retention;
 mod scenario;
@@ -34,6 +36,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Confab alone: write into a room while retention sweeps its old history; one markdown row.
     Retention(retention::RetentionArgs),
+    /// The webhook endpoint of the bench: answers every POST at once with 204.
+    Receive(receiver::ReceiveArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
@@ -173,6 +177,11 @@ fn main() {
             .build()
             .map_err(Error::from)
             .and_then(|rt| rt.block_on(retention::run(args))),
+        Command::Receive(args) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::from)
+            .and_then(|rt| rt.block_on(receiver::run(args))),
     };
     if let Err(e) = result {
         eprintln!("loadgen: {e}");

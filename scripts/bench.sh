@@ -230,21 +230,34 @@ start_confab_b() {
     wait_http "http://127.0.0.1:$PORT_B/healthz" "$pid"
 }
 
+# Issue 14's guard: plain ingest and ingest with the endpoint, in pairs one after the other (so
+# drift in a shared machine falls on both sides); the report compares the pairs' sums.
 run_webhook() {
     local hport; hport=$(free_port)
     chrt --idle 0 "$LOADGEN" receive --port "$hport" > "$OUT/$TS-webhook.log" 2>&1 &
     local hpid=$!; PIDS+=("$hpid")
-    log "confab ingest+webhook ${INGEST[*]} (receiver on :$hport)"
+    local pair
+    for pair in 1 2; do
+        run_guard "guard $pair" ""
+        run_guard "guard $pair" "http://127.0.0.1:$hport/hook"
+    done
+    local ticks; ticks=$(awk '{print $14 + $15}' "/proc/$hpid/stat" 2>/dev/null || echo 0)
+    note "webhook guard: the receiver (standing in for the platform's server, which a deployment runs elsewhere) used $(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t / hz}') s of CPU on this machine over the two runs with the endpoint"
+    stop_pid "$hpid"
+}
+
+run_guard() { # label, webhook URL (empty: plain ingest)
+    local hook=() what="confab ingest"
+    [ -n "$2" ] && hook=(--webhook-url "$2") && what="confab ingest+webhook"
+    log "$what ${INGEST[*]} ($1)"
     if CONFAB__WEBHOOKS__ALLOW_INSECURE_HOSTS=127.0.0.1 start_confab; then
-        "$LOADGEN" run --target confab --scenario ingest --addr "127.0.0.1:$PORT" \
-            --webhook-url "http://127.0.0.1:$hport/hook" --server-pid "$SERVER_PIDS" \
-            --db-pid "$PG_PID" --out "$RESULTS" "${COMMON[@]}" "${INGEST[@]}" > /dev/null \
-            || note "confab ingest+webhook: the load generator failed"
+        "$LOADGEN" run --target confab --scenario ingest --addr "127.0.0.1:$PORT" "${hook[@]}" \
+            --label "$1" --server-pid "$SERVER_PIDS" --db-pid "$PG_PID" --out "$RESULTS" \
+            "${COMMON[@]}" "${INGEST[@]}" > /dev/null || note "$what ($1): the load generator failed"
     else
-        note "confab ingest+webhook: the server did not start"
+        note "$what ($1): the server did not start"
     fi
     for p in $MAIN_PID; do stop_pid "$p"; done
-    stop_pid "$hpid"
 }
 
 run_cluster() { # label, mid-run command (may be empty)

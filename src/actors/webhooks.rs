@@ -156,6 +156,9 @@ async fn claim_and_send(
     if free == 0 {
         return;
     }
+    if rescan {
+        prune_hints(&deps).await;
+    }
     let claim = Claim {
         lease_secs: lease_secs(&deps),
         limit: free as i64,
@@ -198,6 +201,21 @@ async fn claim_endpoints(
 ) -> crate::error::AppResult<Vec<Endpoint>> {
     let mut conn = deps.pool.get().await?;
     Ok(db::outbox::claim_endpoints(&mut conn, claim).await?)
+}
+
+/// Drops the hints of endpoints deleted or paused since (on any node).
+async fn prune_hints(deps: &WorkerDeps) {
+    let enabled = match deps.pool.get().await {
+        Ok(mut conn) => db::webhooks::enabled_ids(&mut conn).await,
+        Err(e) => {
+            log::warn!("reading webhook endpoints: {e}");
+            return;
+        }
+    };
+    match enabled {
+        Ok(ids) => deps.gate.retain_hints(&ids),
+        Err(e) => log::warn!("reading webhook endpoints: {e}"),
+    }
 }
 
 /// How long a lease lasts: one attempt's timeout and a margin (renewed as the task goes on).

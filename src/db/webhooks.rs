@@ -225,6 +225,20 @@ struct Subscription {
     events: Vec<String>,
 }
 
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+}
+
+/// Every enabled endpoint, of all tenants.
+pub async fn enabled_ids(conn: &mut Conn) -> QueryResult<Vec<Uuid>> {
+    let rows: Vec<Id> = diesel::sql_query("SELECT id FROM webhook_endpoints WHERE enabled")
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
 /// What a tenant's enabled endpoints want: the event types any of them subscribes to, and
 /// the endpoints.
 #[derive(Clone, Default)]
@@ -333,6 +347,12 @@ impl HookGate {
         hints.keys().copied().collect()
     }
 
+    /// Forgets the hints of endpoints not in `enabled` (deleted or paused, here or elsewhere).
+    pub fn retain_hints(&self, enabled: &[Uuid]) {
+        let mut hints = self.hints.lock().unwrap_or_else(|p| p.into_inner());
+        hints.retain(|endpoint, _| enabled.contains(endpoint));
+    }
+
     /// Takes the rooms hinted for `endpoint` (empty when none).
     pub fn take_hints(&self, endpoint: Uuid) -> Vec<Uuid> {
         let mut hints = self.hints.lock().unwrap_or_else(|p| p.into_inner());
@@ -340,5 +360,40 @@ impl HookGate {
             .remove(&endpoint)
             .map(|rooms| rooms.into_iter().collect())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_go_to_a_tenants_known_endpoints_until_taken_or_pruned() {
+        let gate = HookGate::new(Duration::from_secs(60));
+        let (tenant, other, room) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let (e1, e2) = (Uuid::new_v4(), Uuid::new_v4());
+        let subscribed = Subscribed {
+            kinds: vec!["message.created".to_owned()].into(),
+            endpoints: vec![e1, e2].into(),
+        };
+        gate.known
+            .lock()
+            .expect("lock")
+            .insert(tenant, (Instant::now(), subscribed));
+        gate.hint(other, room);
+        assert!(
+            gate.hinted().is_empty(),
+            "a tenant not known here hints nothing"
+        );
+        gate.hint(tenant, room);
+        let mut hinted = gate.hinted();
+        hinted.sort();
+        let mut both = vec![e1, e2];
+        both.sort();
+        assert_eq!(hinted, both);
+        assert_eq!(gate.take_hints(e1), vec![room]);
+        assert!(gate.take_hints(e1).is_empty());
+        gate.retain_hints(&[e1]);
+        assert!(gate.hinted().is_empty(), "e2 was pruned");
     }
 }

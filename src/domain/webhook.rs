@@ -24,32 +24,30 @@ pub const EVENT_TYPES: [&str; 8] = [
     "room.updated",
 ];
 
+/// Each committed room event's wire name that is sent out, and its webhook event type.
+const ROOM_EVENTS: [(&str, &str); 6] = [
+    ("new_message", "message.created"),
+    ("message_updated", "message.updated"),
+    ("message_deleted", "message.deleted"),
+    ("member_joined", "member.added"),
+    ("member_left", "member.removed"),
+    ("room_updated", "room.updated"),
+];
+
 /// The webhook event type of a committed room event's wire name (None: not sent out).
 pub fn event_for_kind(kind: &str) -> Option<&'static str> {
-    Some(match kind {
-        "new_message" => "message.created",
-        "message_updated" => "message.updated",
-        "message_deleted" => "message.deleted",
-        "member_joined" => "member.added",
-        "member_left" => "member.removed",
-        "room_updated" => "room.updated",
-        _ => return None,
-    })
+    ROOM_EVENTS
+        .iter()
+        .find(|(wire, _)| *wire == kind)
+        .map(|(_, t)| *t)
 }
 
 /// The committed room events' wire names an endpoint subscribed to `events` is sent.
 pub fn room_kinds(events: &[String]) -> Vec<&'static str> {
-    const KINDS: [&str; 6] = [
-        "new_message",
-        "message_updated",
-        "message_deleted",
-        "member_joined",
-        "member_left",
-        "room_updated",
-    ];
-    KINDS
-        .into_iter()
-        .filter(|k| event_for_kind(k).is_some_and(|t| events.iter().any(|e| e == t)))
+    ROOM_EVENTS
+        .iter()
+        .filter(|(_, t)| events.iter().any(|e| e == t))
+        .map(|(wire, _)| *wire)
         .collect()
 }
 
@@ -192,14 +190,19 @@ impl RoomEventBody<'_> {
         } = self;
         format!(
             r#"{{"type":"{kind}","timestamp":"{}","data":{{"tenant_id":"{tenant}","room_id":"{room}","seq":{seq},"event":{event_json}}}}}"#,
-            at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            time_text(*at)
         )
     }
 }
 
 /// Now, as event bodies carry it (RFC 3339, milliseconds, UTC).
 pub fn now_text() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    time_text(chrono::Utc::now())
+}
+
+/// A time as event bodies carry it.
+fn time_text(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// The `webhook-id` of a room's event: one per (room, seq), so it never changes on a retry.

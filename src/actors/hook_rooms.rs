@@ -58,16 +58,22 @@ pub(super) async fn serve(
         match send(deps, endpoint, &msg_id, &body).await {
             Outcome::Delivered(_) => progress.sent(ev.room_id, ev.seq),
             Outcome::Failed(status, error) => {
+                // Its retries are the deliveries table's from now on, its first attempt counted.
                 progress.flush(deps, endpoint.id).await?;
-                let failed = Failed {
-                    ev,
-                    kind,
+                let h = HandOver {
+                    endpoint: endpoint.id,
+                    tenant: endpoint.tenant_id,
+                    room: ev.room_id,
+                    seq: ev.seq,
                     msg_id: &msg_id,
+                    kind,
                     body: &body,
-                    status,
+                    status: status.map(i32::from),
                     error: &error,
+                    next: next_attempt(deps, 0, Utc::now()),
                 };
-                hand_over(deps, endpoint, failed).await?;
+                let mut conn = deps.pool.get().await?;
+                hook_cursors::hand_over(&mut conn, &h).await?;
                 return Ok(Drain::Blocked);
             }
         }
@@ -145,35 +151,6 @@ impl Progress {
         self.flushed_at = Instant::now();
         Ok(())
     }
-}
-
-/// A room event's failed first attempt.
-struct Failed<'a> {
-    ev: &'a LoggedEvent,
-    kind: &'a str,
-    msg_id: &'a str,
-    body: &'a str,
-    status: Option<u16>,
-    error: &'a str,
-}
-
-/// Hands a failed event over to the deliveries table, its first attempt counted.
-async fn hand_over(deps: &WorkerDeps, endpoint: &Endpoint, f: Failed<'_>) -> AppResult<()> {
-    let h = HandOver {
-        endpoint: endpoint.id,
-        tenant: endpoint.tenant_id,
-        room: f.ev.room_id,
-        seq: f.ev.seq,
-        msg_id: f.msg_id,
-        kind: f.kind,
-        body: f.body,
-        status: f.status.map(i32::from),
-        error: f.error,
-        next: next_attempt(deps, 0, Utc::now()),
-    };
-    let mut conn = deps.pool.get().await?;
-    hook_cursors::hand_over(&mut conn, &h).await?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -10,13 +10,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 use crate::receiver::Receiver;
-use crate::webhooks::{add_endpoint, admin_of, group, hook_app, say};
-
-fn contents(got: &[crate::receiver::Got]) -> Vec<Value> {
-    got.iter()
-        .map(|g| g.json()["data"]["event"]["message"]["content"].clone())
-        .collect()
-}
+use crate::webhooks::{add_endpoint, admin_of, contents, group, hook_app, say};
 
 #[actix_rt::test]
 async fn an_endpoint_is_sent_what_is_committed_after_it_was_created_or_enabled_again() {

@@ -85,6 +85,13 @@ pub async fn group(http: &Http) -> (User, User, Uuid) {
     (owner, member, room)
 }
 
+/// The message texts of `message.created` deliveries, in the order received.
+pub fn contents(got: &[crate::receiver::Got]) -> Vec<Value> {
+    got.iter()
+        .map(|g| g.json()["data"]["event"]["message"]["content"].clone())
+        .collect()
+}
+
 pub async fn say(http: &Http, room: Uuid, user: &User, text: &str) -> Value {
     let a = http
         .post(&messages_path(room), &user.token, json!({"content": text}))
@@ -471,11 +478,7 @@ async fn a_node_killed_after_committing_delivers_after_restart_once_per_webhook_
         per_id.values().all(|n| *n == 1),
         "once per webhook-id: {per_id:?}"
     );
-    let contents: Vec<Value> = delivered
-        .iter()
-        .map(|g| g.json()["data"]["event"]["message"]["content"].clone())
-        .collect();
-    assert_eq!(contents, vec!["k0", "k1", "k2", "k3", "k4"]);
+    assert_eq!(contents(&delivered), vec!["k0", "k1", "k2", "k3", "k4"]);
 }
 
 #[actix_rt::test]

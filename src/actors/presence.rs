@@ -297,7 +297,7 @@ impl Handler<Connect> for PresenceActor {
                 }
                 act.broadcast(user_id, ctx);
             }));
-            self.publish_local_users();
+            self.broker.vouch(user_id);
         }
         Ok(())
     }

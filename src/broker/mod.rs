@@ -51,6 +51,9 @@ pub trait Broker: Send + Sync {
     fn hooks_changed(&self, tenant: Uuid);
     /// Records which users hold a connection on this node (refreshed periodically).
     fn set_local_users(&self, user_ids: Vec<Uuid>);
+    /// A user's first connection here: vouches for them at once (`set_local_users` renews the
+    /// word for everyone periodically).
+    fn vouch(&self, user_id: Uuid);
     /// Which of these users hold a connection on another node.
     fn online_elsewhere(&self, user_ids: Vec<Uuid>) -> BoxFuture<'static, HashSet<Uuid>>;
     /// The users another node vouched for whose word has expired (that node died) and whom no
@@ -95,6 +98,7 @@ impl Broker for LocalBroker {
     fn kick(&self, _user_id: Uuid, _login: Option<Uuid>, _reason: &str) {}
     fn hooks_changed(&self, _tenant: Uuid) {}
     fn set_local_users(&self, _user_ids: Vec<Uuid>) {}
+    fn vouch(&self, _user_id: Uuid) {}
     fn online_elsewhere(&self, _user_ids: Vec<Uuid>) -> BoxFuture<'static, HashSet<Uuid>> {
         Box::pin(async { HashSet::new() })
     }

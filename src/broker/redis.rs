@@ -3,7 +3,7 @@
 //! offline) and for cluster stats. Redis being down never stops a node: publications are dropped
 //! (the others recover room events from the event log by seq), and the subscription reconnects.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,6 +21,12 @@ const CHANNEL: &str = "confab:bus";
 const NODES: &str = "confab:nodes";
 /// Publications waiting for Redis; past this, they are dropped (and recovered by seq).
 const QUEUE: usize = 65_536;
+/// Publications sent in one pipeline at most.
+const PUBLISH_BATCH: usize = 256;
+/// Users per pipeline when renewing or checking presence words: Redis runs one command at a
+/// time, so a pipeline of every user (tens of thousands of commands) would hold up the room
+/// events published behind it for tens of milliseconds.
+const PRESENCE_CHUNK: usize = 500;
 
 fn presence_key(user: Uuid) -> String {
     format!("confab:presence:{user}")
@@ -135,6 +141,48 @@ pub struct RedisBroker {
     local_users: Arc<Mutex<HashSet<Uuid>>>,
 }
 
+/// This node's word on who is connected here, written in pipelines of at most
+/// `PRESENCE_CHUNK` users.
+struct Words {
+    shared: Shared,
+    node: String,
+    ttl_secs: i64,
+}
+
+impl Words {
+    async fn vouch(&self, users: &[Uuid]) {
+        let until = now_secs() + self.ttl_secs;
+        let mut pipe = redis::pipe();
+        for user in users {
+            pipe.hset(presence_key(*user), &self.node, until).ignore();
+            pipe.expire(presence_key(*user), self.ttl_secs * 2).ignore();
+        }
+        self.shared.pipe::<()>(pipe).await;
+    }
+
+    async fn withdraw(&self, users: &[Uuid]) {
+        let mut pipe = redis::pipe();
+        for user in users {
+            pipe.hdel(presence_key(*user), &self.node).ignore();
+        }
+        self.shared.pipe::<()>(pipe).await;
+    }
+}
+
+/// Each key's presence hash (node → until), `PRESENCE_CHUNK` keys per pipeline; None when Redis
+/// did not answer one of them.
+async fn presence_words(shared: &Shared, keys: &[String]) -> Option<Vec<HashMap<String, i64>>> {
+    let mut all = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(PRESENCE_CHUNK) {
+        let mut pipe = redis::pipe();
+        for key in chunk {
+            pipe.hgetall(key);
+        }
+        all.extend(shared.pipe::<Vec<HashMap<String, i64>>>(pipe).await?);
+    }
+    Some(all)
+}
+
 impl RedisBroker {
     pub fn new(url: &str, presence_ttl_secs: u64) -> Result<Self, String> {
         let client = redis::Client::open(url).map_err(|e| format!("`broker.redis_url`: {e}"))?;
@@ -152,6 +200,14 @@ impl RedisBroker {
         })
     }
 
+    fn words(&self) -> Words {
+        Words {
+            shared: self.shared.clone(),
+            node: self.node.to_string(),
+            ttl_secs: self.presence_ttl_secs,
+        }
+    }
+
     fn send(&self, envelope: &Envelope) {
         if let Ok(text) = serde_json::to_string(envelope) {
             if self.out.try_send(text).is_err() {
@@ -165,13 +221,20 @@ impl RedisBroker {
     }
 }
 
-/// Publishes in the order events were handed over (one connection, one task).
+/// Publishes in the order events were handed over (one connection, one task): whatever queued
+/// while the last batch was on its way goes as the next pipeline, so a burst costs one round trip.
 async fn publish_loop(shared: Shared, mut rx: mpsc::Receiver<String>) {
-    while let Some(payload) = rx.recv().await {
-        let mut cmd = redis::cmd("PUBLISH");
-        cmd.arg(CHANNEL).arg(&payload);
-        if shared.run::<i64>(cmd).await.is_none() {
-            log::debug!("redis: a publication was dropped");
+    while let Some(first) = rx.recv().await {
+        let mut pipe = redis::pipe();
+        pipe.cmd("PUBLISH").arg(CHANNEL).arg(&first).ignore();
+        let mut n = 1;
+        while n < PUBLISH_BATCH {
+            let Ok(payload) = rx.try_recv() else { break };
+            pipe.cmd("PUBLISH").arg(CHANNEL).arg(&payload).ignore();
+            n += 1;
+        }
+        if shared.pipe::<()>(pipe).await.is_none() {
+            log::debug!("redis: {n} publications were dropped");
         }
     }
 }
@@ -314,22 +377,24 @@ impl Broker for RedisBroker {
             *local = now.clone();
             gone
         };
-        let shared = self.shared.clone();
-        let node = self.node.to_string();
-        let until = now_secs() + self.presence_ttl_secs;
-        let ttl = self.presence_ttl_secs * 2;
+        let words = self.words();
         Self::spawn(async move {
-            let mut pipe = redis::pipe();
-            for user in &now {
-                pipe.hset(presence_key(*user), &node, until).ignore();
-                pipe.expire(presence_key(*user), ttl).ignore();
+            let now: Vec<Uuid> = now.into_iter().collect();
+            for users in now.chunks(PRESENCE_CHUNK) {
+                words.vouch(users).await;
             }
-            for user in &gone {
-                pipe.hdel(presence_key(*user), &node).ignore();
+            for users in gone.chunks(PRESENCE_CHUNK) {
+                words.withdraw(users).await;
             }
-            let done: Option<()> = shared.pipe(pipe).await;
-            log::debug!("redis: vouched for {} users here ({:?})", now.len(), done);
+            log::debug!("redis: vouched for {} users here", now.len());
         });
+    }
+
+    fn vouch(&self, user_id: Uuid) {
+        let mut local = self.local_users.lock().unwrap_or_else(|p| p.into_inner());
+        local.insert(user_id);
+        let words = self.words();
+        Self::spawn(async move { words.vouch(&[user_id]).await });
     }
 
     fn online_elsewhere(&self, user_ids: Vec<Uuid>) -> BoxFuture<'static, HashSet<Uuid>> {
@@ -339,12 +404,8 @@ impl Broker for RedisBroker {
             if user_ids.is_empty() {
                 return HashSet::new();
             }
-            let mut pipe = redis::pipe();
-            for user in &user_ids {
-                pipe.hgetall(presence_key(*user));
-            }
-            let maps: Vec<std::collections::HashMap<String, i64>> =
-                shared.pipe(pipe).await.unwrap_or_default();
+            let keys: Vec<String> = user_ids.iter().map(|u| presence_key(*u)).collect();
+            let maps = presence_words(&shared, &keys).await.unwrap_or_default();
             let now = now_secs();
             user_ids
                 .into_iter()
@@ -363,12 +424,7 @@ impl Broker for RedisBroker {
             if keys.is_empty() {
                 return Vec::new();
             }
-            let mut pipe = redis::pipe();
-            for key in &keys {
-                pipe.hgetall(key);
-            }
-            let maps: Vec<std::collections::HashMap<String, i64>> =
-                shared.pipe(pipe).await.unwrap_or_default();
+            let maps = presence_words(&shared, &keys).await.unwrap_or_default();
             let now = now_secs();
             // (user, expired words of other nodes) for users nobody vouches for now.
             let stale: Vec<(Uuid, &String, Vec<&String>)> = keys

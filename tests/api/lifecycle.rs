@@ -3,6 +3,8 @@
 //! its own PostgreSQL (writes answer `unavailable` fast, nothing unstored is acked, it recovers).
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -22,8 +24,9 @@ struct Seen {
     closed: Closed,
 }
 
-/// Sends messages one after another until the server closes the connection.
-async fn keep_sending(mut ws: Ws, room: Uuid, who: usize) -> Seen {
+/// Sends messages one after another until the server closes the connection, counting acks in
+/// `acks` (shared by all the clients).
+async fn keep_sending(mut ws: Ws, room: Uuid, who: usize, acks: Arc<AtomicUsize>) -> Seen {
     let mut seen = Seen {
         acked: Vec::new(),
         closing: None,
@@ -52,6 +55,7 @@ async fn keep_sending(mut ws: Ws, room: Uuid, who: usize) -> Seen {
                     if v["ref"] == r.as_str() && v["type"] == "ack" {
                         seen.acked
                             .push(v["message"]["id"].as_str().unwrap().parse().unwrap());
+                        acks.fetch_add(1, Ordering::Relaxed);
                         break;
                     }
                     if v["ref"] == r.as_str() && v["type"] == "error" {
@@ -88,15 +92,24 @@ async fn sigterm_under_load_says_closing_to_every_socket_and_loses_no_acked_mess
     let refs: Vec<&User> = users.iter().collect();
     let room = node.room(&owner, "group", &refs).await;
     let mut clients = Vec::new();
+    let acks = Arc::new(AtomicUsize::new(0));
     for (i, u) in users.iter().enumerate() {
         let mut ws = node.ws(&u.token).await;
         let ack = ws
             .request(json!({"type": "join_room", "room_id": room}))
             .await;
         assert_eq!(ack["type"], "ack");
-        clients.push(actix_rt::spawn(keep_sending(ws, room, i)));
+        clients.push(actix_rt::spawn(keep_sending(ws, room, i, acks.clone())));
     }
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Under load: the signal comes once 60 messages are acked (however long a busy box takes).
+    let sending = Instant::now();
+    while acks.load(Ordering::Relaxed) < 60 {
+        assert!(
+            sending.elapsed() < Duration::from_secs(60),
+            "no 60 acks in a minute"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let pid = node.child.id().to_string();
     let signalled = Instant::now();
     assert!(std::process::Command::new("kill")

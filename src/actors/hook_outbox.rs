@@ -40,7 +40,7 @@ pub(super) async fn enqueue(
         }
     }
     let delay = first.settings.notifications.delay_secs as f64;
-    db::outbox::enqueue(c, &[], &rooms, delay).await
+    db::outbox::mark_rooms(c, &rooms, delay).await
 }
 
 /// After the commit: tells this node's worker which rooms have new events.

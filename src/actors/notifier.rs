@@ -88,7 +88,7 @@ async fn decide(c: &mut db::Conn, settings: &Settings, room: Uuid) -> diesel::Qu
     let rows = notifications(&room, unread, n.max_messages.max(1));
     let delay = n.delay_secs as f64;
     db::notifications::decided(c, room.room_id, room.tenant_id, cut, delay).await?;
-    db::outbox::enqueue(c, &rows, &[], delay).await?;
+    db::outbox::enqueue(c, &rows).await?;
     Ok(rows.len())
 }
 

@@ -1,7 +1,8 @@
-//! The webhook outbox: events written in the transaction of their change (one statement, with
-//! the rooms whose notifications are to be decided), and what the delivery worker claims and
-//! records. Endpoints are leased (claimed with `FOR UPDATE SKIP LOCKED`), so one node at a time
-//! sends to an endpoint, in the order its deliveries were committed.
+//! The webhook outbox: events that are not room events (notifications, `room.created`), the
+//! rooms whose notifications are to be decided (marked in the commit's transaction), and what
+//! the delivery worker claims and records. Endpoints are leased (claimed with `FOR UPDATE SKIP
+//! LOCKED`), so one node at a time sends to an endpoint, in the order its deliveries were
+//! committed.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -22,21 +23,50 @@ pub struct OutboxRow {
     pub body: String,
 }
 
-/// Writes `rows` (for the endpoints of their tenant subscribed to their type, as the transaction
-/// sees them) and marks `rooms` (room, tenant) for a notification decision in `delay_secs`, when
-/// the tenant subscribes to `notification`. One statement.
-pub async fn enqueue(
+/// Writes `rows`, each for the endpoints of its tenant subscribed to its type, as the
+/// transaction sees them (a row no endpoint wants is not written).
+pub async fn enqueue(conn: &mut Conn, rows: &[OutboxRow]) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let msg_id: Vec<&str> = rows.iter().map(|r| r.msg_id.as_str()).collect();
+    let tenant: Vec<Uuid> = rows.iter().map(|r| r.tenant_id).collect();
+    let kind: Vec<&str> = rows.iter().map(|r| r.kind).collect();
+    let body: Vec<&str> = rows.iter().map(|r| r.body.as_str()).collect();
+    diesel::sql_query(
+        "WITH t AS (SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[]) \
+           WITH ORDINALITY AS t(msg_id, tenant_id, kind, body, n)), \
+         ev AS (INSERT INTO webhook_events (msg_id, tenant_id, kind, body) \
+           SELECT msg_id, tenant_id, kind, body FROM t WHERE EXISTS (SELECT 1 FROM \
+             webhook_endpoints w WHERE w.tenant_id = t.tenant_id AND w.enabled \
+             AND t.kind = ANY(w.events)) \
+           ORDER BY n ON CONFLICT (msg_id) DO NOTHING RETURNING id, tenant_id, kind) \
+         INSERT INTO webhook_deliveries (event_id, endpoint_id) \
+         SELECT ev.id, w.id FROM ev JOIN webhook_endpoints w ON w.tenant_id = ev.tenant_id \
+           AND w.enabled AND ev.kind = ANY(w.events) ORDER BY ev.id",
+    )
+    .bind::<Array<Text>, _>(&msg_id)
+    .bind::<Array<SqlUuid>, _>(&tenant)
+    .bind::<Array<Text>, _>(&kind)
+    .bind::<Array<Text>, _>(&body)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks `rooms` (room, tenant) for a notification decision in `delay_secs`, when the tenant
+/// subscribes to `notification` (on the commit path, inside its transaction).
+pub async fn mark_rooms(
     conn: &mut Conn,
-    rows: &[OutboxRow],
     rooms: &[(Uuid, Uuid)],
     delay_secs: f64,
 ) -> QueryResult<()> {
-    if rows.is_empty() && rooms.is_empty() {
+    if rooms.is_empty() {
         return Ok(());
     }
     // A statement of fixed shape, prepared once per connection (issue 18: parsed and planned
-    // in every transaction, it doubled PostgreSQL's CPU per message with an endpoint subscribed).
-    super::outbox_write::Enqueue::new(rows, rooms, delay_secs)
+    // in every transaction, the outbox write doubled PostgreSQL's CPU per message).
+    super::outbox_write::MarkRooms::new(rooms, delay_secs)
         .execute(conn)
         .await?;
     Ok(())

@@ -85,3 +85,11 @@ impl AppState {
         })
     }
 }
+
+impl Drop for AppState {
+    /// The webhook worker's thread is registered with the actix System too, so dropping its
+    /// handle alone would leave it running: it is stopped here.
+    fn drop(&mut self) {
+        self.webhook_thread.stop();
+    }
+}

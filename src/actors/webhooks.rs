@@ -69,8 +69,8 @@ impl WebhookWorker {
 
     /// Starts the worker on a thread of its own; with `webhooks.idle_priority` that thread only
     /// has the cores the threads that take and commit messages leave (when they are busy,
-    /// deliveries wait in Postgres and ingest does not). The thread ends when the handle
-    /// answered is dropped.
+    /// deliveries wait in Postgres and ingest does not). The thread runs until the handle
+    /// answered is told to stop (`AppState` does when it is dropped).
     pub fn start_in_background(self) -> ArbiterHandle {
         let arbiter = Arbiter::new().handle();
         if self.deps.settings.webhooks.idle_priority {

@@ -393,6 +393,7 @@ impl Broker for RedisBroker {
     fn vouch(&self, user_id: Uuid) {
         let mut local = self.local_users.lock().unwrap_or_else(|p| p.into_inner());
         local.insert(user_id);
+        drop(local);
         let words = self.words();
         Self::spawn(async move { words.vouch(&[user_id]).await });
     }
@@ -437,18 +438,18 @@ impl Broker for RedisBroker {
                     (!dead.is_empty()).then_some((user, key, dead))
                 })
                 .collect();
-            let mut pipe = redis::pipe();
-            for (_, key, dead) in &stale {
-                pipe.hdel(*key, dead.as_slice());
+            let mut announced = Vec::new();
+            for chunk in stale.chunks(PRESENCE_CHUNK) {
+                let mut pipe = redis::pipe();
+                for (_, key, dead) in chunk {
+                    pipe.hdel(*key, dead.as_slice());
+                }
+                // Whoever removes the expired word announces the user; the others remove nothing.
+                let removed: Vec<i64> = shared.pipe(pipe).await.unwrap_or_default();
+                let cleared = chunk.iter().zip(removed).filter(|(_, n)| *n > 0);
+                announced.extend(cleared.map(|((user, _, _), _)| *user));
             }
-            // Whoever removes the expired word announces the user; the others remove nothing.
-            let removed: Vec<i64> = shared.pipe(pipe).await.unwrap_or_default();
-            stale
-                .into_iter()
-                .zip(removed)
-                .filter(|(_, n)| *n > 0)
-                .map(|((user, _, _), _)| user)
-                .collect()
+            announced
         })
     }
 

@@ -1,8 +1,11 @@
-//! HTTP to other people's servers (webhooks, link previews): one guarded client. Names resolve
-//! only to public addresses (a host named in `allowed` may be private: tests use loopback), so a
-//! public name pointing at a private address is refused at connect time, not only when its URL was
-//! checked (`domain::webhook::check_url`, the URL rule both use); redirects are never followed by
-//! the client (a caller that follows them checks each hop with the same rule); timeouts are set.
+//! HTTP to other people's servers (webhooks, link previews). Names resolve only to public
+//! addresses (a host named in `allowed` may be private: tests use loopback), so a public name
+//! pointing at a private address is refused at connect time, not only when its URL was checked
+//! (`domain::webhook::check_url`, the URL rule all use). Link previews use one guarded reqwest
+//! client, which never follows redirects itself (a caller that follows them checks each hop with
+//! the same rule); webhooks are POSTed by `post`, a leaner HTTP/1.1 sender. Timeouts are set.
+
+pub mod post;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -11,10 +11,12 @@ use super::webhooks::WorkerDeps;
 use crate::config::WebhookSettings;
 use crate::db::webhooks::Endpoint;
 use crate::domain::webhook::{check_url, signature_header, UrlRules};
+use crate::outbound::post::Poster;
 
-/// The HTTP client: timeouts, no redirects, names resolved only to public addresses.
-pub(super) fn client(w: &WebhookSettings) -> Result<reqwest::Client, reqwest::Error> {
-    crate::outbound::guarded_client(
+/// The HTTP sender: kept-alive connections, timeouts, no redirects, names resolved only to
+/// public addresses.
+pub(super) fn poster(w: &WebhookSettings) -> Poster {
+    Poster::new(
         &w.allow_insecure_hosts,
         Duration::from_millis(w.timeout_ms),
         concat!("Confab-Webhooks/", env!("CARGO_PKG_VERSION")),
@@ -64,42 +66,27 @@ async fn post(deps: &WorkerDeps, endpoint: &Endpoint, msg_id: &str, body: &str) 
         }
     }
     let signature = signature_header(&keys, msg_id, timestamp, body);
-    let result = deps
-        .client
-        .post(url)
-        .header("content-type", "application/json")
-        .header("webhook-id", msg_id)
-        .header("webhook-timestamp", timestamp.to_string())
-        .header("webhook-signature", signature)
-        .body(body.to_owned())
-        .send()
-        .await;
-    match result {
-        Ok(r) if r.status().is_success() => Outcome::Delivered(r.status().as_u16()),
-        Ok(r) => Outcome::Failed(
-            Some(r.status().as_u16()),
-            format!("answered {}", r.status()),
-        ),
-        Err(e) => Outcome::Failed(None, error_text(&e)),
+    let timestamp = timestamp.to_string();
+    let headers = [
+        ("content-type", "application/json"),
+        ("webhook-id", msg_id),
+        ("webhook-timestamp", &timestamp),
+        ("webhook-signature", &signature),
+    ];
+    match deps.poster.post(&url, &headers, body.as_bytes()).await {
+        Ok(status) if (200..300).contains(&status) => Outcome::Delivered(status),
+        Ok(status) => Outcome::Failed(Some(status), answered(status)),
+        // Without the URL, which the deliveries list shows apart.
+        Err(e) => Outcome::Failed(None, e.to_string().chars().take(500).collect()),
     }
 }
 
-/// A transport error without the URL (which the deliveries list shows apart).
-fn error_text(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "request failed"
-    };
-    let mut text = kind.to_owned();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text = format!("{text}: {s}");
-        source = s.source();
+/// "answered 500 Internal Server Error".
+fn answered(status: u16) -> String {
+    match reqwest::StatusCode::from_u16(status) {
+        Ok(s) => format!("answered {s}"),
+        Err(_) => format!("answered {status}"),
     }
-    text.chars().take(500).collect()
 }
 
 /// When to try again after `attempts` earlier failures: base × 2^attempts (at most the maximum),

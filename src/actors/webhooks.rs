@@ -24,6 +24,7 @@ use crate::db::outbox::{Attempt, Claim, Pending};
 use crate::db::webhooks::{Endpoint, HookGate};
 use crate::db::{self, DbPool};
 use crate::metrics::Metrics;
+use crate::outbound::post::Poster;
 
 /// Deliveries one endpoint task reads from the outbox at a time.
 const PER_LEASE: i64 = 50;
@@ -33,7 +34,7 @@ pub struct WorkerDeps {
     pub pool: DbPool,
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
-    pub(super) client: reqwest::Client,
+    pub(super) poster: Poster,
     gate: Arc<HookGate>,
 }
 
@@ -51,20 +52,20 @@ impl WebhookWorker {
         settings: Arc<Settings>,
         metrics: Arc<Metrics>,
         gate: Arc<HookGate>,
-    ) -> Result<Self, reqwest::Error> {
-        let client = hook_send::client(&settings.webhooks)?;
-        Ok(WebhookWorker {
+    ) -> Self {
+        let poster = hook_send::poster(&settings.webhooks);
+        WebhookWorker {
             deps: Arc::new(WorkerDeps {
                 pool,
                 settings,
                 metrics,
-                client,
+                poster,
                 gate,
             }),
             busy: Arc::new(Mutex::new(HashSet::new())),
             ticking: false,
             rescanned: None,
-        })
+        }
     }
 
     /// Starts the worker on a thread of its own; with `webhooks.idle_priority` that thread only

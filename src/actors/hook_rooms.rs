@@ -24,12 +24,12 @@ const FLUSH_EVERY: usize = 500;
 const FLUSH_AFTER: Duration = Duration::from_secs(1);
 
 /// Sends the events of `targets` (read before the endpoint's outbox was drained, so a room's
-/// `room.created` went first); answers whether more may be waiting.
+/// `room.created` went first); answers whether more may be waiting, and how many were sent.
 pub(super) async fn serve(
     deps: &WorkerDeps,
     endpoint: &Endpoint,
     targets: &[Target],
-) -> AppResult<Drain> {
+) -> AppResult<(Drain, usize)> {
     let kinds = room_kinds(&endpoint.events);
     let events = if kinds.is_empty() {
         Vec::new()
@@ -38,6 +38,7 @@ pub(super) async fn serve(
         in_room_order(hook_cursors::events(&mut conn, targets, &kinds).await?)
     };
     let mut progress = Progress::new();
+    let mut sent = 0;
     for ev in &events {
         if progress.due() {
             progress.flush(deps, endpoint.id).await?;
@@ -56,7 +57,10 @@ pub(super) async fn serve(
         }
         .render();
         match send(deps, endpoint, &msg_id, &body).await {
-            Outcome::Delivered(_) => progress.sent(ev.room_id, ev.seq),
+            Outcome::Delivered(_) => {
+                progress.sent(ev.room_id, ev.seq);
+                sent += 1;
+            }
             Outcome::Failed(status, error) => {
                 // Its retries are the deliveries table's from now on, its first attempt counted.
                 progress.flush(deps, endpoint.id).await?;
@@ -74,7 +78,7 @@ pub(super) async fn serve(
                 };
                 let mut conn = deps.pool.get().await?;
                 hook_cursors::hand_over(&mut conn, &h).await?;
-                return Ok(Drain::Blocked);
+                return Ok((Drain::Blocked, sent));
             }
         }
     }
@@ -84,7 +88,7 @@ pub(super) async fn serve(
     progress.flush(deps, endpoint.id).await?;
     let more =
         targets.len() as i64 == ROOMS_PER_ROUND || targets.iter().any(|t| t.upto < t.last_seq);
-    Ok(if more { Drain::More } else { Drain::Clear })
+    Ok((if more { Drain::More } else { Drain::Clear }, sent))
 }
 
 /// `events` (oldest first by commit time) with each room's events in seq order: two commits of a

@@ -19,15 +19,18 @@ use chrono::Utc;
 use super::hook_send::{self, next_attempt, Outcome};
 use super::{hook_rooms, notifier};
 use crate::config::Settings;
-use crate::db::hook_cursors::{self, Target};
+use crate::db::hook_cursors::{self, Target, TargetQuery};
 use crate::db::outbox::{Attempt, Claim, Pending};
 use crate::db::webhooks::{Endpoint, HookGate};
 use crate::db::{self, DbPool};
+use crate::error::AppResult;
 use crate::metrics::Metrics;
 use crate::outbound::post::Poster;
 
 /// Deliveries one endpoint task reads from the outbox at a time.
 const PER_LEASE: i64 = 50;
+/// Room events sent in a round that make the next round start at once.
+const FULL_ROUND: usize = 500;
 
 /// What the worker's tasks share.
 pub struct WorkerDeps {
@@ -188,7 +191,7 @@ async fn claim_and_send(
         let (deps, busy) = (deps.clone(), busy.clone());
         actix_web::rt::spawn(async move {
             let id = endpoint.id;
-            if let Err(e) = serve(&deps, &endpoint, &scope).await {
+            if let Err(e) = serve(&deps, &endpoint, scope).await {
                 log::warn!("webhook endpoint {id}: {e}");
             }
             busy.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
@@ -196,10 +199,7 @@ async fn claim_and_send(
     }
 }
 
-async fn claim_endpoints(
-    deps: &WorkerDeps,
-    claim: &Claim<'_>,
-) -> crate::error::AppResult<Vec<Endpoint>> {
+async fn claim_endpoints(deps: &WorkerDeps, claim: &Claim<'_>) -> AppResult<Vec<Endpoint>> {
     let mut conn = deps.pool.get().await?;
     Ok(db::outbox::claim_endpoints(&mut conn, claim).await?)
 }
@@ -238,14 +238,25 @@ pub(super) enum Drain {
 /// Sends the endpoint's work in order, round after round while there is more (so a busy
 /// endpoint is not left waiting for the next tick), until a delivery fails or nothing is left;
 /// then lets the endpoint go. The rooms to look in are read before the outbox is drained, so
-/// a room's `room.created` (in the outbox) goes before its first room event.
-async fn serve(
-    deps: &WorkerDeps,
-    endpoint: &Endpoint,
-    scope: &Scope,
-) -> crate::error::AppResult<()> {
+/// a room's `room.created` (in the outbox) goes before its first room event. Rooms hinted while
+/// it runs join its scope; a round with no room behind by a whole window and fewer than
+/// `FULL_ROUND` events sent waits for the rest of `webhooks.poll_ms` before the next, so a steady
+/// stream goes in rounds of hundreds of events (each round costs a few queries) rather than a
+/// few each.
+async fn serve(deps: &WorkerDeps, endpoint: &Endpoint, scope: Scope) -> AppResult<()> {
+    let mut scope = scope;
+    let mut after_room = None;
+    let pace = Duration::from_millis(deps.settings.webhooks.poll_ms);
     loop {
-        let targets = targets(deps, endpoint, scope).await?;
+        let started = Instant::now();
+        if let Scope::Rooms(rooms) = &mut scope {
+            for room in deps.gate.take_hints(endpoint.id) {
+                if !rooms.contains(&room) {
+                    rooms.push(room);
+                }
+            }
+        }
+        let targets = targets(deps, endpoint, &scope, after_room).await?;
         let mut drain = Drain::More;
         while drain == Drain::More {
             drain = serve_outbox(deps, endpoint).await?;
@@ -253,8 +264,14 @@ async fn serve(
         if drain == Drain::Blocked || targets.is_empty() {
             break;
         }
-        if hook_rooms::serve(deps, endpoint, &targets).await? != Drain::More {
+        let (drain, sent) = hook_rooms::serve(deps, endpoint, &targets).await?;
+        if drain != Drain::More {
             break;
+        }
+        after_room = targets.last().map(|t| t.room_id);
+        let behind = targets.iter().any(|t| t.upto < t.last_seq);
+        if !behind && sent < FULL_ROUND {
+            tokio::time::sleep(pace.saturating_sub(started.elapsed())).await;
         }
     }
     let mut conn = deps.pool.get().await?;
@@ -267,27 +284,27 @@ async fn targets(
     deps: &WorkerDeps,
     endpoint: &Endpoint,
     scope: &Scope,
-) -> crate::error::AppResult<Vec<Target>> {
+    after_room: Option<uuid::Uuid>,
+) -> AppResult<Vec<Target>> {
     let rooms = match scope {
         Scope::All => None,
         Scope::Rooms(r) if r.is_empty() => return Ok(Vec::new()),
         Scope::Rooms(r) => Some(r.as_slice()),
     };
     let mut conn = deps.pool.get().await?;
-    let t = hook_cursors::targets(
-        &mut conn,
-        endpoint.id,
-        endpoint.tenant_id,
+    let q = TargetQuery {
+        endpoint: endpoint.id,
+        tenant: endpoint.tenant_id,
         rooms,
-        hook_rooms::SEQS_PER_ROOM,
-        hook_rooms::ROOMS_PER_ROUND,
-    )
-    .await?;
-    Ok(t)
+        window: hook_rooms::SEQS_PER_ROOM,
+        limit: hook_rooms::ROOMS_PER_ROUND,
+        after_room,
+    };
+    Ok(hook_cursors::targets(&mut conn, &q).await?)
 }
 
 /// Sends up to `PER_LEASE` due outbox deliveries in order (each attempt renews the lease).
-async fn serve_outbox(deps: &WorkerDeps, endpoint: &Endpoint) -> crate::error::AppResult<Drain> {
+async fn serve_outbox(deps: &WorkerDeps, endpoint: &Endpoint) -> AppResult<Drain> {
     let pending = {
         let mut conn = deps.pool.get().await?;
         db::outbox::pending(&mut conn, endpoint.id, PER_LEASE).await?
@@ -319,7 +336,7 @@ async fn record(
     endpoint: &Endpoint,
     p: &Pending,
     outcome: Outcome,
-) -> crate::error::AppResult<()> {
+) -> AppResult<()> {
     let attempt = match &outcome {
         Outcome::Delivered(status) => Attempt::Delivered {
             status: i32::from(*status),

@@ -27,29 +27,37 @@ pub struct Target {
     pub last_seq: i64,
 }
 
-/// Up to `limit` rooms of `tenant` (of `rooms` when given) with events past the endpoint's
-/// cursor, each with a window of at most `window` seqs.
-pub async fn targets(
-    conn: &mut Conn,
-    endpoint: Uuid,
-    tenant: Uuid,
-    rooms: Option<&[Uuid]>,
-    window: i64,
-    limit: i64,
-) -> QueryResult<Vec<Target>> {
+/// Which rooms a round looks in.
+pub struct TargetQuery<'a> {
+    pub endpoint: Uuid,
+    pub tenant: Uuid,
+    /// Only these (all of the tenant's when None).
+    pub rooms: Option<&'a [Uuid]>,
+    /// Seqs per room at most.
+    pub window: i64,
+    /// Rooms at most.
+    pub limit: i64,
+    /// Rooms with an id after this one first, then the rest (so that, with more rooms waiting
+    /// than `limit`, round after round goes through all of them).
+    pub after_room: Option<Uuid>,
+}
+
+/// Up to `limit` rooms with events past the endpoint's cursor, each with its window.
+pub async fn targets(conn: &mut Conn, q: &TargetQuery<'_>) -> QueryResult<Vec<Target>> {
     diesel::sql_query(
         "SELECT r.id AS room_id, COALESCE(c.seq, 0) AS after, \
          LEAST(r.last_seq, COALESCE(c.seq, 0) + $4) AS upto, r.last_seq \
          FROM rooms r LEFT JOIN webhook_cursors c ON c.endpoint_id = $1 AND c.room_id = r.id \
          WHERE r.tenant_id = $2 AND r.last_seq > COALESCE(c.seq, 0) \
            AND ($3::uuid[] IS NULL OR r.id = ANY($3)) \
-         ORDER BY r.id LIMIT $5",
+         ORDER BY ($6::uuid IS NOT NULL AND r.id <= $6), r.id LIMIT $5",
     )
-    .bind::<SqlUuid, _>(endpoint)
-    .bind::<SqlUuid, _>(tenant)
-    .bind::<Nullable<Array<SqlUuid>>, _>(rooms)
-    .bind::<BigInt, _>(window)
-    .bind::<BigInt, _>(limit)
+    .bind::<SqlUuid, _>(q.endpoint)
+    .bind::<SqlUuid, _>(q.tenant)
+    .bind::<Nullable<Array<SqlUuid>>, _>(q.rooms)
+    .bind::<BigInt, _>(q.window)
+    .bind::<BigInt, _>(q.limit)
+    .bind::<Nullable<SqlUuid>, _>(q.after_room)
     .load(conn)
     .await
 }

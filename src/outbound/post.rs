@@ -238,7 +238,9 @@ impl Poster {
         out.extend_from_slice(head.as_bytes());
         for (name, value) in headers {
             if [name, value].iter().any(|s| s.contains(['\r', '\n'])) {
-                return Err(PostError::Protocol(format!("header {name:?} has a line break")));
+                return Err(PostError::Protocol(format!(
+                    "header {name:?} has a line break"
+                )));
             }
             out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
         }
@@ -259,8 +261,13 @@ fn origin_of(url: &reqwest::Url) -> Result<Origin, PostError> {
         .ok_or_else(|| PostError::Protocol("the URL has no host".into()))?;
     Ok(Origin {
         tls,
-        host: host.trim_start_matches('[').trim_end_matches(']').to_owned(),
-        port: url.port_or_known_default().unwrap_or(if tls { 443 } else { 80 }),
+        host: host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned(),
+        port: url
+            .port_or_known_default()
+            .unwrap_or(if tls { 443 } else { 80 }),
     })
 }
 

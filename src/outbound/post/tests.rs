@@ -58,7 +58,11 @@ async fn receiver(answer: Answer, tls: bool) -> (String, Arc<Seen>) {
             }
         }
     });
-    let scheme = if tls { "https://localhost" } else { "http://127.0.0.1" };
+    let scheme = if tls {
+        "https://localhost"
+    } else {
+        "http://127.0.0.1"
+    };
     (format!("{scheme}:{port}/hooks/in?x=1"), seen)
 }
 
@@ -121,14 +125,19 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, answer: Answer, see
 
 fn poster(timeout_ms: u64) -> Poster {
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from_pem_slice(CA).unwrap()).unwrap();
+    roots
+        .add(CertificateDer::from_pem_slice(CA).unwrap())
+        .unwrap();
     let allowed = ["127.0.0.1".to_owned(), "localhost".to_owned()];
     Poster::with_roots(&allowed, Duration::from_millis(timeout_ms), "test/1", roots)
 }
 
 async fn post(p: &Poster, url: &str) -> Result<u16, PostError> {
     let url = reqwest::Url::parse(url).unwrap();
-    let headers = [("webhook-id", "msg_1"), ("content-type", "application/json")];
+    let headers = [
+        ("webhook-id", "msg_1"),
+        ("content-type", "application/json"),
+    ];
     p.post(&url, &headers, br#"{"type":"x"}"#).await
 }
 
@@ -145,8 +154,14 @@ async fn posts_share_one_connection_and_arrive_whole() {
     assert_eq!(requests.len(), 3);
     let (head, body) = &requests[2];
     let port = url.split(':').nth(2).unwrap().split('/').next().unwrap();
-    assert!(head.starts_with("POST /hooks/in?x=1 HTTP/1.1\r\n"), "{head}");
-    assert!(head.contains(&format!("host: 127.0.0.1:{port}\r\n")), "{head}");
+    assert!(
+        head.starts_with("POST /hooks/in?x=1 HTTP/1.1\r\n"),
+        "{head}"
+    );
+    assert!(
+        head.contains(&format!("host: 127.0.0.1:{port}\r\n")),
+        "{head}"
+    );
     assert!(head.contains("webhook-id: msg_1\r\n"), "{head}");
     assert!(head.contains("user-agent: test/1\r\n"), "{head}");
     assert_eq!(body, br#"{"type":"x"}"#);

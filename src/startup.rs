@@ -324,7 +324,7 @@ async fn start_node(
         settings.clone(),
         metrics.clone(),
         hooks.clone(),
-    )
+    )?
     .start_in_background();
     let deps = RoomDeps {
         settings: settings.clone(),

@@ -15,7 +15,7 @@ use crate::outbound::post::Poster;
 
 /// The HTTP sender: kept-alive connections, timeouts, no redirects, names resolved only to
 /// public addresses.
-pub(super) fn poster(w: &WebhookSettings) -> Poster {
+pub(super) fn poster(w: &WebhookSettings) -> Result<Poster, rustls::Error> {
     Poster::new(
         &w.allow_insecure_hosts,
         Duration::from_millis(w.timeout_ms),

@@ -55,9 +55,9 @@ impl WebhookWorker {
         settings: Arc<Settings>,
         metrics: Arc<Metrics>,
         gate: Arc<HookGate>,
-    ) -> Self {
-        let poster = hook_send::poster(&settings.webhooks);
-        WebhookWorker {
+    ) -> Result<Self, rustls::Error> {
+        let poster = hook_send::poster(&settings.webhooks)?;
+        Ok(WebhookWorker {
             deps: Arc::new(WorkerDeps {
                 pool,
                 settings,
@@ -68,7 +68,7 @@ impl WebhookWorker {
             busy: Arc::new(Mutex::new(HashSet::new())),
             ticking: false,
             rescanned: None,
-        }
+        })
     }
 
     /// Starts the worker on a thread of its own; with `webhooks.idle_priority` that thread only

@@ -79,7 +79,11 @@ pub struct Poster {
 
 impl Poster {
     /// A poster trusting the system's root certificates.
-    pub fn new(allowed: &[String], timeout: Duration, user_agent: &str) -> Self {
+    pub fn new(
+        allowed: &[String],
+        timeout: Duration,
+        user_agent: &str,
+    ) -> Result<Self, rustls::Error> {
         let mut roots = rustls::RootCertStore::empty();
         let found = rustls_native_certs::load_native_certs();
         for e in &found.errors {
@@ -96,20 +100,19 @@ impl Poster {
         timeout: Duration,
         user_agent: &str,
         roots: rustls::RootCertStore,
-    ) -> Self {
+    ) -> Result<Self, rustls::Error> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("ring supports the default TLS versions")
+            .with_safe_default_protocol_versions()?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        Poster {
+        Ok(Poster {
             allowed: allowed.to_vec(),
             timeout,
             user_agent: user_agent.to_owned(),
             tls: TlsConnector::from(Arc::new(config)),
             idle: Mutex::new(HashMap::new()),
-        }
+        })
     }
 
     /// POSTs `body` with `headers` to `url` (http or https, checked by the caller); answers the
@@ -133,8 +136,6 @@ impl Poster {
         if let Some(mut conn) = self.take_idle(origin) {
             match conn.round_trip(request).await {
                 Err(PostError::Closed) => {}
-                Err(PostError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                Err(PostError::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
                 answer => return self.keep(origin, conn, answer),
             }
         }
@@ -153,7 +154,11 @@ impl Poster {
         let (status, reusable) = answer?;
         if reusable {
             conn.idle_since = Instant::now();
-            let mut idle = self.idle.lock().expect("idle connections");
+            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+            idle.retain(|_, list| {
+                list.retain(|c| c.idle_since.elapsed() < IDLE_FOR);
+                !list.is_empty()
+            });
             let list = idle.entry(origin.clone()).or_default();
             if list.len() < IDLE_PER_ORIGIN {
                 list.push(conn);
@@ -163,7 +168,7 @@ impl Poster {
     }
 
     fn take_idle(&self, origin: &Origin) -> Option<Conn> {
-        let mut idle = self.idle.lock().expect("idle connections");
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         let list = idle.get_mut(origin)?;
         while let Some(conn) = list.pop() {
             if conn.idle_since.elapsed() < IDLE_FOR {
@@ -275,9 +280,12 @@ impl Conn {
     /// Writes `request`, reads the answer's head (past any 1xx) and a short body; answers the
     /// status and whether the connection may carry another request.
     async fn round_trip(&mut self, request: &[u8]) -> Result<(u16, bool), PostError> {
-        self.io.write_all(request).await?;
-        self.io.flush().await?;
         self.buf.clear();
+        let sent = async {
+            self.io.write_all(request).await?;
+            self.io.flush().await
+        };
+        sent.await.map_err(closed_or)?;
         let head = loop {
             let head = self.read_head().await?;
             if (100..200).contains(&head.status) && head.status != 101 {
@@ -309,7 +317,11 @@ impl Conn {
                     "an answer head over {MAX_HEAD} bytes"
                 )));
             }
-            if self.fill().await? == 0 {
+            let read = match self.fill().await {
+                Err(PostError::Io(e)) if self.buf.is_empty() => return Err(closed_or(e)),
+                read => read?,
+            };
+            if read == 0 {
                 return Err(if self.buf.is_empty() {
                     PostError::Closed
                 } else {
@@ -323,6 +335,16 @@ impl Conn {
     async fn fill(&mut self) -> Result<usize, PostError> {
         self.buf.reserve(4096);
         Ok(self.io.read_buf(&mut self.buf).await?)
+    }
+}
+
+/// `Closed` for the errors of a connection the peer had already closed (as a kept one may be),
+/// else the error.
+fn closed_or(e: std::io::Error) -> PostError {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    match e.kind() {
+        BrokenPipe | ConnectionReset | ConnectionAborted | UnexpectedEof => PostError::Closed,
+        _ => PostError::Io(e),
     }
 }
 

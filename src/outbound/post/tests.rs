@@ -129,7 +129,7 @@ fn poster(timeout_ms: u64) -> Poster {
         .add(CertificateDer::from_pem_slice(CA).unwrap())
         .unwrap();
     let allowed = ["127.0.0.1".to_owned(), "localhost".to_owned()];
-    Poster::with_roots(&allowed, Duration::from_millis(timeout_ms), "test/1", roots)
+    Poster::with_roots(&allowed, Duration::from_millis(timeout_ms), "test/1", roots).unwrap()
 }
 
 async fn post(p: &Poster, url: &str) -> Result<u16, PostError> {
@@ -231,7 +231,8 @@ async fn private_addresses_need_the_host_allowed_and_headers_cannot_break_lines(
         Duration::from_secs(5),
         "test/1",
         rustls::RootCertStore::empty(),
-    );
+    )
+    .unwrap();
     let e = post(&strict, &url).await.unwrap_err();
     assert!(matches!(e, PostError::Connect(_)), "{e}");
     let u = reqwest::Url::parse(&url).unwrap();
@@ -256,7 +257,8 @@ async fn https_to_a_trusted_certificate_keeps_its_connection_and_an_unknown_one_
         Duration::from_secs(5),
         "test/1",
         rustls::RootCertStore::empty(),
-    );
+    )
+    .unwrap();
     let e = post(&untrusting, &url).await.unwrap_err();
     assert!(e.to_string().contains("TLS"), "{e}");
 }

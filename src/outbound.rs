@@ -27,7 +27,7 @@ pub fn guarded_client(
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .dns_resolver(Arc::new(PublicOnly {
-            allowed: allowed.to_vec(),
+            allowed: allowed.into(),
         }))
         .user_agent(user_agent)
         .build()
@@ -35,25 +35,41 @@ pub fn guarded_client(
 
 /// Resolves a name and keeps only public addresses (unless the host is allowed).
 struct PublicOnly {
-    allowed: Vec<String>,
+    allowed: Arc<[String]>,
 }
 
 impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
-        let allowed = self.allowed.iter().any(|h| h.eq_ignore_ascii_case(&host));
+        let allowed = self.allowed.clone();
         Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .filter(|a| allowed || !private_ip(a.ip()))
-                .collect();
-            if found.is_empty() {
-                return Err("the host resolves to no public address".into());
-            }
-            let addrs: Addrs = Box::new(found.into_iter());
+            let addrs: Addrs = Box::new(permitted_addrs(&host, 0, &allowed).await?.into_iter());
             Ok(addrs)
         })
     }
+}
+
+/// The addresses of `host` a connection may go to: its public ones, or all of them when the
+/// host is in `allowed`; an error when that leaves none.
+pub async fn permitted_addrs(
+    host: &str,
+    port: u16,
+    allowed: &[String],
+) -> std::io::Result<Vec<SocketAddr>> {
+    let rules = UrlRules {
+        allow_insecure_hosts: allowed,
+    };
+    let any = rules.allows(host);
+    let found: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await?
+        .filter(|a| any || !private_ip(a.ip()))
+        .collect();
+    if found.is_empty() {
+        return Err(std::io::Error::other(
+            "the host resolves to no public address",
+        ));
+    }
+    Ok(found)
 }
 
 /// A body fetched whole (within the cap), from the URL it was finally served at.

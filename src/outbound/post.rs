@@ -4,7 +4,6 @@
 //! system's roots. No redirects: a 3xx is an answer like any other.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,8 +11,6 @@ use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
-
-use crate::domain::webhook::private_ip;
 
 /// The longest answer head read (status line and headers).
 const MAX_HEAD: usize = 16 * 1024;
@@ -180,19 +177,9 @@ impl Poster {
 
     /// A new connection to a permitted address of `origin`.
     async fn connect(&self, origin: &Origin) -> Result<Conn, PostError> {
-        let allowed = self
-            .allowed
-            .iter()
-            .any(|h| h.eq_ignore_ascii_case(&origin.host));
-        let found = tokio::net::lookup_host((origin.host.as_str(), origin.port))
+        let addrs = super::permitted_addrs(&origin.host, origin.port, &self.allowed)
             .await
             .map_err(|e| PostError::Connect(e.to_string()))?;
-        let addrs: Vec<SocketAddr> = found.filter(|a| allowed || !private_ip(a.ip())).collect();
-        if addrs.is_empty() {
-            return Err(PostError::Connect(
-                "the host resolves to no public address".into(),
-            ));
-        }
         let mut last = String::new();
         for addr in addrs {
             match TcpStream::connect(addr).await {

@@ -19,17 +19,22 @@ use crate::error::AppResult;
 /// Rooms one round reads, and seqs per room.
 pub(super) const ROOMS_PER_ROUND: i64 = 100;
 pub(super) const SEQS_PER_ROOM: i64 = 200;
+/// Room events sent in a round that make the next round start at once.
+const FULL_ROUND: usize = 500;
 /// Sends between two writes of the cursors (and at most a second apart).
 const FLUSH_EVERY: usize = 500;
 const FLUSH_AFTER: Duration = Duration::from_secs(1);
 
 /// Sends the events of `targets` (read before the endpoint's outbox was drained, so a room's
-/// `room.created` went first); answers whether more may be waiting, and how many were sent.
+/// `room.created` went first); answers whether more may be waiting, and whether the next round
+/// should start at once: when a room is a whole window behind or `FULL_ROUND` events went (a
+/// steady stream then goes in rounds of hundreds of events, each round costing a few queries,
+/// rather than a few each).
 pub(super) async fn serve(
     deps: &WorkerDeps,
     endpoint: &Endpoint,
     targets: &[Target],
-) -> AppResult<(Drain, usize)> {
+) -> AppResult<Drain> {
     let kinds = room_kinds(&endpoint.events);
     let events = if kinds.is_empty() {
         Vec::new()
@@ -78,7 +83,7 @@ pub(super) async fn serve(
                 };
                 let mut conn = deps.pool.get().await?;
                 hook_cursors::hand_over(&mut conn, &h).await?;
-                return Ok((Drain::Blocked, sent));
+                return Ok(Drain::Blocked);
             }
         }
     }
@@ -86,9 +91,15 @@ pub(super) async fn serve(
         progress.positions.insert(t.room_id, t.upto);
     }
     progress.flush(deps, endpoint.id).await?;
-    let more =
-        targets.len() as i64 == ROOMS_PER_ROUND || targets.iter().any(|t| t.upto < t.last_seq);
-    Ok((if more { Drain::More } else { Drain::Clear }, sent))
+    let behind = targets.iter().any(|t| t.upto < t.last_seq);
+    let rooms_left = targets.len() as i64 == ROOMS_PER_ROUND;
+    Ok(if behind || (rooms_left && sent >= FULL_ROUND) {
+        Drain::More
+    } else if rooms_left {
+        Drain::Soon
+    } else {
+        Drain::Clear
+    })
 }
 
 /// `events` (oldest first by commit time) with each room's events in seq order: two commits of a

@@ -29,8 +29,6 @@ use crate::outbound::post::Poster;
 
 /// Deliveries one endpoint task reads from the outbox at a time.
 const PER_LEASE: i64 = 50;
-/// Room events sent in a round that make the next round start at once.
-const FULL_ROUND: usize = 500;
 
 /// What the worker's tasks share.
 pub struct WorkerDeps {
@@ -229,6 +227,9 @@ pub(super) fn lease_secs(deps: &WorkerDeps) -> f64 {
 pub(super) enum Drain {
     /// All of it went; more may be waiting.
     More,
+    /// All of it went; more may be waiting, but the round was small: the next one waits for the
+    /// rest of `webhooks.poll_ms`, so that rounds carry enough events to pay for their queries.
+    Soon,
     /// All of it went and nothing else waits.
     Clear,
     /// A delivery failed or waits for its retry: nothing newer goes before it.
@@ -239,10 +240,8 @@ pub(super) enum Drain {
 /// endpoint is not left waiting for the next tick), until a delivery fails or nothing is left;
 /// then lets the endpoint go. The rooms to look in are read before the outbox is drained, so
 /// a room's `room.created` (in the outbox) goes before its first room event. Rooms hinted while
-/// it runs join its scope; a round with no room behind by a whole window and fewer than
-/// `FULL_ROUND` events sent waits for the rest of `webhooks.poll_ms` before the next, so a steady
-/// stream goes in rounds of hundreds of events (each round costs a few queries) rather than a
-/// few each.
+/// it runs join its scope; after a small round (`Drain::Soon`) the next waits for the rest of
+/// `webhooks.poll_ms`.
 async fn serve(deps: &WorkerDeps, endpoint: &Endpoint, scope: Scope) -> AppResult<()> {
     let mut scope = scope;
     let mut after_room = None;
@@ -264,15 +263,13 @@ async fn serve(deps: &WorkerDeps, endpoint: &Endpoint, scope: Scope) -> AppResul
         if drain == Drain::Blocked || targets.is_empty() {
             break;
         }
-        let (drain, sent) = hook_rooms::serve(deps, endpoint, &targets).await?;
-        if drain != Drain::More {
+        let drain = hook_rooms::serve(deps, endpoint, &targets).await?;
+        if drain == Drain::Soon {
+            tokio::time::sleep(pace.saturating_sub(started.elapsed())).await;
+        } else if drain != Drain::More {
             break;
         }
         after_room = targets.last().map(|t| t.room_id);
-        let behind = targets.iter().any(|t| t.upto < t.last_seq);
-        if !behind && sent < FULL_ROUND {
-            tokio::time::sleep(pace.saturating_sub(started.elapsed())).await;
-        }
     }
     let mut conn = deps.pool.get().await?;
     db::outbox::release(&mut conn, endpoint.id).await?;

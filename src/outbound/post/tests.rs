@@ -132,6 +132,13 @@ fn poster(timeout_ms: u64) -> Poster {
     Poster::with_roots(&allowed, Duration::from_millis(timeout_ms), "test/1", roots).unwrap()
 }
 
+/// A poster trusting no certificate, allowing only `allowed` private hosts.
+fn untrusting(allowed: &[&str]) -> Poster {
+    let allowed: Vec<String> = allowed.iter().map(|h| h.to_string()).collect();
+    let roots = rustls::RootCertStore::empty();
+    Poster::with_roots(&allowed, Duration::from_secs(5), "test/1", roots).unwrap()
+}
+
 async fn post(p: &Poster, url: &str) -> Result<u16, PostError> {
     let url = reqwest::Url::parse(url).unwrap();
     let headers = [
@@ -226,14 +233,7 @@ async fn a_malformed_or_endless_answer_is_an_error() {
 #[tokio::test]
 async fn private_addresses_need_the_host_allowed_and_headers_cannot_break_lines() {
     let (url, seen) = receiver(Answer::Bytes(b"HTTP/1.1 200 OK\r\n\r\n"), false).await;
-    let strict = Poster::with_roots(
-        &[],
-        Duration::from_secs(5),
-        "test/1",
-        rustls::RootCertStore::empty(),
-    )
-    .unwrap();
-    let e = post(&strict, &url).await.unwrap_err();
+    let e = post(&untrusting(&[]), &url).await.unwrap_err();
     assert!(matches!(e, PostError::Connect(_)), "{e}");
     let u = reqwest::Url::parse(&url).unwrap();
     let e = poster(5_000)
@@ -252,13 +252,6 @@ async fn https_to_a_trusted_certificate_keeps_its_connection_and_an_unknown_one_
     assert_eq!(post(&p, &url).await.unwrap(), 200);
     assert_eq!(post(&p, &url).await.unwrap(), 200);
     assert_eq!(seen.connections.load(Ordering::SeqCst), 1);
-    let untrusting = Poster::with_roots(
-        &["localhost".to_owned()],
-        Duration::from_secs(5),
-        "test/1",
-        rustls::RootCertStore::empty(),
-    )
-    .unwrap();
-    let e = post(&untrusting, &url).await.unwrap_err();
+    let e = post(&untrusting(&["localhost"]), &url).await.unwrap_err();
     assert!(e.to_string().contains("TLS"), "{e}");
 }
